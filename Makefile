@@ -1,0 +1,19 @@
+# The two commands of the README. Both provision the local platform first
+# (hack/platform up: idempotent, cached by version outside the clone).
+SHELL := /bin/bash
+GO_TEST_FLAGS ?= -count=1 -timeout 45m
+EXAMPLE ?= examples/fastapi-service
+
+.PHONY: ship test platform check-generated
+
+## ship: the main job — `dagger call ship` on the example service.
+ship: platform
+	eval "$$(hack/platform env)" && dagger --progress=plain call ship --source $(EXAMPLE)
+
+## test: every test: build and vet from a clean checkout, unit tests, tests through the real engine.
+test: platform
+	go build ./... && go vet ./...
+	eval "$$(hack/platform env)" && go test $(GO_TEST_FLAGS) ./...
+
+platform:
+	hack/platform up

@@ -1,0 +1,57 @@
+# shellcheck shell=bash
+# Shared paths, versions and helpers for hack/platform. Sourced, never run.
+
+set -euo pipefail
+
+HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO_ROOT=$(cd "$HACK_DIR/.." && pwd)
+
+# Pinned versions: every cached build is keyed by them.
+DAGGER_VERSION=v0.21.8
+RUNC_VERSION=v1.4.2
+CNI_VERSION=v1.9.0
+DEBIAN_SUITE=bookworm
+DEBIAN_MIRROR=${GP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+# Slow builds live outside the clone, in folders named by version, so a fresh
+# clone on the same machine reuses them; nothing depends on them existing.
+GP_CACHE=${GP_CACHE:-/var/cache/golden-path}
+# Mutable state of the running platform (engine cache, registry blobs, pids, logs).
+GP_STATE=${GP_STATE:-/var/lib/golden-path}
+GP_RUN=$GP_STATE/run
+GP_LOGS=$GP_STATE/logs
+
+# The platform's own network addresses: loopback only.
+REGISTRY_ADDR=${GP_REGISTRY_ADDR:-127.0.0.1:5000}
+
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# step NAME LOGFILE CMD...: runs CMD with its output in LOGFILE; on failure
+# names the step, prints the tail of its log and exits non-zero.
+step() {
+	local name=$1 logfile=$2
+	shift 2
+	mkdir -p "$(dirname "$logfile")"
+	local start=$SECONDS
+	log "$name"
+	# A subshell outside any condition, so that errexit holds inside functions.
+	local rc=0
+	set +e
+	("$@") >"$logfile" 2>&1
+	rc=$?
+	set -e
+	if ((rc != 0)); then
+		printf 'error: step %q failed after %ss; last lines of %s:\n' "$name" $((SECONDS - start)) "$logfile" >&2
+		tail -n 30 "$logfile" | sed 's/^/    /' >&2
+		exit 1
+	fi
+	log "$name: done in $((SECONDS - start))s"
+}
+
+# sha of a list of strings: used to key caches by their inputs.
+inputs_key() { printf '%s\n' "$@" | sha256sum | cut -c1-12; }
+
+# pid_alive PIDFILE: true when the pid in PIDFILE runs.
+pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -1,0 +1,245 @@
+# shellcheck shell=bash
+# The Dagger engine, run without docker: its own mount namespace, pivot_root into
+# an overlay of the cached engine root fs, host network and pid namespaces.
+
+ENGINE_NETWORK_NAME=gpdagger # bridge gpdagger0; ours alone, so `down` knows what it made
+ENGINE_NETWORK_CIDR=10.89.0.0/16
+ENGINE_PACKAGES=(iptables dnsmasq-base git openssh-client pigz xz-utils tini ripgrep ca-certificates)
+GOSDK_PACKAGES=(git openssh-client ca-certificates)
+
+ENGINE_DIR=$GP_STATE/engine
+ENGINE_SOCK_DIR=$GP_RUN/dagger
+ENGINE_SOCK=$ENGINE_SOCK_DIR/engine.sock
+ENGINE_PID=$GP_RUN/engine.pid
+ENGINE_LOG=$GP_LOGS/engine.log
+
+# install_cas ROOTFS: the machine's extra CAs (egress here is TLS-intercepted),
+# which the engine also injects into every container it runs.
+install_cas() {
+	local root=$1
+	mkdir -p "$root/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+	chroot "$root" update-ca-certificates >/dev/null
+}
+
+# gosdk_content ROOTFS BIN OUT: the OCI image the engine runs Go SDK modules in
+# ("golang" with codegen and a warm module cache), written as an OCI layout to
+# OUT; prints the manifest digest.
+gosdk_content() {
+	local base=$1 bin=$2 out=$3
+	local root=$out.rootfs
+	rm -rf "$root" "$out"
+	cp -a "$base" "$root"
+	install_cas "$root"
+	cp -a "$(go env GOROOT)" "$root/usr/local/go"
+	install -m 0755 "$bin/codegen" "$root/usr/local/bin/codegen"
+	gosdk_seed_modcache "$root/go/pkg/mod"
+	# The SDK seeds its "gobuild" cache volume from this folder.
+	mkdir -p "$root/root/.cache/go-build"
+	go run "$REPO_ROOT/hack/ocitool" layout --rootfs "$root" --out "$out" \
+		--env GOPATH=/go --env GOTOOLCHAIN=auto --env CGO_ENABLED=0 \
+		--env PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		--workdir /go --annotation "golden-path Go SDK runtime for dagger $DAGGER_VERSION" >"$out.digest"
+	rm -rf "$root"
+}
+
+# gosdk_seed_modcache MODCACHE: the modules a Go SDK module needs, so the first
+# `dagger init` does not fetch them, plus the one query the proxy cannot answer:
+# codegen asks for dagger.io/dagger at the commit pinned in dagger's
+# core/sdk/go_sdk.go (goSDKLibVersion); a .info file maps it to the release.
+gosdk_seed_modcache() {
+	local cache=$1 seed
+	seed=$(mktemp -d)
+	mkdir -p "$cache"
+	cat >"$seed/go.mod" <<-GOMOD
+		module seed
+
+		go 1.24
+
+		require dagger.io/dagger $DAGGER_VERSION
+	GOMOD
+	(cd "$seed" && GOMODCACHE=$cache GOFLAGS=-modcacherw go mod download all)
+	local commit info=$cache/cache/download/dagger.io/dagger/@v
+	commit=$(sed -n 's/^\tgoSDKLibVersion *= *"\([0-9a-f]*\)".*/\1/p' "$(mod_dir "github.com/dagger/dagger@$DAGGER_VERSION")/core/sdk/go_sdk.go")
+	[[ -n $commit ]] || die "goSDKLibVersion not found in dagger's core/sdk/go_sdk.go"
+	cp "$info/$DAGGER_VERSION.info" "$info/$commit.info"
+	rm -rf "$seed"
+}
+
+# engine_root_build BUILD: the engine root fs (Debian + the dagger binaries in
+# BUILD + CAs + Go SDK content), cached by its inputs; prints its path.
+engine_root_build() {
+	local build=$1 base gobase key root
+	base=$(rootfs_build engine "${ENGINE_PACKAGES[@]}")
+	gobase=$(rootfs_build gosdk "${GOSDK_PACKAGES[@]}")
+	key=$(inputs_key "$build" "$base" "$gobase" \
+		"$(cat "$HACK_DIR/lib/engine.sh" "$HACK_DIR"/ocitool/*.go /usr/local/share/ca-certificates/*.crt 2>/dev/null | sha256sum)")
+	root=$GP_CACHE/engine-root-$DAGGER_VERSION-$key
+	if [[ -f $root/.golden-path-complete ]]; then
+		echo "$root"
+		return
+	fi
+	local tmp=$root.tmp.$$
+	rm -rf "$tmp"
+	cp -a "$base" "$tmp"
+	rm -f "$tmp/.golden-path-complete"
+	install -m 0755 "$build"/bin/{dagger-engine,dagger-init,runc} "$tmp/usr/local/bin/"
+	ln -sf /usr/bin/tini "$tmp/usr/local/bin/tini"
+	install -m 0755 "$build/bin/dial-stdio" "$tmp/usr/bin/dial-stdio"
+	ln -sf dial-stdio "$tmp/usr/bin/buildctl"
+	mkdir -p "$tmp/opt/cni/bin"
+	install -m 0755 "$build"/bin/cni/* "$build/bin/dnsname" "$tmp/opt/cni/bin/"
+	# The engine points iptables at /usr/bin; Debian keeps the multi-call binaries in /usr/sbin.
+	ln -sf /usr/sbin/xtables-legacy-multi "$tmp/usr/bin/xtables-legacy-multi"
+	ln -sf /usr/sbin/xtables-nft-multi "$tmp/usr/bin/xtables-nft-multi"
+	install_cas "$tmp"
+	mkdir -p "$tmp/usr/local/share/dagger" "$tmp/etc/golden-path"
+	step "engine root fs: Go SDK built-in content" "$GP_LOGS/gosdk-content.log" \
+		gosdk_content "$gobase" "$build/bin" "$tmp/usr/local/share/dagger/content"
+	mv "$tmp/usr/local/share/dagger/content.digest" "$tmp/etc/golden-path/go-sdk.digest"
+	touch "$tmp/.golden-path-complete"
+	rm -rf "$root"
+	mv "$tmp" "$root"
+	echo "$root"
+}
+
+engine_config() {
+	cat <<-JSON
+		{
+		  "registries": {
+		    "docker.io": {"mirrors": ["$REGISTRY_ADDR"]},
+		    "$REGISTRY_ADDR": {"http": true, "insecure": true}
+		  },
+		  "gc": {"reservedSpace": "10GB", "maxUsedSpace": "30GB", "minFreeSpace": "5GB"}
+		}
+	JSON
+}
+
+# engine_start ROOT: starts the engine unless it runs; waits until it answers.
+engine_start() {
+	local root=$1
+	if pid_alive "$ENGINE_PID"; then
+		log "engine: already running (pid $(cat "$ENGINE_PID")), nothing to do"
+		return
+	fi
+	# After a crash: a stale pid file, socket and overlay scratch are ours to clear.
+	rm -f "$ENGINE_PID" "$ENGINE_SOCK"
+	rm -rf "$ENGINE_DIR/upper" "$ENGINE_DIR/work"
+	mkdir -p "$ENGINE_DIR"/{upper,work,merged,state,config} "$ENGINE_SOCK_DIR" "$GP_LOGS"
+	engine_config >"$ENGINE_DIR/config/engine.json"
+	engine_network_note
+	local gosdk
+	gosdk=$(cat "$root/etc/golden-path/go-sdk.digest")
+	log "engine: starting dagger-engine $DAGGER_VERSION (log: $ENGINE_LOG)"
+	setsid unshare --mount --propagation private \
+		"$HACK_DIR/lib/engine-enter.sh" "$root" "$ENGINE_DIR/upper" "$ENGINE_DIR/work" "$ENGINE_DIR/merged" \
+		"$ENGINE_DIR/state" "$ENGINE_SOCK_DIR" "$ENGINE_DIR/config" \
+		env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		DAGGER_GO_SDK_MANIFEST_DIGEST="$gosdk" \
+		_DAGGER_ENGINE_SYSTEMENV_GOPROXY="file:///go/pkg/mod/cache/download,$(go env GOPROXY)" \
+		/usr/local/bin/dagger-engine --addr unix:///run/dagger/engine.sock \
+		--network-name "$ENGINE_NETWORK_NAME" --network-cidr "$ENGINE_NETWORK_CIDR" \
+		</dev/null >>"$ENGINE_LOG" 2>&1 &
+	echo $! >"$ENGINE_PID"
+	local i
+	for ((i = 0; i < 120; i++)); do
+		if ! pid_alive "$ENGINE_PID"; then
+			tail -n 30 "$ENGINE_LOG" | sed 's/^/    /' >&2
+			die "engine: exited during start-up; last lines of $ENGINE_LOG above"
+		fi
+		[[ -S $ENGINE_SOCK ]] && engine_ready && break
+		sleep 1
+	done
+	engine_ready || die "engine: not answering on $ENGINE_SOCK after 120s (log: $ENGINE_LOG)"
+	log "engine: ready on unix://$ENGINE_SOCK"
+}
+
+engine_ready() {
+	platform_env_exports >/dev/null
+	(eval "$(platform_env_exports)" && timeout 60 dagger_cli --progress=plain core version >/dev/null 2>&1)
+}
+
+# engine_stop: SIGTERM (the engine needs 20-45 s to stop cleanly), then SIGKILL;
+# then the network it made: its bridge, veths and iptables rules.
+engine_stop() {
+	if pid_alive "$ENGINE_PID"; then
+		local pid i
+		pid=$(cat "$ENGINE_PID")
+		log "engine: stopping pid $pid"
+		kill -TERM "$pid"
+		for ((i = 0; i < 90; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			warn "engine: still running after 90s, killing it"
+			kill -KILL "$pid"
+		fi
+	fi
+	rm -f "$ENGINE_PID" "$ENGINE_SOCK"
+	engine_network_cleanup
+}
+
+# engine_network_cleanup: removes what the engine's CNI set-up left on the host,
+# found by our network's name and range, never anything else: veths on our
+# bridge, the bridge, the NAT rules commented `name: "gpdagger"` with their
+# CNI-… chains, the CNI-FORWARD rules for our range, and the CNI firewall
+# chains themselves only if they did not exist before our engine first started.
+engine_network_cleanup() {
+	local br=${ENGINE_NETWORK_NAME}0 veth
+	if ip link show "$br" >/dev/null 2>&1; then
+		for veth in $(ip -o link show master "$br" | awk -F': ' '{print $2}' | cut -d@ -f1); do
+			ip link delete "$veth" 2>/dev/null || true
+		done
+		ip link delete "$br"
+		log "network: removed bridge $br"
+	fi
+	local ipt
+	for ipt in iptables iptables-legacy; do
+		command -v "$ipt" >/dev/null || continue
+		iptables_cleanup "$ipt"
+	done
+}
+
+iptables_cleanup() {
+	local ipt=$1 line chain n=0
+	local tag="name: \\\\\"$ENGINE_NETWORK_NAME\\\\\""
+	local range=${ENGINE_NETWORK_CIDR%.*.*}
+	range=${range//./\\.}
+	# NAT: our masquerade jumps, then the per-container chains they jumped to.
+	local chains=()
+	while IFS= read -r line; do
+		chain=${line##*-j }
+		eval "$ipt -w -t nat -D ${line#-A }" && n=$((n + 1))
+		[[ $chain == CNI-* ]] && chains+=("$chain")
+	done < <("$ipt" -w -t nat -S POSTROUTING 2>/dev/null | grep -E -- "^-A POSTROUTING .*$tag")
+	for chain in "${chains[@]}"; do
+		"$ipt" -w -t nat -F "$chain" 2>/dev/null && "$ipt" -w -t nat -X "$chain" 2>/dev/null || true
+	done
+	# Filter: the firewall plugin's per-address rules for our range.
+	while IFS= read -r line; do
+		eval "$ipt -w -t filter -D ${line#-A }" && n=$((n + 1))
+	done < <("$ipt" -w -t filter -S CNI-FORWARD 2>/dev/null | grep -E -- "^-A CNI-FORWARD -[ds] $range\.")
+	# The firewall plugin's chains, when our engine created them and they are empty of other rules.
+	if [[ -f $GP_RUN/cni-firewall-ours.$ipt ]] &&
+		! "$ipt" -w -t filter -S CNI-FORWARD 2>/dev/null | grep -E -- '^-A CNI-FORWARD' | grep -qv -- '-j CNI-ADMIN$' &&
+		! "$ipt" -w -t filter -S CNI-ADMIN 2>/dev/null | grep -q -- '^-A'; then
+		"$ipt" -w -t filter -D FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD 2>/dev/null || true
+		"$ipt" -w -t filter -F CNI-FORWARD 2>/dev/null || true
+		"$ipt" -w -t filter -X CNI-FORWARD 2>/dev/null || true
+		"$ipt" -w -t filter -X CNI-ADMIN 2>/dev/null || true
+		rm -f "$GP_RUN/cni-firewall-ours.$ipt"
+	fi
+	((n == 0)) || log "network: removed $n $ipt rules of $ENGINE_NETWORK_NAME (${#chains[@]} chains)"
+}
+
+# engine_network_note: before the engine first starts, notes which CNI firewall
+# chains are not there yet, so that engine_network_cleanup may remove them later.
+engine_network_note() {
+	local ipt
+	for ipt in iptables iptables-legacy; do
+		command -v "$ipt" >/dev/null || continue
+		[[ -f $GP_RUN/cni-firewall-ours.$ipt ]] && continue
+		"$ipt" -w -t filter -S CNI-FORWARD >/dev/null 2>&1 || touch "$GP_RUN/cni-firewall-ours.$ipt"
+	done
+}

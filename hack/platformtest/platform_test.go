@@ -1,0 +1,167 @@
+// Package platformtest checks the local platform that hack/platform provides:
+// the Dagger engine built from source, the docker.io mirror with its stand-in
+// images, publishing to the local registry, and the project's own modules.
+// It talks to the running engine; `make test` starts it first.
+package platformtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/golden-path/golden-path/pipeline"
+)
+
+// engine connects to the platform's engine. Without one the test is skipped,
+// except under CI=true, where a missing engine fails the run.
+func engine(t *testing.T) *dagger.Client {
+	t.Helper()
+	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+	sock := strings.TrimPrefix(host, "unix://")
+	if _, err := os.Stat(sock); host == "" || err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no Dagger engine at %q: run `hack/platform up` and `eval \"$(hack/platform env)\"`", host)
+		}
+		t.Skip("no Dagger engine: run `hack/platform up` and `eval \"$(hack/platform env)\"`")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	c, err := dagger.Connect(ctx, dagger.WithLogOutput(testWriter{t}))
+	assert.NilError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func token(t *testing.T) string {
+	b := make([]byte, 8)
+	_, err := rand.Read(b)
+	assert.NilError(t, err)
+	return hex.EncodeToString(b)
+}
+
+func registryAddr() string {
+	if a := os.Getenv("GP_REGISTRY_ADDR"); a != "" {
+		return a
+	}
+	return "127.0.0.1:5000"
+}
+
+// (a) The mirrored python:3.12-slim stand-in has the template's dependencies.
+func TestMirroredPythonImageHasFastAPI(t *testing.T) {
+	c := engine(t)
+	ctx := context.Background()
+	out, err := c.Container().From("python:3.12-slim").
+		WithExec([]string{"sh", "-c", "python -c " +
+			"'import fastapi, uvicorn, prometheus_client, pytest, httpx; print(\"fastapi\", fastapi.__version__)'" +
+			" && flake8 --version"}).
+		Stdout(ctx)
+	assert.NilError(t, err)
+	assert.Check(t, is.Regexp(`(?m)^fastapi \d+\.\d+`, out))
+	assert.Check(t, is.Regexp(`(?m)^\d+\.\d+\.\d+ \(.*pyflakes`, out))
+}
+
+// (b) A service is reached through a binding.
+func TestServiceBinding(t *testing.T) {
+	c := engine(t)
+	ctx := context.Background()
+	want := token(t)
+	svc := c.Container().From("python:3.12-slim").
+		WithNewFile("/srv/index.html", want).
+		WithWorkdir("/srv").
+		WithExposedPort(8080).
+		AsService(dagger.ContainerAsServiceOpts{Args: []string{"python3", "-m", "http.server", "8080"}})
+	got, err := c.Container().From("python:3.12-slim").
+		WithServiceBinding("web", svc).
+		WithEnvVariable("CACHE_BUST", want).
+		WithExec([]string{"python3", "-c", "import urllib.request; print(urllib.request.urlopen('http://web:8080/index.html').read().decode(), end='')"}).
+		Stdout(ctx)
+	assert.NilError(t, err)
+	assert.Equal(t, got, want)
+}
+
+// (c) An image is published to the local registry and pulled back by digest.
+func TestPublishAndPullByDigest(t *testing.T) {
+	c := engine(t)
+	ctx := context.Background()
+	want := token(t)
+	ref := registryAddr() + "/golden-path-test/platform:" + want
+	digestRef, err := c.Container().From("debian:bookworm-slim").
+		WithNewFile("/token", want).
+		Publish(ctx, ref)
+	assert.NilError(t, err)
+	assert.Check(t, is.Contains(digestRef, "@sha256:"))
+
+	// The registry itself serves that digest (checked from the host, not the engine).
+	r, err := name.ParseReference(digestRef, name.Insecure)
+	assert.NilError(t, err)
+	desc, err := remote.Head(r, remote.WithContext(ctx))
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(desc.Digest.String(), r.Identifier()))
+
+	got, err := c.Container().From(digestRef).File("/token").Contents(ctx)
+	assert.NilError(t, err)
+	assert.Equal(t, got, want)
+}
+
+func repoRoot(t *testing.T) string {
+	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	assert.NilError(t, err)
+	return strings.TrimSpace(string(out))
+}
+
+func daggerCLI(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	engine(t)
+	cli := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
+	cmd := exec.Command(cli, append([]string{"--progress=plain"}, args...)...)
+	cmd.Dir = dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	assert.NilError(t, err, "dagger %s\n%s", strings.Join(args, " "), stderr.String())
+	return string(out)
+}
+
+// (d) `dagger call` on the project's own Go SDK module returns its output.
+func TestDaggerCallRootModule(t *testing.T) {
+	out := daggerCLI(t, repoRoot(t), "call", "version")
+	assert.Equal(t, strings.TrimSpace(out), pipeline.Version)
+}
+
+// (e) Regenerating every module's code leaves no diff: the committed
+// generated code is what `dagger develop` writes.
+func TestDaggerDevelopLeavesNoDiff(t *testing.T) {
+	root := repoRoot(t)
+	mods, err := filepath.Glob(filepath.Join(root, "modules", "*", "dagger.json"))
+	assert.NilError(t, err)
+	mods = append(mods, filepath.Join(root, "dagger.json"))
+	for _, m := range mods {
+		dir := filepath.Dir(m)
+		rel, _ := filepath.Rel(root, dir)
+		t.Run(rel, func(t *testing.T) {
+			daggerCLI(t, dir, "develop")
+			out, err := exec.Command("git", "-C", root, "status", "--porcelain", "--", rel).CombinedOutput()
+			assert.NilError(t, err)
+			assert.Equal(t, string(out), "", "dagger develop changed files in %s; commit the regenerated code", rel)
+		})
+	}
+}
