@@ -3,6 +3,8 @@
 SHELL := /bin/bash
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
 EXAMPLE ?= examples/fastapi-service
+# Dagger modules: each has its own go.mod (Dagger v0.21 needs one per module).
+MODULES := .dagger $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json))
 
 .PHONY: ship test platform check-generated
 
@@ -13,6 +15,7 @@ ship: platform
 ## test: every test: build and vet from a clean checkout, unit tests, tests through the real engine.
 test: platform
 	go build ./... && go vet ./...
+	for m in $(MODULES); do (cd $$m && go build ./... && go vet ./...) || exit 1; done
 	eval "$$(hack/platform env)" && go test $(GO_TEST_FLAGS) ./...
 
 platform:

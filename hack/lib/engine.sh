@@ -2,8 +2,9 @@
 # The Dagger engine, run without docker: its own mount namespace, pivot_root into
 # an overlay of the cached engine root fs, host network and pid namespaces.
 
-ENGINE_NETWORK_NAME=gpdagger # bridge gpdagger0; ours alone, so `down` knows what it made
-ENGINE_NETWORK_CIDR=10.89.0.0/16
+# The engine network: bridge ${name}0; ours alone, so `down` knows what it made.
+ENGINE_NETWORK_NAME=${GP_NETWORK_NAME:-gpdagger}
+ENGINE_NETWORK_CIDR=${GP_NETWORK_CIDR:-10.89.0.0/16}
 ENGINE_PACKAGES=(iptables dnsmasq-base git openssh-client pigz xz-utils tini ripgrep ca-certificates)
 GOSDK_PACKAGES=(git openssh-client ca-certificates)
 
@@ -156,7 +157,7 @@ engine_start() {
 
 engine_ready() {
 	platform_env_exports >/dev/null
-	(eval "$(platform_env_exports)" && timeout 60 dagger_cli --progress=plain core version >/dev/null 2>&1)
+	(eval "$(platform_env_exports)" && timeout 60 "$CLI_LINK" --progress=plain core version >/dev/null 2>&1)
 }
 
 # engine_stop: SIGTERM (the engine needs 20-45 s to stop cleanly), then SIGKILL;
