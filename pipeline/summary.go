@@ -1,0 +1,130 @@
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// StageStatus is the outcome of one pipeline stage.
+type StageStatus string
+
+// Stage outcomes.
+const (
+	StagePassed  StageStatus = "passed"
+	StageFailed  StageStatus = "failed"
+	StageSkipped StageStatus = "skipped"
+)
+
+// StageResult is what one stage of a ship run did.
+type StageResult struct {
+	// Name is the stage, e.g. "lint", "test", "build", "publish", "deploy".
+	Name string
+	// Status is the outcome.
+	Status StageStatus
+	// Duration is how long the stage took; 0 when it did not run.
+	Duration time.Duration
+	// Detail is a short note, e.g. "2 of 5 tests failed"; one line.
+	Detail string
+}
+
+// ShipSummary gathers the results of a ship run for its step summary.
+type ShipSummary struct {
+	// Service and Team come from golden-path.yaml.
+	Service, Team string
+	// Image is the published image reference; empty when nothing was
+	// published.
+	Image string
+	// Stages are the stages in the order they ran.
+	Stages []StageResult
+	// Tests is the test report; nil when the tests did not run.
+	Tests *TestReport
+	// Lint is the lint report; nil when lint did not run.
+	Lint *LintReport
+}
+
+// summaryListed caps the failing tests and lint findings the summary lists.
+const summaryListed = 10
+
+// Markdown renders the summary as a markdown step summary (for
+// $GITHUB_STEP_SUMMARY or a terminal): a title with the verdict, a stage
+// table, the image, the test counts and the lint findings. The output
+// depends only on s.
+func (s ShipSummary) Markdown() string {
+	var b strings.Builder
+	service := s.Service
+	if service == "" {
+		service = "(unnamed service)"
+	}
+	failed := s.firstFailed()
+	switch {
+	case failed != nil:
+		fmt.Fprintf(&b, "## ❌ Ship %s: failed at %s\n\n", mdText(service), mdText(failed.Name))
+	case len(s.Stages) > 0:
+		fmt.Fprintf(&b, "## ✅ Ship %s: passed\n\n", mdText(service))
+	default:
+		fmt.Fprintf(&b, "## Ship %s\n\n", mdText(service))
+	}
+	if s.Team != "" {
+		fmt.Fprintf(&b, "Team: %s\n\n", mdCode(s.Team))
+	}
+
+	if len(s.Stages) > 0 {
+		b.WriteString("| Stage | Status | Time | Detail |\n")
+		b.WriteString("| --- | --- | ---: | --- |\n")
+		for _, st := range s.Stages {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n",
+				mdText(st.Name), stageStatusCell(st.Status), stageTime(st), mdText(st.Detail))
+		}
+		b.WriteString("\n")
+	}
+
+	if s.Image != "" {
+		fmt.Fprintf(&b, "**Image:** %s\n\n", mdCode(s.Image))
+	} else {
+		b.WriteString("**Image:** not published\n\n")
+	}
+
+	if s.Tests != nil {
+		b.WriteString(s.Tests.markdown(summaryListed))
+	} else {
+		b.WriteString("### Tests\n\nNo test report: the tests did not run.\n")
+	}
+	b.WriteString("\n")
+	if s.Lint != nil {
+		b.WriteString(s.Lint.markdown(summaryListed))
+	} else {
+		b.WriteString("### Lint\n\nNo lint report: lint did not run.\n")
+	}
+	return b.String()
+}
+
+// firstFailed returns the first failed stage, or nil.
+func (s ShipSummary) firstFailed() *StageResult {
+	for i := range s.Stages {
+		if s.Stages[i].Status == StageFailed {
+			return &s.Stages[i]
+		}
+	}
+	return nil
+}
+
+func stageStatusCell(st StageStatus) string {
+	switch st {
+	case StagePassed:
+		return "✅ passed"
+	case StageFailed:
+		return "❌ failed"
+	case StageSkipped:
+		return "⏭ skipped"
+	default:
+		return "❔ " + mdText(string(st))
+	}
+}
+
+func stageTime(st StageResult) string {
+	if st.Duration <= 0 {
+		return "–"
+	}
+	return formatDuration(st.Duration)
+}

@@ -1,0 +1,151 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+	"gotest.tools/v3/golden"
+)
+
+// mustJUnit parses testdata/junit/<name>.xml.
+func mustJUnit(t *testing.T, name string) *TestReport {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "junit", name+".xml"))
+	assert.NilError(t, err)
+	r, err := ParseJUnit(data)
+	assert.NilError(t, err)
+	return r
+}
+
+// mustFlake8 parses testdata/flake8/<name>.txt.
+func mustFlake8(t *testing.T, name string) *LintReport {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "flake8", name+".txt"))
+	assert.NilError(t, err)
+	findings, err := ParseFlake8(string(data))
+	assert.NilError(t, err)
+	return &LintReport{Tool: "flake8", Findings: findings}
+}
+
+// TestShipSummaryMarkdown renders summaries and compares them with
+// testdata/summary/<name>.golden.md.
+func TestShipSummaryMarkdown(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		summary ShipSummary
+		// contains are fragments the rendering must hold, beyond the golden
+		// file, to pin down what matters.
+		contains []string
+	}{
+		{
+			name: "shipped",
+			summary: ShipSummary{
+				Service: "hello-api",
+				Team:    "payments",
+				Image:   "registry.local:5000/payments/hello-api@sha256:3f1e0b5a9c7d2e4f6a8b0c1d3e5f7a9b1c3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f",
+				Stages: []StageResult{
+					{Name: "config", Status: StagePassed, Duration: 12 * time.Millisecond},
+					{Name: "lint", Status: StagePassed, Duration: 1400 * time.Millisecond},
+					{Name: "test", Status: StagePassed, Duration: 3250 * time.Millisecond, Detail: "3 tests passed"},
+					{Name: "build", Status: StagePassed, Duration: 95 * time.Second},
+					{Name: "publish", Status: StagePassed, Duration: 2100 * time.Millisecond},
+					{Name: "deploy", Status: StagePassed, Duration: 125 * time.Second, Detail: "rolled out 2/2 pods"},
+				},
+				Tests: mustJUnit(t, "all-pass"),
+				Lint:  mustFlake8(t, "clean"),
+			},
+			contains: []string{"## ✅ Ship hello-api: passed", "| deploy | ✅ passed | 2m05s | rolled out 2/2 pods |"},
+		},
+		{
+			name: "test-failed",
+			summary: ShipSummary{
+				Service: "hello-api",
+				Team:    "payments",
+				Stages: []StageResult{
+					{Name: "config", Status: StagePassed, Duration: 9 * time.Millisecond},
+					{Name: "lint", Status: StageFailed, Duration: 1100 * time.Millisecond, Detail: "6 findings"},
+					{Name: "test", Status: StageFailed, Duration: 4 * time.Second, Detail: "5 of 8 tests failed"},
+					{Name: "build", Status: StageSkipped},
+					{Name: "publish", Status: StageSkipped},
+					{Name: "deploy", Status: StageSkipped},
+				},
+				Tests: mustJUnit(t, "failures"),
+				Lint:  mustFlake8(t, "findings"),
+			},
+			contains: []string{"## ❌ Ship hello-api: failed at lint", "| build | ⏭ skipped | – |  |", "**Image:** not published"},
+		},
+		{
+			name: "nothing-ran",
+			summary: ShipSummary{
+				Service: "",
+				Stages: []StageResult{
+					{Name: "config", Status: StageFailed, Duration: 3 * time.Millisecond, Detail: "golden-path.yaml:4: port: 70000 is not a valid port | see docs"},
+				},
+			},
+			contains: []string{"(unnamed service)", `70000 is not a valid port \| see docs`, "No test report"},
+		},
+		{
+			name: "escaping",
+			summary: ShipSummary{
+				Service: "hello_<api>",
+				Team:    "team`x`",
+				Image:   "reg/x:1",
+				Stages:  []StageResult{{Name: "odd", Status: "unknown", Duration: time.Second, Detail: "*bold* [link](x)\nsecond line"}},
+			},
+			contains: []string{`hello\_\<api\>`, "`` team`x` ``", `\*bold\* \[link\](x) second line`, "❔ unknown"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			md := tc.summary.Markdown()
+			for _, want := range tc.contains {
+				assert.Assert(t, is.Contains(md, want))
+			}
+			assert.Equal(t, md, tc.summary.Markdown(), "rendering is deterministic")
+			golden.Assert(t, md, filepath.Join("summary", tc.name+".golden.md"))
+		})
+	}
+}
+
+func TestShipSummaryListsOnlyFirstFindings(t *testing.T) {
+	lint := &LintReport{Tool: "flake8"}
+	for i := 1; i <= summaryListed+3; i++ {
+		lint.Findings = append(lint.Findings, Finding{File: "a.py", Line: i, Column: 1, Code: "E1", Message: "m"})
+	}
+	md := ShipSummary{Service: "s", Lint: lint}.Markdown()
+	assert.Assert(t, is.Contains(md, "13 findings"))
+	assert.Equal(t, strings.Count(md, "| `a.py:"), summaryListed)
+	assert.Assert(t, is.Contains(md, "…and 3 more."))
+}
+
+func TestFormatDuration(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0ms"},
+		{420 * time.Millisecond, "420ms"},
+		{1400 * time.Millisecond, "1.4s"},
+		{59960 * time.Millisecond, "1m00s"},
+		{125 * time.Second, "2m05s"},
+		{61 * time.Minute, "61m00s"},
+	} {
+		assert.Equal(t, formatDuration(tc.d), tc.want, tc.d.String())
+	}
+}
+
+func TestMarkdownEscaping(t *testing.T) {
+	assert.Equal(t, mdCode("plain"), "`plain`")
+	assert.Equal(t, mdCode("a`b"), "``a`b``")
+	assert.Equal(t, mdCode("`x`"), "`` `x` ``")
+	assert.Equal(t, mdCode("two\nlines"), "`two lines`")
+	assert.Equal(t, mdCode(""), "")
+	assert.Equal(t, mdCell("`a|b`"), "`a\\|b`")
+	assert.Equal(t, mdText("a_b *c* <d> | #e"), `a\_b \*c\* \<d\> \| \#e`)
+	assert.Equal(t, truncate("abcdef", 4), "abc…")
+	assert.Equal(t, truncate("abc", 4), "abc")
+}
