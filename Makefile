@@ -10,7 +10,7 @@ MODULES := .dagger $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json))
 
 ## ship: the main job — `dagger call ship` on the example service.
 ship: platform
-	eval "$$(hack/platform env)" && dagger --progress=plain call ship --source $(EXAMPLE)
+	eval "$$(hack/platform env)" && dagger --progress=plain call ship --source $(EXAMPLE) summary
 
 ## test: every test: build and vet from a clean checkout, unit tests, tests through the real engine.
 test: platform

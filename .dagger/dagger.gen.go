@@ -73,6 +73,146 @@ func (r *GoldenPath) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
+func (r ShipResult) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Service string
+		Team    string
+		Image   *dagger.Container
+		Tests   *TestSummary
+		Lint    *LintSummary
+		Stages  []*Stage
+		Summary string
+	}
+	concrete.Service = r.Service
+	concrete.Team = r.Team
+	concrete.Image = r.Image
+	concrete.Tests = r.Tests
+	concrete.Lint = r.Lint
+	concrete.Stages = r.Stages
+	concrete.Summary = r.Summary
+	return json.Marshal(&concrete)
+}
+
+func (r *ShipResult) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Service string
+		Team    string
+		Image   *dagger.Container
+		Tests   *TestSummary
+		Lint    *LintSummary
+		Stages  []*Stage
+		Summary string
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Service = concrete.Service
+	r.Team = concrete.Team
+	r.Image = concrete.Image
+	r.Tests = concrete.Tests
+	r.Lint = concrete.Lint
+	r.Stages = concrete.Stages
+	r.Summary = concrete.Summary
+	return nil
+}
+
+func (r TestSummary) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Total   int
+		Passed  int
+		Failed  int
+		Errors  int
+		Skipped int
+		Junit   *dagger.File
+	}
+	concrete.Total = r.Total
+	concrete.Passed = r.Passed
+	concrete.Failed = r.Failed
+	concrete.Errors = r.Errors
+	concrete.Skipped = r.Skipped
+	concrete.Junit = r.Junit
+	return json.Marshal(&concrete)
+}
+
+func (r *TestSummary) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Total   int
+		Passed  int
+		Failed  int
+		Errors  int
+		Skipped int
+		Junit   *dagger.File
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Total = concrete.Total
+	r.Passed = concrete.Passed
+	r.Failed = concrete.Failed
+	r.Errors = concrete.Errors
+	r.Skipped = concrete.Skipped
+	r.Junit = concrete.Junit
+	return nil
+}
+
+func (r LintSummary) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Tool     string
+		Findings []string
+	}
+	concrete.Tool = r.Tool
+	concrete.Findings = r.Findings
+	return json.Marshal(&concrete)
+}
+
+func (r *LintSummary) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Tool     string
+		Findings []string
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Tool = concrete.Tool
+	r.Findings = concrete.Findings
+	return nil
+}
+
+func (r Stage) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Name    string
+		Status  string
+		Seconds float64
+		Detail  string
+	}
+	concrete.Name = r.Name
+	concrete.Status = r.Status
+	concrete.Seconds = r.Seconds
+	concrete.Detail = r.Detail
+	return json.Marshal(&concrete)
+}
+
+func (r *Stage) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Name    string
+		Status  string
+		Seconds float64
+		Detail  string
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Name = concrete.Name
+	r.Status = concrete.Status
+	r.Seconds = concrete.Seconds
+	r.Detail = concrete.Detail
+	return nil
+}
+
 func main() {
 	ctx := context.Background()
 
@@ -192,6 +332,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 	switch parentName {
 	case "GoldenPath":
 		switch fnName {
+		case "Ship":
+			var parent GoldenPath
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var dockerfile string
+			if inputArgs["dockerfile"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dockerfile"]), &dockerfile)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
+				}
+			}
+			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

@@ -185,7 +185,7 @@ func (d *Dockerfile) RunError(cmd []string, exitCode int, output string) *Docker
 	e := &DockerfileError{
 		File:   d.File,
 		Reason: fmt.Sprintf("RUN failed with exit code %d; fix the command or what it needs", exitCode),
-		Output: lastLines(output, 15),
+		Output: LastLines(output, 15),
 	}
 	if in, ok := d.RunOf(cmd); ok {
 		e.Line, e.Instruction = in.Line, in.Keyword+" "+in.Args
@@ -195,7 +195,8 @@ func (d *Dockerfile) RunError(cmd []string, exitCode int, output string) *Docker
 	return e
 }
 
-func lastLines(s string, n int) string {
+// LastLines returns the last n lines of s, for error messages that quote output.
+func LastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

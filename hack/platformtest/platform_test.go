@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -21,35 +20,9 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/golden-path/golden-path/internal/daggertest"
 	"github.com/golden-path/golden-path/pipeline"
 )
-
-// engine connects to the platform's engine. Without one the test is skipped,
-// except under CI=true, where a missing engine fails the run.
-func engine(t *testing.T) *dagger.Client {
-	t.Helper()
-	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
-	sock := strings.TrimPrefix(host, "unix://")
-	if _, err := os.Stat(sock); host == "" || err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no Dagger engine at %q: run `hack/platform up` and `eval \"$(hack/platform env)\"`", host)
-		}
-		t.Skip("no Dagger engine: run `hack/platform up` and `eval \"$(hack/platform env)\"`")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	t.Cleanup(cancel)
-	c, err := dagger.Connect(ctx, dagger.WithLogOutput(testWriter{t}))
-	assert.NilError(t, err)
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
 
 func token(t *testing.T) string {
 	b := make([]byte, 8)
@@ -67,7 +40,7 @@ func registryAddr() string {
 
 // (a) The mirrored python:3.12-slim stand-in has the template's dependencies.
 func TestMirroredPythonImageHasFastAPI(t *testing.T) {
-	c := engine(t)
+	c := daggertest.Connect(t)
 	ctx := context.Background()
 	out, err := c.Container().From("python:3.12-slim").
 		WithExec([]string{"sh", "-c", "python -c " +
@@ -81,7 +54,7 @@ func TestMirroredPythonImageHasFastAPI(t *testing.T) {
 
 // (b) A service is reached through a binding.
 func TestServiceBinding(t *testing.T) {
-	c := engine(t)
+	c := daggertest.Connect(t)
 	ctx := context.Background()
 	want := token(t)
 	svc := c.Container().From("python:3.12-slim").
@@ -100,7 +73,7 @@ func TestServiceBinding(t *testing.T) {
 
 // (c) An image is published to the local registry and pulled back by digest.
 func TestPublishAndPullByDigest(t *testing.T) {
-	c := engine(t)
+	c := daggertest.Connect(t)
 	ctx := context.Background()
 	want := token(t)
 	ref := registryAddr() + "/golden-path-test/platform:" + want
@@ -122,35 +95,16 @@ func TestPublishAndPullByDigest(t *testing.T) {
 	assert.Equal(t, got, want)
 }
 
-func repoRoot(t *testing.T) string {
-	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
-	assert.NilError(t, err)
-	return strings.TrimSpace(string(out))
-}
-
-func daggerCLI(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	engine(t)
-	cli := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
-	cmd := exec.Command(cli, append([]string{"--progress=plain"}, args...)...)
-	cmd.Dir = dir
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	assert.NilError(t, err, "dagger %s\n%s", strings.Join(args, " "), stderr.String())
-	return string(out)
-}
-
 // (d) `dagger call` on the project's own Go SDK module returns its output.
 func TestDaggerCallRootModule(t *testing.T) {
-	out := daggerCLI(t, repoRoot(t), "call", "version")
+	out := daggertest.MustCLI(t, daggertest.RepoRoot(t), "call", "version")
 	assert.Equal(t, strings.TrimSpace(out), pipeline.Version)
 }
 
 // (e) Regenerating every module's code changes nothing: the committed
 // generated code is what `dagger develop` writes.
 func TestDaggerDevelopLeavesNoDiff(t *testing.T) {
-	root := repoRoot(t)
+	root := daggertest.RepoRoot(t)
 	mods, err := filepath.Glob(filepath.Join(root, "modules", "*", "dagger.json"))
 	assert.NilError(t, err)
 	mods = append(mods, filepath.Join(root, "dagger.json"))
@@ -159,7 +113,7 @@ func TestDaggerDevelopLeavesNoDiff(t *testing.T) {
 		rel, _ := filepath.Rel(root, dir)
 		t.Run(rel, func(t *testing.T) {
 			before := worktreeState(t, root, rel)
-			daggerCLI(t, dir, "develop")
+			daggertest.MustCLI(t, dir, "develop")
 			assert.Equal(t, worktreeState(t, root, rel), before,
 				"dagger develop changed files in %s: commit the regenerated code", rel)
 		})

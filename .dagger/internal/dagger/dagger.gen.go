@@ -155,6 +155,21 @@ type AddressID string
 type BindingID string
 
 // A unique identifier for an object.
+type BuildID string
+
+// A unique identifier for an object.
+type BuildLintFindingID string
+
+// A unique identifier for an object.
+type BuildLintReportID string
+
+// A unique identifier for an object.
+type BuildTestFailureID string
+
+// A unique identifier for an object.
+type BuildTestReportID string
+
+// A unique identifier for an object.
 type CacheVolumeID string
 
 // A unique identifier for an object.
@@ -12796,6 +12811,56 @@ func (r *Query) LoadBindingFromID(id BindingID) *Binding {
 	q = q.Arg("id", id)
 
 	return &Binding{
+		query: q,
+	}
+}
+
+// Load a Build from its ID.
+func (r *Query) LoadBuildFromID(id BuildID) *Build {
+	q := r.query.Select("loadBuildFromID")
+	q = q.Arg("id", id)
+
+	return &Build{
+		query: q,
+	}
+}
+
+// Load a BuildLintFinding from its ID.
+func (r *Query) LoadBuildLintFindingFromID(id BuildLintFindingID) *BuildLintFinding {
+	q := r.query.Select("loadBuildLintFindingFromID")
+	q = q.Arg("id", id)
+
+	return &BuildLintFinding{
+		query: q,
+	}
+}
+
+// Load a BuildLintReport from its ID.
+func (r *Query) LoadBuildLintReportFromID(id BuildLintReportID) *BuildLintReport {
+	q := r.query.Select("loadBuildLintReportFromID")
+	q = q.Arg("id", id)
+
+	return &BuildLintReport{
+		query: q,
+	}
+}
+
+// Load a BuildTestFailure from its ID.
+func (r *Query) LoadBuildTestFailureFromID(id BuildTestFailureID) *BuildTestFailure {
+	q := r.query.Select("loadBuildTestFailureFromID")
+	q = q.Arg("id", id)
+
+	return &BuildTestFailure{
+		query: q,
+	}
+}
+
+// Load a BuildTestReport from its ID.
+func (r *Query) LoadBuildTestReportFromID(id BuildTestReportID) *BuildTestReport {
+	q := r.query.Select("loadBuildTestReportFromID")
+	q = q.Arg("id", id)
+
+	return &BuildTestReport{
 		query: q,
 	}
 }

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"dagger/build/internal/dagger"
+
+	"github.com/golden-path/golden-path/pipeline"
+)
+
+// dockerfileError explains a failed Dockerfile build with the Dockerfile line
+// it failed on. It never wraps the engine's error: the SDK would then report
+// the engine's bare message instead of ours.
+func (b *Build) dockerfileError(ctx context.Context, err error) error {
+	src, rerr := b.Source.File(b.Dockerfile).Contents(ctx)
+	if rerr != nil {
+		return fmt.Errorf("build: %s: %s", b.Dockerfile, err.Error())
+	}
+	df := pipeline.ParseDockerfile(b.Dockerfile, []byte(src))
+	var ee *dagger.ExecError
+	if errors.As(err, &ee) {
+		return fmt.Errorf("build: %w", df.RunError(ee.Cmd, ee.ExitCode, strings.TrimSpace(ee.Stdout+"\n"+ee.Stderr)))
+	}
+	if pe := df.ParseErrorAt(err.Error()); pe != nil {
+		pe.Reason += "; fix this instruction (see https://docs.docker.com/reference/dockerfile/)"
+		return fmt.Errorf("build: %w", pe)
+	}
+	return fmt.Errorf("build: %s: %s", b.Dockerfile, err.Error())
+}

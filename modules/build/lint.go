@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"dagger/build/internal/dagger"
+
+	"github.com/golden-path/golden-path/pipeline"
+)
+
+// LintReport is what the linter found.
+type LintReport struct {
+	// The linter's command.
+	Tool string
+	// Findings, each with file, line, column, code and message.
+	Findings []*LintFinding
+	// A markdown section for a step summary.
+	Summary string
+	// Whether the gate passes: no findings.
+	Ok bool
+	// The findings as file:line:col: CODE message lines; empty when Ok.
+	Problem string
+}
+
+// LintFinding is one problem the linter reported.
+type LintFinding struct {
+	File         string
+	Line, Column int
+	Code         string
+	Message      string
+}
+
+// Findings runs the linter (flake8 by default) in the Dockerfile's test stage
+// and returns its findings; findings do not make it fail (Lint does).
+func (b *Build) Findings(
+	ctx context.Context,
+	// Linter command; it must print flake8's format, path:line:col: CODE message.
+	// +optional
+	// +default=["flake8", "src", "tests"]
+	command []string,
+	// Dockerfile stage that has the linter.
+	// +optional
+	// +default="test"
+	target string,
+	// Image to lint in instead of the Dockerfile stage, with the source at /app.
+	// +optional
+	image string,
+) (*LintReport, error) {
+	ctr, err := b.testContainer(ctx, target, image)
+	if err != nil {
+		return nil, err
+	}
+	ran := ctr.WithExec(command, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+	code, err := ran.ExitCode(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lint: %v did not run: %s", command, err.Error())
+	}
+	out, err := ran.Stdout(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lint: %s", err.Error())
+	}
+	findings, err := pipeline.ParseFlake8(out)
+	if err != nil {
+		return nil, fmt.Errorf("lint: cannot read the output of %v: %s", command, err.Error())
+	}
+	if code != 0 && len(findings) == 0 {
+		// Fail closed: a linter that failed without findings did not lint.
+		stderr, _ := ran.Stderr(ctx)
+		return nil, fmt.Errorf("lint: %v exited with %d and reported nothing:\n%s", command, code, pipeline.LastLines(stderr, 20))
+	}
+	rep := &pipeline.LintReport{Tool: command[0], Findings: findings}
+	r := &LintReport{Tool: command[0], Summary: rep.Markdown(), Ok: true}
+	for _, f := range findings {
+		r.Findings = append(r.Findings, &LintFinding{File: f.File, Line: f.Line, Column: f.Column, Code: f.Code, Message: f.Message})
+	}
+	if err := rep.Err(); err != nil {
+		r.Ok, r.Problem = false, err.Error()
+	}
+	return r, nil
+}
+
+// Lint runs the linter and fails on any finding, naming file:line:col and code.
+// +check
+func (b *Build) Lint(
+	ctx context.Context,
+	// Linter command; it must print flake8's format, path:line:col: CODE message.
+	// +optional
+	// +default=["flake8", "src", "tests"]
+	command []string,
+) (*LintReport, error) {
+	r, err := b.Findings(ctx, command, "test", "")
+	if err != nil {
+		return nil, err
+	}
+	if !r.Ok {
+		return nil, fmt.Errorf("lint: %s", r.Problem)
+	}
+	return r, nil
+}

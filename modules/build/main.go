@@ -1,0 +1,113 @@
+// Build, test and lint a service from its Dockerfile.
+//
+// The build stage of golden-path: Build turns the service's Dockerfile into a
+// container, Test runs pytest in the Dockerfile's test stage and returns a
+// typed report with the JUnit file, Lint runs flake8 and returns typed
+// findings. Test and Lint are checks, so `dagger check` runs them.
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"dagger/build/internal/dagger"
+)
+
+// Build builds, tests and lints one service.
+type Build struct {
+	// The service's source folder.
+	Source *dagger.Directory
+	// Path of the Dockerfile inside the source folder.
+	Dockerfile string
+}
+
+// New returns the build stage for a service's source folder.
+func New(
+	// The service's source folder: its Dockerfile, src/ and tests/.
+	// +defaultPath="/"
+	// +ignore=[".git", "**/__pycache__", "**/.pytest_cache", "**/.venv", "**/*.pyc"]
+	source *dagger.Directory,
+	// Path of the Dockerfile inside the source folder.
+	// +optional
+	// +default="Dockerfile"
+	dockerfile string,
+) *Build {
+	return &Build{Source: source, Dockerfile: dockerfile}
+}
+
+// Build builds the Dockerfile into a container: its last stage unless a target
+// is given.
+func (b *Build) Build(
+	ctx context.Context,
+	// Dockerfile stage to build; the last stage when empty.
+	// +optional
+	target string,
+	// Build arguments, each NAME=VALUE.
+	// +optional
+	buildArgs []string,
+	// Platform to build for, e.g. linux/amd64; the engine's when empty.
+	// +optional
+	platform dagger.Platform,
+) (*dagger.Container, error) {
+	if err := b.requireDockerfile(ctx); err != nil {
+		return nil, err
+	}
+	args, err := parseBuildArgs(buildArgs)
+	if err != nil {
+		return nil, err
+	}
+	ctr := b.Source.DockerBuild(dagger.DirectoryDockerBuildOpts{
+		Dockerfile: b.Dockerfile,
+		Target:     target,
+		BuildArgs:  args,
+		Platform:   platform,
+	})
+	ctr, err = ctr.Sync(ctx)
+	if err != nil {
+		return nil, b.dockerfileError(ctx, err)
+	}
+	return ctr, nil
+}
+
+func (b *Build) requireDockerfile(ctx context.Context) error {
+	ok, err := b.Source.Exists(ctx, b.Dockerfile, dagger.DirectoryExistsOpts{ExpectedType: dagger.ExistsTypeRegularType})
+	if err != nil {
+		return fmt.Errorf("build: cannot read the source folder: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("build: no Dockerfile at %q in the source folder; add one there, or point to yours with --dockerfile=PATH", b.Dockerfile)
+	}
+	return nil
+}
+
+func parseBuildArgs(kvs []string) ([]dagger.BuildArg, error) {
+	args := make([]dagger.BuildArg, 0, len(kvs))
+	for _, kv := range kvs {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("build: build argument %q is not NAME=VALUE", kv)
+		}
+		args = append(args, dagger.BuildArg{Name: name, Value: value})
+	}
+	return args, nil
+}
+
+// Service runs the built image as a service on its port, e.g. to try it:
+// `dagger call --source=. service up --ports=8000:8000`.
+func (b *Build) Service(
+	ctx context.Context,
+	// Port the service listens on.
+	// +optional
+	// +default=8000
+	port int,
+	// Dockerfile stage to run; the last stage when empty.
+	// +optional
+	target string,
+) (*dagger.Service, error) {
+	ctr, err := b.Build(ctx, target, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	return ctr.WithExposedPort(port).AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true}), nil
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"dagger/build/internal/dagger"
+
+	"github.com/golden-path/golden-path/pipeline"
+)
+
+const junitPath = "/tmp/golden-path/junit.xml"
+
+// TestReport is what a pytest run found.
+type TestReport struct {
+	// Tests that ran, and how they ended.
+	Total, Passed, Failed, Errors, Skipped int
+	// Wall time of the tests, in seconds.
+	Duration float64
+	// Failing and erroring tests, with their assertion messages.
+	Failures []*TestFailure
+	// The JUnit XML report pytest wrote.
+	Junit *dagger.File
+	// The pytest command's output (its last lines).
+	Output string
+	// A markdown section for a step summary.
+	Summary string
+	// Whether the gate passes: no failing test, and at least one ran.
+	Ok bool
+	// Why the gate fails, naming each failing test; empty when Ok.
+	Problem string
+}
+
+// TestFailure is one test that failed or errored.
+type TestFailure struct {
+	// pytest node id, e.g. tests/test_main.py::test_health.
+	TestID string
+	// File and line of the test, when pytest reported them.
+	File string
+	Line int
+	// The assertion or error message.
+	Message string
+}
+
+// Tests runs pytest and returns its report; failing tests do not make it
+// fail (Test does). It fails only when pytest could not report at all.
+func (b *Build) Tests(
+	ctx context.Context,
+	// Dockerfile stage that has the tests, pytest and the dependencies.
+	// +optional
+	// +default="test"
+	target string,
+	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
+	// +optional
+	image string,
+	// Extra arguments to pytest, e.g. ["-k", "health"].
+	// +optional
+	args []string,
+) (*TestReport, error) {
+	ctr, err := b.testContainer(ctx, target, image)
+	if err != nil {
+		return nil, err
+	}
+	cmd := append([]string{"python3", "-m", "pytest", "-o", "junit_family=xunit1", "--junitxml=" + junitPath, "-rfE"}, args...)
+	ran := ctr.
+		WithEnvVariable("PYTHONDONTWRITEBYTECODE", "1").
+		WithExec(cmd, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+	code, err := ran.ExitCode(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("test: pytest did not run: %s", err.Error())
+	}
+	out, _ := ran.CombinedOutput(ctx)
+	junit := ran.File(junitPath)
+	xml, err := junit.Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("test: pytest exited with %d and wrote no JUnit report; its output:\n%s", code, pipeline.LastLines(out, 30))
+	}
+	rep, err := pipeline.ParseJUnit([]byte(xml))
+	if err != nil {
+		return nil, fmt.Errorf("test: %s", err.Error())
+	}
+	return newTestReport(rep, junit, out), nil
+}
+
+// Test runs pytest and fails when a test fails or none ran.
+// +check
+func (b *Build) Test(
+	ctx context.Context,
+	// Dockerfile stage that has the tests, pytest and the dependencies.
+	// +optional
+	// +default="test"
+	target string,
+	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
+	// +optional
+	image string,
+) (*TestReport, error) {
+	r, err := b.Tests(ctx, target, image, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !r.Ok {
+		return nil, fmt.Errorf("test: %s", r.Problem)
+	}
+	return r, nil
+}
+
+func (b *Build) testContainer(ctx context.Context, target, image string) (*dagger.Container, error) {
+	if image != "" {
+		return dag.Container().From(image).WithDirectory("/app", b.Source).WithWorkdir("/app"), nil
+	}
+	return b.Build(ctx, target, nil, "")
+}
+
+func newTestReport(rep *pipeline.TestReport, junit *dagger.File, out string) *TestReport {
+	r := &TestReport{
+		Total: rep.Total, Passed: rep.Passed, Failed: rep.Failed, Errors: rep.Errors, Skipped: rep.Skipped,
+		Duration: rep.Duration, Junit: junit, Output: pipeline.LastLines(out, 40), Summary: rep.Markdown(),
+		Ok: true,
+	}
+	if err := rep.Err(); err != nil {
+		r.Ok, r.Problem = false, err.Error()
+	}
+	for _, c := range rep.Failures() {
+		r.Failures = append(r.Failures, &TestFailure{TestID: c.ID, File: c.File, Line: c.Line, Message: c.Message})
+	}
+	return r
+}

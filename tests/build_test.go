@@ -1,0 +1,186 @@
+// Package tests runs golden-path's modules through the real engine, the way a
+// product team or CI calls them: the example service and broken copies of it.
+package tests
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"dagger.io/dagger"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+	"gotest.tools/v3/fs"
+
+	"github.com/golden-path/golden-path/internal/daggertest"
+)
+
+const example = "examples/fastapi-service"
+
+// buildService calls the build module's Service function on src and returns
+// the service, as another module would.
+func buildService(t *testing.T, c *dagger.Client, src string) *dagger.Service {
+	t.Helper()
+	ctx := context.Background()
+	root := daggertest.RepoRoot(t)
+	assert.NilError(t, c.ModuleSource(filepath.Join(root, "modules/build")).AsModule().Serve(ctx))
+	srcID, err := c.Host().Directory(src).ID(ctx)
+	assert.NilError(t, err)
+	var out struct {
+		Build struct {
+			Service struct{ ID dagger.ServiceID }
+		}
+	}
+	err = c.Do(ctx, &dagger.Request{
+		Query:     `query($src: ID!) { build(source: $src) { service { id } } }`,
+		Variables: map[string]any{"src": srcID},
+	}, &dagger.Response{Data: &out})
+	assert.NilError(t, err)
+	return c.LoadServiceFromID(out.Build.Service.ID)
+}
+
+// The example builds, runs as a service, and answers /health and /metrics
+// with the request counter.
+func TestExampleServes(t *testing.T) {
+	c := daggertest.Connect(t)
+	ctx := context.Background()
+	svc := buildService(t, c, filepath.Join(daggertest.RepoRoot(t), example))
+	out, err := c.Container().From("python:3.12-slim").
+		WithServiceBinding("app", svc).
+		WithExec([]string{"python3", "-c", `
+import urllib.request, time
+for i in range(50):
+    try:
+        h = urllib.request.urlopen("http://app:8000/health")
+        break
+    except OSError:
+        time.sleep(0.2)
+print("health", h.status, h.read().decode())
+urllib.request.urlopen("http://app:8000/greet/dagger").read()
+print(urllib.request.urlopen("http://app:8000/metrics").read().decode())
+`}).Stdout(ctx)
+	assert.NilError(t, err)
+	assert.Check(t, is.Contains(out, `health 200 {"status":"ok"}`))
+	assert.Check(t, is.Regexp(`(?m)^http_requests_total\{method="GET",route="/greet/\{name\}",status="200"\} 1\.0$`, out))
+}
+
+// Test and lint pass on the example, and ship reports them.
+func TestShipExample(t *testing.T) {
+	root := daggertest.RepoRoot(t)
+	out := daggertest.MustCLI(t, root, "call", "ship", "--source", example, "tests", "failed")
+	assert.Check(t, is.Equal(strings.TrimSpace(out), "0"))
+	summary := daggertest.MustCLI(t, root, "call", "ship", "--source", example, "summary")
+	assert.Check(t, is.Contains(summary, "## ✅ Ship hello-api: passed"))
+	assert.Check(t, is.Regexp(`\| test \| ✅ passed \| [^|]+ \| [1-9]\d* passed, 0 skipped \|`, summary))
+	assert.Check(t, is.Contains(summary, "| lint | ✅ passed |"))
+}
+
+// brokenCopy copies the example to a temporary folder and breaks it.
+func brokenCopy(t *testing.T, breakIt func(dir string)) string {
+	t.Helper()
+	dir := fs.NewDir(t, "broken").Path()
+	src := filepath.Join(daggertest.RepoRoot(t), example)
+	assert.NilError(t, os.CopyFS(dir, os.DirFS(src)))
+	breakIt(dir)
+	return dir
+}
+
+func edit(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	assert.NilError(t, err)
+	assert.Assert(t, strings.Contains(string(data), old), "%s does not contain %q", path, old)
+	assert.NilError(t, os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
+}
+
+// Each broken copy of the example fails ship with a non-zero exit and an
+// error that says what to fix.
+func TestShipBrokenExamples(t *testing.T) {
+	root := daggertest.RepoRoot(t)
+	for _, tc := range []struct {
+		name    string
+		breakIt func(t *testing.T, dir string)
+		want    []string // regular expressions the error must match
+		stages  string   // the stage table row that must show the failure
+	}{
+		{
+			name: "failing test",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "tests/test_main.py"), "def test_health_is_ok(", "def test_health_is_ok(client):\n    assert 1 + 1 == 3, \"arithmetic is broken\"\n\n\ndef test_health_was_ok(")
+			},
+			want:   []string{`tests/test_main\.py::test_health_is_ok: AssertionError: arithmetic is broken`, `1 of \d+ tests failed`},
+			stages: `| test | ❌ failed |`,
+		},
+		{
+			name: "no tests collected",
+			breakIt: func(t *testing.T, dir string) {
+				files, _ := filepath.Glob(filepath.Join(dir, "tests", "test_*.py"))
+				for _, f := range files {
+					assert.NilError(t, os.Remove(f))
+				}
+			},
+			want:   []string{`no tests ran`},
+			stages: `| test | ❌ failed |`,
+		},
+		{
+			name: "lint error",
+			breakIt: func(t *testing.T, dir string) {
+				f, err := os.OpenFile(filepath.Join(dir, "src/main.py"), os.O_APPEND|os.O_WRONLY, 0)
+				assert.NilError(t, err)
+				_, err = f.WriteString("\nimport os\n")
+				assert.NilError(t, err)
+				assert.NilError(t, f.Close())
+			},
+			want:   []string{`src/main\.py:\d+:1: E402 module level import not at top of file`},
+			stages: `| lint | ❌ failed |`,
+		},
+		{
+			name:    "no Dockerfile",
+			breakIt: func(t *testing.T, dir string) { assert.NilError(t, os.Remove(filepath.Join(dir, "Dockerfile"))) },
+			want:    []string{`no Dockerfile at "Dockerfile" in the source folder`, `--dockerfile=PATH`},
+			stages:  `| build | ❌ failed |`,
+		},
+		{
+			name: "Dockerfile syntax error",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "Dockerfile"), "\nWORKDIR /app", "\nWORKDIRR /app")
+			},
+			want:   []string{`Dockerfile:\d+: unknown instruction: WORKDIRR`, `\d+ \| WORKDIRR /app`},
+			stages: `| build | ❌ failed |`,
+		},
+		{
+			name: "Dockerfile RUN fails",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "Dockerfile"), "\nWORKDIR /app", "\nWORKDIR /app\nRUN test -f /nonexistent-marker")
+			},
+			want:   []string{`Dockerfile:\d+: RUN failed with exit code 1`, `\d+ \| RUN test -f /nonexistent-marker`},
+			stages: `| build | ❌ failed |`,
+		},
+		{
+			name: "invalid golden-path.yaml",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "golden-path.yaml"), "port: 8000", "port: 70000\nreplicaz: 2")
+			},
+			want:   []string{`golden-path\.yaml:\d+: port: .*70000`, `golden-path\.yaml:\d+: replicaz: `},
+			stages: `| config | ❌ failed |`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := brokenCopy(t, func(dir string) { tc.breakIt(t, dir) })
+			r := daggertest.CLI(t, root, "call", "ship", "--source", dir, "summary")
+			assert.Check(t, r.ExitCode != 0, "ship passed on a broken copy:\n%s", r.Stdout)
+			msg := r.ErrorText()
+			for _, w := range tc.want {
+				assert.Check(t, is.Regexp(regexp.MustCompile(w), msg))
+			}
+			assert.Check(t, is.Contains(msg, tc.stages))
+			// After a failed gate nothing later runs.
+			if tc.stages == `| build | ❌ failed |` || tc.stages == `| config | ❌ failed |` {
+				assert.Check(t, !strings.Contains(msg, "| test |"), "test ran after a failed %s", tc.stages)
+			}
+		})
+	}
+}
