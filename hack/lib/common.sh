@@ -55,3 +55,20 @@ inputs_key() { printf '%s\n' "$@" | sha256sum | cut -c1-12; }
 
 # pid_alive PIDFILE: true when the pid in PIDFILE runs.
 pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# cache_prune KEEP...: removes older builds of ours from the cache (other
+# versions or inputs of the dagger build and engine root fs, interrupted
+# builds), keeping the folders named and the root fs a running engine uses.
+cache_prune() {
+	local keep=("$@") d k in_use=""
+	[[ -f $GP_RUN/engine.root ]] && in_use=$(cat "$GP_RUN/engine.root")
+	for d in "$GP_CACHE"/dagger-v*-* "$GP_CACHE"/engine-root-* "$GP_CACHE"/rootfs/*.tmp.*; do
+		[[ -d $d ]] || continue
+		[[ $d == "$in_use" ]] && continue
+		for k in "${keep[@]}"; do [[ $d == "$k" ]] && continue 2; done
+		if [[ $d == *.tmp.* ]] && kill -0 "${d##*.tmp.}" 2>/dev/null; then
+			continue # a build in progress
+		fi
+		rm -rf "$d"
+	done
+}
