@@ -112,6 +112,15 @@ func TestDaggerDevelopLeavesNoDiff(t *testing.T) {
 		dir := filepath.Dir(m)
 		rel, _ := filepath.Rel(root, dir)
 		t.Run(rel, func(t *testing.T) {
+			// The generated code is committed, so a clean checkout builds.
+			src := rel
+			if rel == "." {
+				src = ".dagger"
+			}
+			for _, gen := range []string{"dagger.gen.go", "internal/dagger/dagger.gen.go"} {
+				out, err := exec.Command("git", "-C", root, "ls-files", "--error-unmatch", filepath.Join(src, gen)).CombinedOutput()
+				assert.Check(t, err, "%s is not committed: %s", filepath.Join(src, gen), out)
+			}
 			before := worktreeState(t, root, rel)
 			daggertest.MustCLI(t, dir, "develop")
 			assert.Equal(t, worktreeState(t, root, rel), before,
