@@ -144,3 +144,30 @@ func worktreeState(t *testing.T, root, rel string) string {
 	}
 	return b.String()
 }
+
+// (f) On a terminal the CLI, whose live TUI this build lacks, still finishes
+// with the right exit code and prints the result instead of crashing.
+func TestCLIOnATerminal(t *testing.T) {
+	daggertest.RequireEngine(t)
+	root := daggertest.RepoRoot(t)
+	cli := os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN")
+	run := func(args string) (string, int) {
+		// script(1) gives the CLI a pseudo-terminal, as a developer's shell would.
+		cmd := exec.Command("script", "-qec", cli+" "+args, "/dev/null")
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return string(out), ee.ExitCode()
+		}
+		assert.NilError(t, err)
+		return string(out), 0
+	}
+	out, code := run("call version")
+	assert.Check(t, is.Equal(code, 0), out)
+	assert.Check(t, is.Contains(out, pipeline.Version))
+	assert.Check(t, !strings.Contains(out, "panic"), out)
+
+	out, code = run("call no-such-function")
+	assert.Check(t, code != 0, out)
+	assert.Check(t, !strings.Contains(out, "panic"), out)
+}
