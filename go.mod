@@ -5,6 +5,7 @@ go 1.26.1
 require (
 	dagger.io/dagger v0.21.8
 	github.com/google/go-containerregistry v0.21.4
+	go.etcd.io/bbolt v1.4.3
 	gopkg.in/yaml.v3 v3.0.1
 	gotest.tools/v3 v3.5.2
 )

@@ -177,18 +177,27 @@ func parseYAMLDocument(data []byte, file string) (*yaml.Node, *FieldError) {
 		}
 	}
 
+	if err := requireSingleDocument(dec, file, data, "merge what follows it into the settings above"); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
+// requireSingleDocument fails when dec holds a second, non-empty YAML
+// document; merge says where its content belongs.
+func requireSingleDocument(dec *yaml.Decoder, file string, data []byte, merge string) *FieldError {
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil && !isEmptyDocument(&next) {
-		return nil, &FieldError{
+		return &FieldError{
 			File:   file,
 			Line:   next.Line,
 			Reason: "the file holds more than one YAML document (separated by ---)",
-			Fix:    "keep a single document: remove the second --- and merge what follows it into the settings above",
+			Fix:    "keep a single document: remove the second --- and " + merge,
 		}
 	} else if err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlSyntaxError(file, data, err)
+		return yamlSyntaxError(file, data, err)
 	}
-	return root, nil
+	return nil
 }
 
 // isEmptyDocument reports whether doc has no content, as for a file holding

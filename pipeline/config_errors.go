@@ -112,11 +112,12 @@ func yamlSyntaxError(file string, data []byte, err error) *FieldError {
 }
 
 // tabIndentedLine returns the 1-based number of the line indented with a tab
-// that explains a syntax error reported at line (0 when unknown): that line
-// or the one before. It returns 0 when neither is.
+// that explains a syntax error reported at line (0 when unknown): that line,
+// the one before or, as yaml.v3 reports a tab in a block sequence's item on
+// the item's first line, the one after. It returns 0 when none is.
 func tabIndentedLine(data []byte, line int) int {
 	lines := strings.Split(string(data), "\n")
-	for _, n := range []int{line, line - 1} {
+	for _, n := range []int{line, line - 1, line + 1} {
 		if n < 1 || n > len(lines) {
 			continue
 		}

@@ -53,8 +53,16 @@ step() {
 # sha of a list of strings: used to key caches by their inputs.
 inputs_key() { printf '%s\n' "$@" | sha256sum | cut -c1-12; }
 
-# pid_alive PIDFILE: true when the pid in PIDFILE runs.
-pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# pid_alive PIDFILE [NAME]: true when the pid in PIDFILE runs (and, with NAME,
+# runs a command whose line contains NAME: after a crash and reboot the pid may
+# be another process's, which we must not touch).
+pid_alive() {
+	[[ -s $1 ]] || return 1
+	local pid
+	pid=$(cat "$1")
+	kill -0 "$pid" 2>/dev/null || return 1
+	[[ -z ${2:-} ]] || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+}
 
 # cache_prune KEEP...: removes older builds of ours from the cache (other
 # versions or inputs of the dagger build and engine root fs, interrupted

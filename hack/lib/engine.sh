@@ -27,7 +27,7 @@ engine_config() {
 # engine_start ROOT: starts the engine unless it runs; waits until it answers.
 engine_start() {
 	local root=$1
-	if pid_alive "$ENGINE_PID"; then
+	if pid_alive "$ENGINE_PID" dagger-engine; then
 		log "engine: already running (pid $(cat "$ENGINE_PID")), nothing to do"
 		return
 	fi
@@ -58,7 +58,7 @@ engine_start() {
 	echo "$root" >"$GP_RUN/engine.root"
 	local i
 	for ((i = 0; i < 120; i++)); do
-		if ! pid_alive "$ENGINE_PID"; then
+		if ! pid_alive "$ENGINE_PID" dagger-engine; then
 			tail -n 30 "$ENGINE_LOG" | sed 's/^/    /' >&2
 			die "engine: exited during start-up; last lines of $ENGINE_LOG above"
 		fi
@@ -69,15 +69,15 @@ engine_start() {
 	log "engine: ready on unix://$ENGINE_SOCK"
 }
 
+# engine_ready: the engine answers a query from the CLI.
 engine_ready() {
-	platform_env_exports >/dev/null
 	(eval "$(platform_env_exports)" && timeout 60 "$CLI_LINK" --progress=plain core version >/dev/null 2>&1)
 }
 
 # engine_stop: SIGTERM (the engine needs 20-45 s to stop cleanly), then SIGKILL;
 # then the network it made: its bridge, veths and iptables rules.
 engine_stop() {
-	if pid_alive "$ENGINE_PID"; then
+	if pid_alive "$ENGINE_PID" dagger-engine; then
 		local pid i
 		pid=$(cat "$ENGINE_PID")
 		log "engine: stopping pid $pid"

@@ -7,7 +7,7 @@ IMAGES_DIR=$HACK_DIR/images
 # registry already holds the build of this very file and root fs.
 image_push() {
 	local file=$1
-	local IMAGE_REF IMAGE_PACKAGES=() IMAGE_ENV=() IMAGE_CMD=() IMAGE_WORKDIR="" IMAGE_USER=""
+	local IMAGE_REF IMAGE_PACKAGES=() IMAGE_ENV=() IMAGE_CMD=() IMAGE_ENTRYPOINT=() IMAGE_WORKDIR="" IMAGE_USER=""
 	unset -f image_customize
 	# shellcheck source=/dev/null
 	source "$file"
@@ -32,6 +32,7 @@ image_push() {
 	local v
 	for v in "${IMAGE_ENV[@]}"; do args+=(--env "$v"); done
 	for v in "${IMAGE_CMD[@]}"; do args+=(--cmd "$v"); done
+	for v in "${IMAGE_ENTRYPOINT[@]}"; do args+=(--entrypoint "$v"); done
 	[[ -z $IMAGE_WORKDIR ]] || args+=(--workdir "$IMAGE_WORKDIR")
 	[[ -z $IMAGE_USER ]] || args+=(--user "$IMAGE_USER")
 	local digest
@@ -47,4 +48,22 @@ images_seed() {
 	for f in "$IMAGES_DIR"/*.image; do
 		step "image $(basename "$f" .image)" "$GP_LOGS/image-$(basename "$f" .image).log" image_push "$f"
 	done
+}
+
+# tool_build NAME VERSION PACKAGE LDFLAGS [ENV=VALUE...]: `go install`s a
+# tool's command from the Go module proxy into $GP_CACHE/tools/NAME-VERSION,
+# unless it is there; prints the binary's path. Tools stay out of the
+# product's go.mod.
+tool_build() {
+	local name=$1 version=$2 pkg=$3 ldflags=$4
+	shift 4
+	local dir=$GP_CACHE/tools/$name-$version
+	if [[ ! -x $dir/$name ]]; then
+		rm -rf "$dir.tmp"
+		mkdir -p "$dir.tmp"
+		env "$@" GOBIN="$dir.tmp" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version" >&2
+		rm -rf "$dir"
+		mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir/$name"
 }

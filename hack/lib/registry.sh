@@ -32,7 +32,7 @@ port_owner() {
 }
 
 registry_start() {
-	if pid_alive "$REGISTRY_PID"; then
+	if pid_alive "$REGISTRY_PID" docker-registry; then
 		log "registry: already running on $REGISTRY_ADDR (pid $(cat "$REGISTRY_PID")), nothing to do"
 		return
 	fi
@@ -50,7 +50,7 @@ registry_start() {
 			log "registry: ready on http://$REGISTRY_ADDR"
 			return
 		}
-		pid_alive "$REGISTRY_PID" || break
+		pid_alive "$REGISTRY_PID" docker-registry || break
 		sleep 0.2
 	done
 	tail -n 20 "$REGISTRY_LOG" | sed 's/^/    /' >&2
@@ -58,7 +58,7 @@ registry_start() {
 }
 
 registry_stop() {
-	if pid_alive "$REGISTRY_PID"; then
+	if pid_alive "$REGISTRY_PID" docker-registry; then
 		log "registry: stopping pid $(cat "$REGISTRY_PID")"
 		kill -TERM "$(cat "$REGISTRY_PID")"
 	fi

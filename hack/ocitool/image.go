@@ -24,6 +24,7 @@ import (
 // ImageConfig is the part of an image's config that ocitool sets.
 type ImageConfig struct {
 	Env         []string
+	Entrypoint  []string
 	Cmd         []string
 	WorkingDir  string
 	User        string
@@ -61,6 +62,7 @@ func FromRootfs(rootfs string, cfg ImageConfig) (v1.Image, error) {
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", runtime.GOARCH
 	cf.Config.Env = cfg.Env
+	cf.Config.Entrypoint = cfg.Entrypoint
 	cf.Config.Cmd = cfg.Cmd
 	cf.Config.WorkingDir = cfg.WorkingDir
 	cf.Config.User = cfg.User

@@ -3,7 +3,7 @@
 // OCI image layout (the Dagger engine's built-in SDK content). hack/platform
 // uses it to seed the local registry with images built from Debian.
 //
-//	ocitool push   --rootfs DIR --ref HOST/REPO:TAG [--env K=V]... [--cmd ARG]... [--workdir DIR] [--user U]
+//	ocitool push   --rootfs DIR --ref HOST/REPO:TAG [--env K=V]... [--entrypoint ARG]... [--cmd ARG]... [--workdir DIR] [--user U]
 //	ocitool layout --rootfs DIR --out DIR          [--env K=V]... ...
 //	ocitool digest --ref HOST/REPO:TAG
 //
@@ -42,6 +42,7 @@ func run(ctx context.Context, args []string) error {
 	var (
 		cfg     ImageConfig
 		env     listFlag
+		entry   listFlag
 		cmd     listFlag
 		rootfs  = fs.String("rootfs", "", "root file system folder to package as the image's single layer")
 		ref     = fs.String("ref", "", "image reference to push to or resolve")
@@ -49,13 +50,14 @@ func run(ctx context.Context, args []string) error {
 		created = fs.String("annotation", "", "org.opencontainers.image.description of the image")
 	)
 	fs.Var(&env, "env", "environment variable K=V of the image (repeatable)")
+	fs.Var(&entry, "entrypoint", "one argument of the image's entrypoint (repeatable)")
 	fs.Var(&cmd, "cmd", "one argument of the image's default command (repeatable)")
 	fs.StringVar(&cfg.WorkingDir, "workdir", "", "working directory of the image")
 	fs.StringVar(&cfg.User, "user", "", "user of the image")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	cfg.Env, cfg.Cmd, cfg.Description = env, cmd, *created
+	cfg.Env, cfg.Entrypoint, cfg.Cmd, cfg.Description = env, entry, cmd, *created
 
 	switch args[0] {
 	case "push":
