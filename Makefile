@@ -3,6 +3,9 @@
 SHELL := /bin/bash
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
 EXAMPLE ?= examples/fastapi-service
+# The local platform's registry serves Trivy's DB; the scan reaches it through a tunnel.
+REGISTRY_PORT ?= $(lastword $(subst :, ,$(or $(GP_REGISTRY_ADDR),127.0.0.1:5000)))
+SHIP_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-repository db-registry:$(REGISTRY_PORT)/aquasec/trivy-db
 # Dagger modules: each has its own go.mod (Dagger v0.21 needs one per module).
 MODULES := .dagger $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json))
 
@@ -10,7 +13,7 @@ MODULES := .dagger $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json))
 
 ## ship: the main job — `dagger call ship` on the example service.
 ship: platform
-	eval "$$(hack/platform env)" && dagger --progress=plain call ship --source $(EXAMPLE) summary
+	eval "$$(hack/platform env)" && dagger --progress=plain call ship --source $(EXAMPLE) $(SHIP_FLAGS) summary
 
 ## test: every test: build and vet from a clean checkout, unit tests, tests through the real engine.
 test: platform

@@ -80,6 +80,7 @@ func (r ShipResult) MarshalJSON() ([]byte, error) {
 		Image   *dagger.Container
 		Tests   *TestSummary
 		Lint    *LintSummary
+		Scan    *ScanSummary
 		Stages  []*Stage
 		Summary string
 	}
@@ -88,6 +89,7 @@ func (r ShipResult) MarshalJSON() ([]byte, error) {
 	concrete.Image = r.Image
 	concrete.Tests = r.Tests
 	concrete.Lint = r.Lint
+	concrete.Scan = r.Scan
 	concrete.Stages = r.Stages
 	concrete.Summary = r.Summary
 	return json.Marshal(&concrete)
@@ -100,6 +102,7 @@ func (r *ShipResult) UnmarshalJSON(bs []byte) error {
 		Image   *dagger.Container
 		Tests   *TestSummary
 		Lint    *LintSummary
+		Scan    *ScanSummary
 		Stages  []*Stage
 		Summary string
 	}
@@ -112,6 +115,7 @@ func (r *ShipResult) UnmarshalJSON(bs []byte) error {
 	r.Image = concrete.Image
 	r.Tests = concrete.Tests
 	r.Lint = concrete.Lint
+	r.Scan = concrete.Scan
 	r.Stages = concrete.Stages
 	r.Summary = concrete.Summary
 	return nil
@@ -178,6 +182,50 @@ func (r *LintSummary) UnmarshalJSON(bs []byte) error {
 	}
 	r.Tool = concrete.Tool
 	r.Findings = concrete.Findings
+	return nil
+}
+
+func (r ScanSummary) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Critical int
+		High     int
+		Medium   int
+		Low      int
+		Summary  string
+		Sarif    *dagger.File
+		Sbom     *dagger.File
+	}
+	concrete.Critical = r.Critical
+	concrete.High = r.High
+	concrete.Medium = r.Medium
+	concrete.Low = r.Low
+	concrete.Summary = r.Summary
+	concrete.Sarif = r.Sarif
+	concrete.Sbom = r.Sbom
+	return json.Marshal(&concrete)
+}
+
+func (r *ScanSummary) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Critical int
+		High     int
+		Medium   int
+		Low      int
+		Summary  string
+		Sarif    *dagger.File
+		Sbom     *dagger.File
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Critical = concrete.Critical
+	r.High = concrete.High
+	r.Medium = concrete.Medium
+	r.Low = concrete.Low
+	r.Summary = concrete.Summary
+	r.Sarif = concrete.Sarif
+	r.Sbom = concrete.Sbom
 	return nil
 }
 
@@ -352,7 +400,28 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
 				}
 			}
-			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile)
+			var severity string
+			if inputArgs["severity"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["severity"]), &severity)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg severity", err))
+				}
+			}
+			var trivyDbRepository string
+			if inputArgs["trivyDbRepository"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["trivyDbRepository"]), &trivyDbRepository)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRepository", err))
+				}
+			}
+			var trivyDbRegistry *dagger.Service
+			if inputArgs["trivyDbRegistry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["trivyDbRegistry"]), &trivyDbRegistry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRegistry", err))
+				}
+			}
+			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"dagger/golden-path/internal/dagger"
@@ -34,6 +35,8 @@ type ShipResult struct {
 	Tests *TestSummary
 	// What the linter found.
 	Lint *LintSummary
+	// What the vulnerability scan found.
+	Scan *ScanSummary
 	// Every stage in the order it ran, with its outcome and time.
 	Stages []*Stage
 	// The markdown step summary of the run.
@@ -55,6 +58,18 @@ type LintSummary struct {
 	Findings []string
 }
 
+// ScanSummary is the scan stage's outcome.
+type ScanSummary struct {
+	// Findings per severity.
+	Critical, High, Medium, Low int
+	// Markdown: counts by severity and the blocking findings.
+	Summary string
+	// The findings as SARIF 2.1.0, for GitHub code scanning.
+	Sarif *dagger.File
+	// The image's packages as a CycloneDX SBOM.
+	Sbom *dagger.File
+}
+
 // Stage is one stage of a ship run.
 type Stage struct {
 	Name string
@@ -67,9 +82,10 @@ type Stage struct {
 }
 
 // Ship runs the golden path on a service: it reads golden-path.yaml, builds
-// the Dockerfile, then runs the tests and the linter in parallel. A failed
-// gate stops the run with a non-zero exit that names what to fix; nothing
-// after it runs.
+// the Dockerfile, then runs the tests, the linter and the vulnerability scan
+// in parallel. A failed gate stops the run with a non-zero exit that names
+// what to fix; nothing after it runs. Accepted vulnerabilities go in the
+// source's .trivyignore.yaml, each with a statement and an expiry date.
 func (m *GoldenPath) Ship(
 	ctx context.Context,
 	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
@@ -80,6 +96,18 @@ func (m *GoldenPath) Ship(
 	// +optional
 	// +default="Dockerfile"
 	dockerfile string,
+	// Vulnerabilities at or above this severity stop the ship: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
+	// +optional
+	// +default="CRITICAL"
+	severity string,
+	// OCI repository of Trivy's vulnerability DB.
+	// +optional
+	// +default="mirror.gcr.io/aquasec/trivy-db:2"
+	trivyDbRepository string,
+	// A service reaching the DB's registry, bound as host "db-registry" (e.g. tcp://localhost:5000; then
+	// name the repository db-registry:5000/…).
+	// +optional
+	trivyDbRegistry *dagger.Service,
 ) (*ShipResult, error) {
 	run := &shipRun{}
 
@@ -109,15 +137,17 @@ func (m *GoldenPath) Ship(
 		return nil, run.fail(err)
 	}
 
-	// test ∥ lint: two gates on the same build, side by side.
+	// test ∥ lint ∥ scan: three gates on the same build, side by side.
 	var tests *pipeline.TestReport
 	var testReport *dagger.BuildTestReport
 	var lint *pipeline.LintReport
-	g, gctx := errgroup.WithContext(ctx)
+	// Not errgroup.WithContext: one failed gate must not cancel the others,
+	// so that the run reports every gate that fails.
+	var g errgroup.Group
 	g.Go(func() error {
 		return run.stage("test", func() (string, error) {
 			testReport = b.Tests()
-			xml, err := testReport.Junit().Contents(gctx)
+			xml, err := testReport.Junit().Contents(ctx)
 			if err != nil {
 				return "", err
 			}
@@ -130,23 +160,33 @@ func (m *GoldenPath) Ship(
 	g.Go(func() error {
 		return run.stage("lint", func() (string, error) {
 			r := b.Findings()
-			tool, err := r.Tool(gctx)
+			tool, err := r.Tool(ctx)
 			if err != nil {
 				return "", err
 			}
 			lint = &pipeline.LintReport{Tool: tool}
-			fs, err := r.Findings(gctx)
+			fs, err := r.Findings(ctx)
 			if err != nil {
 				return "", err
 			}
 			for _, f := range fs {
-				pf, err := lintFinding(gctx, &f)
+				pf, err := lintFinding(ctx, &f)
 				if err != nil {
 					return "", err
 				}
 				lint.Findings = append(lint.Findings, pf)
 			}
 			return fmt.Sprintf("%d findings", len(lint.Findings)), lint.Err()
+		})
+	})
+	var scan *ScanSummary
+	g.Go(func() error {
+		return run.stage("scan", func() (string, error) {
+			var err error
+			scan, err = scanStage(ctx, source, image, cfg.Name, dagger.ScanOpts{
+				Severity: severity, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
+			})
+			return scanDetail(scan), err
 		})
 	})
 	gateErr := g.Wait()
@@ -165,7 +205,8 @@ func (m *GoldenPath) Ship(
 			Junit: testReport.Junit(),
 		},
 		Lint:    &LintSummary{Tool: lint.Tool},
-		Summary: run.summary.Markdown(),
+		Scan:    scan,
+		Summary: run.summary.Markdown() + "\n" + scan.Summary,
 	}
 	for _, f := range lint.Findings {
 		res.Lint.Findings = append(res.Lint.Findings, f.String())
@@ -200,4 +241,45 @@ func lintFinding(ctx context.Context, f *dagger.BuildLintFinding) (pipeline.Find
 	}
 	pf.Message, err = f.Message(ctx)
 	return pf, err
+}
+
+// scanStage scans the image with the scan module; a scanner failure is an
+// error (fail closed), and so are findings the gate blocks.
+func scanStage(ctx context.Context, source *dagger.Directory, image *dagger.Container, name string, opts dagger.ScanOpts) (*ScanSummary, error) {
+	if ok, err := source.Exists(ctx, pipeline.IgnoreFileName); err == nil && ok {
+		opts.IgnoreFile = source.File(pipeline.IgnoreFileName)
+	}
+	r := dag.Scan(opts).Container(image, dagger.ScanContainerOpts{Name: name})
+	// The first field read runs the scan: its error is the scanner's.
+	ok, err := r.Ok(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &ScanSummary{Sarif: r.Sarif(), Sbom: r.Sbom()}
+	for _, f := range []struct {
+		n   *int
+		get func(context.Context) (int, error)
+	}{{&s.Critical, r.Critical}, {&s.High, r.High}, {&s.Medium, r.Medium}, {&s.Low, r.Low}} {
+		if *f.n, err = f.get(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if s.Summary, err = r.Summary(ctx); err != nil {
+		return nil, err
+	}
+	if !ok {
+		problem, err := r.Problem(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return s, errors.New(problem)
+	}
+	return s, nil
+}
+
+func scanDetail(s *ScanSummary) string {
+	if s == nil {
+		return "not scanned"
+	}
+	return fmt.Sprintf("%d critical, %d high, %d medium, %d low", s.Critical, s.High, s.Medium, s.Low)
 }

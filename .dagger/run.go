@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +26,11 @@ func (r *shipRun) stage(name string, fn func() (string, error)) error {
 	defer r.mu.Unlock()
 	if err != nil {
 		st.Status = pipeline.StageFailed
-		r.failed = append(r.failed, fmt.Sprintf("%s: %s", name, err.Error()))
+		msg := err.Error()
+		if !strings.HasPrefix(msg, name+": ") { // modules name their stage already
+			msg = name + ": " + msg
+		}
+		r.failed = append(r.failed, msg)
 	}
 	r.summary.Stages = append(r.summary.Stages, st)
 	return err

@@ -70,12 +70,22 @@ print(urllib.request.urlopen("http://app:8000/metrics").read().decode())
 // Test and lint pass on the example, and ship reports them.
 func TestShipExample(t *testing.T) {
 	root := daggertest.RepoRoot(t)
-	out := daggertest.MustCLI(t, root, "call", "ship", "--source", example, "tests", "failed")
+	out := daggertest.MustCLI(t, root, ship(example, "tests", "failed")...)
 	assert.Check(t, is.Equal(strings.TrimSpace(out), "0"))
-	summary := daggertest.MustCLI(t, root, "call", "ship", "--source", example, "summary")
+	summary := daggertest.MustCLI(t, root, ship(example, "summary")...)
 	assert.Check(t, is.Contains(summary, "## ✅ Ship hello-api: passed"))
 	assert.Check(t, is.Regexp(`\| test \| ✅ passed \| [^|]+ \| [1-9]\d* passed, 0 skipped \|`, summary))
 	assert.Check(t, is.Contains(summary, "| lint | ✅ passed |"))
+	assert.Check(t, is.Contains(summary, "| scan | ✅ passed |"))
+}
+
+// ship is `dagger call ship` on src with the local platform's Trivy DB,
+// reached through a tunnel to the host's registry, then the given fields.
+func ship(src string, fields ...string) []string {
+	port := registryPort()
+	return append([]string{"call", "ship", "--source", src,
+		"--trivy-db-registry", "tcp://localhost:" + port,
+		"--trivy-db-repository", "db-registry:" + port + "/aquasec/trivy-db"}, fields...)
 }
 
 // brokenCopy copies the example to a temporary folder and breaks it.
@@ -170,7 +180,7 @@ func TestShipBrokenExamples(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := brokenCopy(t, func(dir string) { tc.breakIt(t, dir) })
-			r := daggertest.CLI(t, root, "call", "ship", "--source", dir, "summary")
+			r := daggertest.CLI(t, root, ship(dir, "summary")...)
 			assert.Check(t, r.ExitCode != 0, "ship passed on a broken copy:\n%s", r.Stdout)
 			msg := r.ErrorText()
 			for _, w := range tc.want {

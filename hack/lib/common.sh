@@ -70,7 +70,7 @@ pid_alive() {
 cache_prune() {
 	local keep=("$@") d k in_use=""
 	[[ -f $GP_RUN/engine.root ]] && in_use=$(cat "$GP_RUN/engine.root")
-	for d in "$GP_CACHE"/dagger-v*-* "$GP_CACHE"/engine-root-* "$GP_CACHE"/rootfs/*.tmp.*; do
+	for d in "$GP_CACHE"/dagger-v*-* "$GP_CACHE"/engine-root-* "$GP_CACHE"/rootfs/*.tmp.* "$GP_CACHE"/tools/*.tmp.*; do
 		[[ -d $d ]] || continue
 		[[ $d == "$in_use" ]] && continue
 		for k in "${keep[@]}"; do [[ $d == "$k" ]] && continue 2; done

@@ -58,7 +58,8 @@ engine_start() {
 	echo "$root" >"$GP_RUN/engine.root"
 	local i
 	for ((i = 0; i < 120; i++)); do
-		if ! pid_alive "$ENGINE_PID" dagger-engine; then
+		# Just started: until it execs, its command line is still this script's.
+		if ! pid_alive "$ENGINE_PID"; then
 			tail -n 30 "$ENGINE_LOG" | sed 's/^/    /' >&2
 			die "engine: exited during start-up; last lines of $ENGINE_LOG above"
 		fi

@@ -11,15 +11,12 @@ image_push() {
 	unset -f image_customize
 	# shellcheck source=/dev/null
 	source "$file"
-	local name base key stamp ref
+	local name base key ref
 	name=$(basename "$file" .image)
 	base=$(rootfs_build "$name" "${IMAGE_PACKAGES[@]}")
 	key=$(inputs_key "$base" "$(sha256sum "$file" "$HACK_DIR"/ocitool/*.go)")
 	ref=$REGISTRY_ADDR/$IMAGE_REF
-	stamp=$REGISTRY_DIR/seeded/$name
-	if [[ -f $stamp && $(head -n1 "$stamp") == "$key" ]] && go run "$HACK_DIR/ocitool" digest --ref "$ref" >/dev/null 2>&1; then
-		return
-	fi
+	seeded "$name" "$key" "$ref" && return
 	local root=$base
 	if declare -F image_customize >/dev/null; then
 		root=$GP_STATE/tmp/image-$name
@@ -38,9 +35,21 @@ image_push() {
 	local digest
 	digest=$(go run "$HACK_DIR/ocitool" "${args[@]}")
 	[[ $root == "$base" ]] || rm -rf "$root"
-	mkdir -p "$(dirname "$stamp")"
-	printf '%s\n%s\n' "$key" "$digest" >"$stamp"
-	log "image: pushed $digest"
+	mark_seeded "$name" "$key" "$digest"
+}
+
+# seeded NAME KEY REF: true when the registry still holds REF as pushed from
+# inputs KEY.
+seeded() {
+	local stamp=$REGISTRY_DIR/seeded/$1
+	[[ -f $stamp && $(head -n1 "$stamp") == "$2" ]] && go run "$HACK_DIR/ocitool" digest --ref "$3" >/dev/null 2>&1
+}
+
+# mark_seeded NAME KEY DIGEST_REF: records what was pushed (hack/platform status lists it).
+mark_seeded() {
+	mkdir -p "$REGISTRY_DIR/seeded"
+	printf '%s\n%s\n' "$2" "$3" >"$REGISTRY_DIR/seeded/$1"
+	log "$1: pushed $3"
 }
 
 images_seed() {
@@ -48,6 +57,7 @@ images_seed() {
 	for f in "$IMAGES_DIR"/*.image; do
 		step "image $(basename "$f" .image)" "$GP_LOGS/image-$(basename "$f" .image).log" image_push "$f"
 	done
+	step "trivy DB" "$GP_LOGS/trivy-db.log" trivy_db_seed
 }
 
 # tool_build NAME VERSION PACKAGE LDFLAGS [ENV=VALUE...]: `go install`s a
@@ -59,11 +69,25 @@ tool_build() {
 	shift 4
 	local dir=$GP_CACHE/tools/$name-$version
 	if [[ ! -x $dir/$name ]]; then
-		rm -rf "$dir.tmp"
-		mkdir -p "$dir.tmp"
-		env "$@" GOBIN="$dir.tmp" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version" >&2
-		rm -rf "$dir"
-		mv "$dir.tmp" "$dir"
+		local tmp=$dir.tmp.$$
+		rm -rf "$tmp"
+		mkdir -p "$tmp"
+		env "$@" GOBIN="$tmp" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version" >&2
+		# Another run may have finished first: keep its build.
+		mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
 	fi
 	echo "$dir/$name"
+}
+
+TRIVY_DB_ADVISORIES=$HACK_DIR/trivydb/testdata/platform-advisories.yaml
+
+# trivy_db_seed: the vulnerability DB the platform's scans fetch, pushed
+# unless this very advisories file is already there.
+trivy_db_seed() {
+	local ref=$REGISTRY_ADDR/aquasec/trivy-db:2 key
+	key=$(sha256sum "$TRIVY_DB_ADVISORIES" "$HACK_DIR"/trivydb/*.go "$HACK_DIR"/trivydb/internal/trivydb/*.go | sha256sum | cut -c1-12)
+	seeded trivy-db "$key" "$ref" && return
+	local digest
+	digest=$(go run "$HACK_DIR/trivydb" push --advisories "$TRIVY_DB_ADVISORIES" --ref "$ref")
+	mark_seeded trivy-db "$key" "$digest"
 }

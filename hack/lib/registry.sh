@@ -50,7 +50,7 @@ registry_start() {
 			log "registry: ready on http://$REGISTRY_ADDR"
 			return
 		}
-		pid_alive "$REGISTRY_PID" docker-registry || break
+		pid_alive "$REGISTRY_PID" || break # just started: may not have exec'd yet
 		sleep 0.2
 	done
 	tail -n 20 "$REGISTRY_LOG" | sed 's/^/    /' >&2

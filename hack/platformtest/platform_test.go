@@ -31,13 +31,6 @@ func token(t *testing.T) string {
 	return hex.EncodeToString(b)
 }
 
-func registryAddr() string {
-	if a := os.Getenv("GP_REGISTRY_ADDR"); a != "" {
-		return a
-	}
-	return "127.0.0.1:5000"
-}
-
 // (a) The mirrored python:3.12-slim stand-in has the template's dependencies.
 func TestMirroredPythonImageHasFastAPI(t *testing.T) {
 	c := daggertest.Connect(t)
@@ -76,7 +69,7 @@ func TestPublishAndPullByDigest(t *testing.T) {
 	c := daggertest.Connect(t)
 	ctx := context.Background()
 	want := token(t)
-	ref := registryAddr() + "/golden-path-test/platform:" + want
+	ref := daggertest.RegistryAddr() + "/golden-path-test/platform:" + want
 	digestRef, err := c.Container().From("debian:bookworm-slim").
 		WithNewFile("/token", want).
 		Publish(ctx, ref)

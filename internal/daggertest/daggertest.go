@@ -103,3 +103,12 @@ func RepoRoot(t *testing.T) string {
 	assert.NilError(t, err)
 	return strings.TrimSpace(string(out))
 }
+
+// RegistryAddr is the local registry's host:port (GP_REGISTRY_ADDR, as
+// `hack/platform env` sets it).
+func RegistryAddr() string {
+	if a := os.Getenv("GP_REGISTRY_ADDR"); a != "" {
+		return a
+	}
+	return "127.0.0.1:5000"
+}

@@ -319,6 +319,15 @@ type SDKConfigID string
 type ScalarTypeDefID string
 
 // A unique identifier for an object.
+type ScanFindingID string
+
+// A unique identifier for an object.
+type ScanID string
+
+// A unique identifier for an object.
+type ScanReportID string
+
+// A unique identifier for an object.
 type SearchResultID string
 
 // A unique identifier for an object.
@@ -13320,6 +13329,36 @@ func (r *Query) LoadScalarTypeDefFromID(id ScalarTypeDefID) *ScalarTypeDef {
 	q = q.Arg("id", id)
 
 	return &ScalarTypeDef{
+		query: q,
+	}
+}
+
+// Load a ScanFinding from its ID.
+func (r *Query) LoadScanFindingFromID(id ScanFindingID) *ScanFinding {
+	q := r.query.Select("loadScanFindingFromID")
+	q = q.Arg("id", id)
+
+	return &ScanFinding{
+		query: q,
+	}
+}
+
+// Load a Scan from its ID.
+func (r *Query) LoadScanFromID(id ScanID) *Scan {
+	q := r.query.Select("loadScanFromID")
+	q = q.Arg("id", id)
+
+	return &Scan{
+		query: q,
+	}
+}
+
+// Load a ScanReport from its ID.
+func (r *Query) LoadScanReportFromID(id ScanReportID) *ScanReport {
+	q := r.query.Select("loadScanReportFromID")
+	q = q.Arg("id", id)
+
+	return &ScanReport{
 		query: q,
 	}
 }

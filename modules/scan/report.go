@@ -1,0 +1,80 @@
+package main
+
+import (
+	"dagger/scan/internal/dagger"
+
+	"github.com/golden-path/golden-path/pipeline"
+)
+
+// Report is what one scan found and what the gate decided.
+type Report struct {
+	// The scanned image's name.
+	Artifact string
+	// The gate's threshold.
+	Threshold string
+	// Findings per severity.
+	Critical, High, Medium, Low, Unknown int
+	// Every finding, most severe first.
+	Findings []*Finding
+	// Findings at or above the threshold that no valid ignore entry covers.
+	Blocking []*Finding
+	// Whether the gate passes.
+	Ok bool
+	// Why the gate fails, naming each blocking finding; empty when Ok.
+	Problem string
+	// Markdown: counts by severity, blocking findings with package, installed and fixed version.
+	Summary string
+	// Trivy's JSON report.
+	Json *dagger.File
+	// The same report as SARIF 2.1.0, for GitHub code scanning.
+	Sarif *dagger.File
+	// The image's packages as a CycloneDX SBOM.
+	Sbom *dagger.File
+}
+
+// Finding is one vulnerability in one package.
+type Finding struct {
+	VulnerabilityID string
+	Severity        string
+	// The affected package, as Trivy names it (binary package for Debian).
+	PkgName   string
+	Installed string
+	// The version that fixes it; empty when there is none yet.
+	Fixed  string
+	Title  string
+	URL    string
+	Target string
+}
+
+func newReport(gate *pipeline.GateResult, rep *pipeline.ScanReport, json, sarif, sbom *dagger.File) *Report {
+	counts := rep.Counts()
+	r := &Report{
+		Artifact:  rep.Artifact,
+		Threshold: gate.Threshold.String(),
+		Critical:  counts[pipeline.SeverityCritical],
+		High:      counts[pipeline.SeverityHigh],
+		Medium:    counts[pipeline.SeverityMedium],
+		Low:       counts[pipeline.SeverityLow],
+		Unknown:   counts[pipeline.SeverityUnknown],
+		Ok:        true,
+		Summary:   gate.Markdown(),
+		Json:      json, Sarif: sarif, Sbom: sbom,
+	}
+	for _, v := range rep.Vulnerabilities {
+		r.Findings = append(r.Findings, newFinding(v))
+	}
+	for _, v := range gate.Blocking {
+		r.Blocking = append(r.Blocking, newFinding(v))
+	}
+	if err := gate.Err(); err != nil {
+		r.Ok, r.Problem = false, err.Error()
+	}
+	return r
+}
+
+func newFinding(v pipeline.Vulnerability) *Finding {
+	return &Finding{
+		VulnerabilityID: v.ID, Severity: v.Severity.String(), PkgName: v.Package,
+		Installed: v.Installed, Fixed: v.Fixed, Title: v.Title, URL: v.URL, Target: v.Target,
+	}
+}

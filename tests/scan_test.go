@@ -1,0 +1,197 @@
+package tests
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"dagger.io/dagger"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+	"gotest.tools/v3/fs"
+
+	"github.com/golden-path/golden-path/internal/daggertest"
+)
+
+// plantedDB builds a Trivy DB with these advisories and pushes it to the
+// local registry under a repository named after its content; it returns the
+// repository as the scanner sees it through its db-registry binding.
+func plantedDB(t *testing.T, advisories string) string {
+	t.Helper()
+	sum := sha256.Sum256([]byte(advisories))
+	repo := "trivy-db-test-" + hex.EncodeToString(sum[:6])
+	file := fs.NewFile(t, "advisories", fs.WithContent(advisories)).Path()
+	cmd := exec.Command("go", "run", "./hack/trivydb", "push", "--advisories", file, "--ref", daggertest.RegistryAddr()+"/"+repo+":2")
+	cmd.Dir = daggertest.RepoRoot(t)
+	out, err := cmd.CombinedOutput()
+	assert.NilError(t, err, string(out))
+	return "db-registry:" + registryPort() + "/" + repo
+}
+
+func registryPort() string {
+	return daggertest.RegistryAddr()[strings.LastIndex(daggertest.RegistryAddr(), ":")+1:]
+}
+
+const (
+	criticalOnApt = `advisories:
+  - {id: CVE-2099-1001, source_package: apt, fixed_version: "2.6.1+gp1", severity: CRITICAL, title: planted critical}
+`
+	highOnZlib = `advisories:
+  - {id: CVE-2099-1002, source_package: zlib, fixed_version: "1:9.9.9-1", severity: HIGH, title: planted high}
+`
+)
+
+// scanResult is the part of the scan module's report the tests read.
+type scanResult struct {
+	Ok       bool
+	Problem  string
+	Critical int
+	High     int
+	Sarif    struct{ Contents string }
+	Sbom     struct{ Contents string }
+}
+
+// scanImage runs the scan module's Image function through the engine, with
+// the DB registry reached through a tunnel to the host's registry.
+func scanImage(t *testing.T, c *dagger.Client, ref, repo, severity, ignoreFile string) (scanResult, error) {
+	t.Helper()
+	ctx := context.Background()
+	root := daggertest.RepoRoot(t)
+	assert.NilError(t, c.ModuleSource(filepath.Join(root, "modules/scan")).AsModule().Serve(ctx))
+	port := 0
+	_, err := fmt.Sscan(registryPort(), &port)
+	assert.NilError(t, err)
+	svcID, err := c.Host().Service([]dagger.PortForward{{Frontend: port, Backend: port}}).ID(ctx)
+	assert.NilError(t, err)
+	vars := map[string]any{"repo": repo, "svc": svcID, "sev": severity, "ref": ref}
+	ignoreArg, ignoreVar := "", ""
+	if ignoreFile != "" {
+		id, err := c.Host().File(ignoreFile).ID(ctx)
+		assert.NilError(t, err)
+		vars["ignore"] = id
+		ignoreArg, ignoreVar = ", ignoreFile: $ignore", ", $ignore: ID!"
+	}
+	var out struct{ Scan struct{ Image scanResult } }
+	err = c.Do(ctx, &dagger.Request{
+		Query: `query($repo: String!, $svc: ID!, $sev: String!, $ref: String!` + ignoreVar + `) {
+			scan(dbRepository: $repo, dbRegistry: $svc, severity: $sev` + ignoreArg + `) {
+				image(ref: $ref) { ok problem critical high sarif { contents } sbom { contents } }
+			}
+		}`,
+		Variables: vars,
+	}, &dagger.Response{Data: &out})
+	return out.Scan.Image, err
+}
+
+// An image with a planted CRITICAL fails the CRITICAL gate, naming the CVE,
+// the package, and the installed and fixed versions; the SARIF and SBOM come
+// from the same scan.
+func TestScanPlantedCritical(t *testing.T) {
+	c := daggertest.Connect(t)
+	r, err := scanImage(t, c, "python:3.12-slim", plantedDB(t, criticalOnApt), "CRITICAL", "")
+	assert.NilError(t, err)
+	assert.Check(t, !r.Ok)
+	assert.Check(t, r.Critical >= 2, "apt and libapt-pkg6.0: %d", r.Critical)
+	assert.Check(t, is.Regexp(`CVE-2099-1001 \(CRITICAL\) in apt 2\.6\.1\S*, fixed in 2\.6\.1\+gp1`, r.Problem))
+
+	var sarif struct {
+		Version string
+		Runs    []struct {
+			Tool struct {
+				Driver struct{ Rules []struct{ ID string } }
+			}
+		}
+	}
+	assert.NilError(t, json.Unmarshal([]byte(r.Sarif.Contents), &sarif))
+	assert.Check(t, is.Equal(sarif.Version, "2.1.0"))
+	assert.Assert(t, is.Len(sarif.Runs, 1))
+	assert.Check(t, is.Len(sarif.Runs[0].Tool.Driver.Rules, 1), "one rule per vulnerability")
+
+	var sbom struct {
+		BOMFormat  string
+		Components []struct{ Name string }
+	}
+	assert.NilError(t, json.Unmarshal([]byte(r.Sbom.Contents), &sbom))
+	assert.Check(t, is.Equal(sbom.BOMFormat, "CycloneDX"))
+	names := map[string]bool{}
+	for _, comp := range sbom.Components {
+		names[comp.Name] = true
+	}
+	for _, pkg := range []string{"apt", "python3", "python3-fastapi", "libc6"} {
+		assert.Check(t, names[pkg], "SBOM lacks %s", pkg)
+	}
+}
+
+// A HIGH alone passes a CRITICAL gate and fails a HIGH gate.
+func TestScanHighThreshold(t *testing.T) {
+	c := daggertest.Connect(t)
+	repo := plantedDB(t, highOnZlib)
+	r, err := scanImage(t, c, "python:3.12-slim", repo, "CRITICAL", "")
+	assert.NilError(t, err)
+	assert.Check(t, r.Ok, r.Problem)
+	assert.Check(t, r.High >= 1)
+
+	r, err = scanImage(t, c, "python:3.12-slim", repo, "HIGH", "")
+	assert.NilError(t, err)
+	assert.Check(t, !r.Ok)
+	assert.Check(t, is.Regexp(`CVE-2099-1002 \(HIGH\) in zlib1g \S+, fixed in 1:9\.9\.9-1`, r.Problem))
+}
+
+// An ignore entry with a reason suppresses the finding; an expired one blocks
+// again and says it expired.
+func TestScanIgnoreFile(t *testing.T) {
+	c := daggertest.Connect(t)
+	repo := plantedDB(t, criticalOnApt)
+	ignore := func(expires time.Time) string {
+		return fs.NewFile(t, "trivyignore", fs.WithContent(fmt.Sprintf(`vulnerabilities:
+  - id: CVE-2099-1001
+    statement: "apt is not run in production containers (SEC-42)"
+    expired_at: %s
+`, expires.Format(time.DateOnly)))).Path()
+	}
+	r, err := scanImage(t, c, "python:3.12-slim", repo, "CRITICAL", ignore(time.Now().AddDate(0, 1, 0)))
+	assert.NilError(t, err)
+	assert.Check(t, r.Ok, r.Problem)
+
+	r, err = scanImage(t, c, "python:3.12-slim", repo, "CRITICAL", ignore(time.Now().AddDate(0, 0, -1)))
+	assert.NilError(t, err)
+	assert.Check(t, !r.Ok)
+	assert.Check(t, is.Contains(r.Problem, "CVE-2099-1001"))
+	assert.Check(t, is.Contains(r.Problem, "expired on"))
+}
+
+// A DB that cannot be fetched fails closed, with the scanner's own message,
+// not as "vulnerabilities found".
+func TestScanDBUnreachableFailsClosed(t *testing.T) {
+	c := daggertest.Connect(t)
+	_, err := scanImage(t, c, "python:3.12-slim", "db-registry:"+registryPort()+"/no-such-trivy-db", "CRITICAL", "")
+	assert.Assert(t, err != nil, "a scan without a DB passed")
+	assert.Check(t, is.Contains(err.Error(), "NOT scanned"))
+	assert.Check(t, !strings.Contains(err.Error(), "vulnerabilities at or above"))
+}
+
+// ship stops on a blocking vulnerability, naming it, with the other gates
+// still reported.
+func TestShipStopsOnCritical(t *testing.T) {
+	root := daggertest.RepoRoot(t)
+	repo := plantedDB(t, criticalOnApt)
+	args := ship(example, "summary")
+	for i, a := range args {
+		if a == "--trivy-db-repository" {
+			args[i+1] = repo
+		}
+	}
+	r := daggertest.CLI(t, root, args...)
+	assert.Check(t, r.ExitCode != 0, "ship passed with a planted CRITICAL:\n%s", r.Stdout)
+	msg := r.ErrorText()
+	assert.Check(t, is.Regexp(`CVE-2099-1001 \(CRITICAL\) in apt `, msg))
+	assert.Check(t, is.Contains(msg, "| scan | ❌ failed |"))
+	assert.Check(t, is.Contains(msg, "| test | ✅ passed |"))
+}
