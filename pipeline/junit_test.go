@@ -33,14 +33,7 @@ func dumpTestReport(r *TestReport) string {
 			}
 		}
 	}
-	b.WriteString("\n--- Err() ---\n")
-	if err := r.Err(); err != nil {
-		b.WriteString(err.Error() + "\n")
-	} else {
-		b.WriteString("<nil>\n")
-	}
-	b.WriteString("\n--- Markdown() ---\n")
-	b.WriteString(r.Markdown())
+	writeGate(&b, r)
 	return b.String()
 }
 

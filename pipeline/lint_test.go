@@ -20,14 +20,7 @@ func dumpLintReport(r *LintReport) string {
 	for _, f := range r.Findings {
 		fmt.Fprintf(&b, "file=%q line=%d column=%d code=%q message=%q\n", f.File, f.Line, f.Column, f.Code, f.Message)
 	}
-	b.WriteString("\n--- Err() ---\n")
-	if err := r.Err(); err != nil {
-		b.WriteString(err.Error() + "\n")
-	} else {
-		b.WriteString("<nil>\n")
-	}
-	b.WriteString("\n--- Markdown() ---\n")
-	b.WriteString(r.Markdown())
+	writeGate(&b, r)
 	return b.String()
 }
 

@@ -31,14 +31,7 @@ func dumpGate(g *GateResult) string {
 	for _, f := range g.Expired {
 		fmt.Fprintf(&b, "expired  %s %s %s (line %d)\n", f.ID, f.Severity, f.Package, f.Entry.Line)
 	}
-	b.WriteString("\n--- Err() ---\n")
-	if err := g.Err(); err != nil {
-		b.WriteString(err.Error() + "\n")
-	} else {
-		b.WriteString("<nil>\n")
-	}
-	b.WriteString("\n--- Markdown() ---\n")
-	b.WriteString(g.Markdown())
+	writeGate(&b, g)
 	return b.String()
 }
 
