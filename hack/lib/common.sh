@@ -53,6 +53,13 @@ step() {
 # sha of a list of strings: used to key caches by their inputs.
 inputs_key() { printf '%s\n' "$@" | sha256sum | cut -c1-12; }
 
+# port_owner tcp|udp PORT: who listens on that port, or nothing.
+port_owner() {
+	local flag=-Hltnp
+	[[ $1 == udp ]] && flag=-Hlunp
+	ss "$flag" "sport = :$2" 2>/dev/null | awk '{print $4, $6}' | head -n 3
+}
+
 # pid_alive PIDFILE [NAME]: true when the pid in PIDFILE runs (and, with NAME,
 # runs a command whose line contains NAME: after a crash and reboot the pid may
 # be another process's, which we must not touch).

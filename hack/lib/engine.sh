@@ -36,7 +36,7 @@ engine_start() {
 	rm -f "$ENGINE_PID" "$ENGINE_SOCK"
 	engine_dns_stop
 	local dns
-	dns=$(ss -Hlunp 'sport = :53' 2>/dev/null | awk '{print $4, $6}' | head -n 3)
+	dns=$(port_owner udp 53)
 	[[ -z $dns ]] || die "engine: UDP port 53 is already taken: $dns; the engine's DNS server for its containers needs it: stop that process"
 	rm -rf "$ENGINE_DIR/upper" "$ENGINE_DIR/work"
 	mkdir -p "$ENGINE_DIR"/{upper,work,merged,state,config} "$ENGINE_SOCK_DIR" "$GP_LOGS"

@@ -26,11 +26,6 @@ registry_config() {
 	YAML
 }
 
-# port_owner HOST:PORT: who listens there, or nothing.
-port_owner() {
-	ss -Hltnp "sport = :${1##*:}" 2>/dev/null | awk '{print $4, $6}'
-}
-
 registry_start() {
 	if pid_alive "$REGISTRY_PID" docker-registry; then
 		log "registry: already running on $REGISTRY_ADDR (pid $(cat "$REGISTRY_PID")), nothing to do"
@@ -38,7 +33,7 @@ registry_start() {
 	fi
 	rm -f "$REGISTRY_PID"
 	local owner
-	owner=$(port_owner "$REGISTRY_ADDR")
+	owner=$(port_owner tcp "${REGISTRY_ADDR##*:}")
 	[[ -z $owner ]] || die "registry: port ${REGISTRY_ADDR##*:} is already taken: $owner; stop that process or set GP_REGISTRY_ADDR to a free 127.0.0.1:PORT"
 	mkdir -p "$REGISTRY_DIR/data" "$GP_LOGS" "$GP_RUN"
 	registry_config >"$REGISTRY_DIR/config.yml"
