@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/golden-path/golden-path/pipeline/internal/markdown"
 )
 
 // Finding is one problem a linter found in the code.
@@ -92,7 +94,7 @@ type LintGateError struct {
 func (e *LintGateError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s found %s; fix them (run %s locally to check):",
-		toolName(e.Tool), plural(len(e.Findings), "problem", "problems"), toolName(e.Tool))
+		toolName(e.Tool), markdown.Plural(len(e.Findings), "problem", "problems"), toolName(e.Tool))
 	for _, f := range e.Findings {
 		b.WriteString("\n  ")
 		b.WriteString(f.String())
@@ -120,12 +122,12 @@ func (r *LintReport) Markdown() string {
 
 func (r *LintReport) markdown(maxListed int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### Lint (%s)\n\n", mdText(toolName(r.Tool)))
+	fmt.Fprintf(&b, "### Lint (%s)\n\n", markdown.Text(toolName(r.Tool)))
 	if len(r.Findings) == 0 {
 		b.WriteString("✅ No findings.\n")
 		return b.String()
 	}
-	fmt.Fprintf(&b, "❌ %s\n\n", plural(len(r.Findings), "finding", "findings"))
+	fmt.Fprintf(&b, "❌ %s\n\n", markdown.Plural(len(r.Findings), "finding", "findings"))
 	b.WriteString("| Location | Code | Message |\n")
 	b.WriteString("| --- | --- | --- |\n")
 	for i, f := range r.Findings {
@@ -135,7 +137,8 @@ func (r *LintReport) markdown(maxListed int) string {
 		}
 		loc := fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)
 		fmt.Fprintf(&b, "| %s | %s | %s |\n",
-			mdCell(mdCode(loc)), mdCell(mdCode(f.Code)), mdCell(mdCode(truncate(f.Message, maxMessageLength))))
+			markdown.Cell(markdown.Code(loc)), markdown.Cell(markdown.Code(f.Code)),
+			markdown.Cell(markdown.Code(truncate(f.Message, maxMessageLength))))
 	}
 	return b.String()
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/golden-path/golden-path/pipeline/internal/markdown"
 )
 
 // StageStatus is the outcome of one pipeline stage.
@@ -59,14 +61,14 @@ func (s ShipSummary) Markdown() string {
 	failed := s.firstFailed()
 	switch {
 	case failed != nil:
-		fmt.Fprintf(&b, "## ❌ Ship %s: failed at %s\n\n", mdText(service), mdText(failed.Name))
+		fmt.Fprintf(&b, "## ❌ Ship %s: failed at %s\n\n", markdown.Text(service), markdown.Text(failed.Name))
 	case len(s.Stages) > 0:
-		fmt.Fprintf(&b, "## ✅ Ship %s: passed\n\n", mdText(service))
+		fmt.Fprintf(&b, "## ✅ Ship %s: passed\n\n", markdown.Text(service))
 	default:
-		fmt.Fprintf(&b, "## Ship %s\n\n", mdText(service))
+		fmt.Fprintf(&b, "## Ship %s\n\n", markdown.Text(service))
 	}
 	if s.Team != "" {
-		fmt.Fprintf(&b, "Team: %s\n\n", mdCode(s.Team))
+		fmt.Fprintf(&b, "Team: %s\n\n", markdown.Code(s.Team))
 	}
 
 	if len(s.Stages) > 0 {
@@ -74,13 +76,13 @@ func (s ShipSummary) Markdown() string {
 		b.WriteString("| --- | --- | ---: | --- |\n")
 		for _, st := range s.Stages {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n",
-				mdText(st.Name), stageStatusCell(st.Status), stageTime(st), mdText(st.Detail))
+				markdown.Text(st.Name), stageStatusCell(st.Status), stageTime(st), markdown.Text(st.Detail))
 		}
 		b.WriteString("\n")
 	}
 
 	if s.Image != "" {
-		fmt.Fprintf(&b, "**Image:** %s\n\n", mdCode(s.Image))
+		fmt.Fprintf(&b, "**Image:** %s\n\n", markdown.Code(s.Image))
 	} else {
 		b.WriteString("**Image:** not published\n\n")
 	}
@@ -118,7 +120,7 @@ func stageStatusCell(st StageStatus) string {
 	case StageSkipped:
 		return "⏭ skipped"
 	default:
-		return "❔ " + mdText(string(st))
+		return "❔ " + markdown.Text(string(st))
 	}
 }
 

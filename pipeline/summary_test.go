@@ -138,14 +138,9 @@ func TestFormatDuration(t *testing.T) {
 	}
 }
 
-func TestMarkdownEscaping(t *testing.T) {
-	assert.Equal(t, mdCode("plain"), "`plain`")
-	assert.Equal(t, mdCode("a`b"), "``a`b``")
-	assert.Equal(t, mdCode("`x`"), "`` `x` ``")
-	assert.Equal(t, mdCode("two\nlines"), "`two lines`")
-	assert.Equal(t, mdCode(""), "")
-	assert.Equal(t, mdCell("`a|b`"), "`a\\|b`")
-	assert.Equal(t, mdText("a_b *c* <d> | #e"), `a\_b \*c\* \<d\> \| \#e`)
+// TestTruncate checks the cut of long messages; the escaping helpers are
+// tested in pipeline/internal/markdown.
+func TestTruncate(t *testing.T) {
 	assert.Equal(t, truncate("abcdef", 4), "abc…")
 	assert.Equal(t, truncate("abc", 4), "abc")
 }

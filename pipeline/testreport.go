@@ -3,6 +3,8 @@ package pipeline
 import (
 	"fmt"
 	"strings"
+
+	"github.com/golden-path/golden-path/pipeline/internal/markdown"
 )
 
 // TestGateError is returned by TestReport.Err when the tests do not let the
@@ -29,10 +31,10 @@ func (e *TestGateError) Error() string {
 			return "no tests ran: pytest collected nothing; add tests under tests/ named test_*.py"
 		}
 		return fmt.Sprintf("no tests ran: all %s skipped; remove the skip markers "+
-			"(or the conditions that skip them) so at least one test runs", plural(e.Total, "test was", "tests were"))
+			"(or the conditions that skip them) so at least one test runs", markdown.Plural(e.Total, "test was", "tests were"))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %s failed:", len(e.Failures), plural(e.Total, "test", "tests"))
+	fmt.Fprintf(&b, "%d of %s failed:", len(e.Failures), markdown.Plural(e.Total, "test", "tests"))
 	for _, c := range e.Failures {
 		fmt.Fprintf(&b, "\n  %s: %s", c.ID, c.summary())
 	}
@@ -107,7 +109,7 @@ func (r *TestReport) markdown(maxListed int) string {
 			if c.Status == TestError {
 				status = " (error)"
 			}
-			fmt.Fprintf(&b, "- %s%s: %s\n", mdCode(c.ID), status, mdCode(c.summary()))
+			fmt.Fprintf(&b, "- %s%s: %s\n", markdown.Code(c.ID), status, markdown.Code(c.summary()))
 		}
 	}
 	return b.String()
@@ -117,14 +119,14 @@ func (r *TestReport) markdown(maxListed int) string {
 func (r *TestReport) headline() string {
 	err := r.Err()
 	if err == nil {
-		return fmt.Sprintf("✅ %s passed", plural(r.Passed, "test", "tests"))
+		return fmt.Sprintf("✅ %s passed", markdown.Plural(r.Passed, "test", "tests"))
 	}
 	ge := err.(*TestGateError)
 	if ge.NoTests() {
 		if r.Total == 0 {
 			return "❌ No tests ran: pytest collected nothing."
 		}
-		return fmt.Sprintf("❌ No tests ran: all %s skipped.", plural(r.Total, "test was", "tests were"))
+		return fmt.Sprintf("❌ No tests ran: all %s skipped.", markdown.Plural(r.Total, "test was", "tests were"))
 	}
-	return fmt.Sprintf("❌ %d of %s failed", len(ge.Failures), plural(r.Total, "test", "tests"))
+	return fmt.Sprintf("❌ %d of %s failed", len(ge.Failures), markdown.Plural(r.Total, "test", "tests"))
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/golden-path/golden-path/pipeline/internal/markdown"
 )
 
 // GateResult is the decision of the vulnerability gate on one scan report.
@@ -141,7 +143,7 @@ func (e *VulnerabilityGateError) Error() string {
 		artifact = " in " + e.Artifact
 	}
 	fmt.Fprintf(&b, "%s at or above %s found%s:",
-		plural(len(e.Blocking), "vulnerability", "vulnerabilities"), e.Threshold, artifact)
+		markdown.Plural(len(e.Blocking), "vulnerability", "vulnerabilities"), e.Threshold, artifact)
 	for i, v := range e.Blocking {
 		if i == maxErrorFindings {
 			fmt.Fprintf(&b, "\n  …and %d more (see the scan report)", len(e.Blocking)-maxErrorFindings)

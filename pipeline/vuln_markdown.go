@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/golden-path/golden-path/pipeline/internal/markdown"
 )
 
 // maxListedVulns caps the rows of each table Markdown renders.
@@ -45,11 +47,12 @@ func (g *GateResult) markdown(maxListed int) string {
 				break
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n",
-				mdCell(mdVulnID(v)), v.Severity, mdCell(mdCode(v.Package)), mdCell(mdCode(v.Installed)), mdCell(mdFixed(v)))
+				markdown.Cell(mdVulnID(v)), v.Severity, markdown.Cell(markdown.Code(v.Package)),
+				markdown.Cell(markdown.Code(v.Installed)), markdown.Cell(mdFixed(v)))
 		}
 	}
 	if len(g.Ignored) > 0 {
-		fmt.Fprintf(&b, "\n**Ignored** (listed in %s)\n\n", mdCode(g.IgnoreFile))
+		fmt.Fprintf(&b, "\n**Ignored** (listed in %s)\n\n", markdown.Code(g.IgnoreFile))
 		b.WriteString("| Vulnerability | Severity | Package | Installed | Reason | Expires on |\n")
 		b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
 		for i, f := range g.Ignored {
@@ -58,8 +61,9 @@ func (g *GateResult) markdown(maxListed int) string {
 				break
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n",
-				mdCell(mdVulnID(f.Vulnerability)), f.Severity, mdCell(mdCode(f.Package)), mdCell(mdCode(f.Installed)),
-				mdCell(mdText(truncate(f.Entry.Statement, maxMessageLength))), f.Entry.expiry())
+				markdown.Cell(mdVulnID(f.Vulnerability)), f.Severity, markdown.Cell(markdown.Code(f.Package)),
+				markdown.Cell(markdown.Code(f.Installed)),
+				markdown.Cell(markdown.Text(truncate(f.Entry.Statement, maxMessageLength))), f.Entry.expiry())
 		}
 	}
 	if len(g.Expired) > 0 {
@@ -73,9 +77,9 @@ func (g *GateResult) markdown(maxListed int) string {
 				break
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n",
-				mdCell(mdVulnID(f.Vulnerability)), mdCell(mdCode(f.Package)), f.Entry.expiry(),
-				mdCell(mdText(truncate(f.Entry.Statement, maxMessageLength))),
-				mdCell(mdCode(fmt.Sprintf("%s:%d", g.IgnoreFile, f.Entry.Line))))
+				markdown.Cell(mdVulnID(f.Vulnerability)), markdown.Cell(markdown.Code(f.Package)), f.Entry.expiry(),
+				markdown.Cell(markdown.Text(truncate(f.Entry.Statement, maxMessageLength))),
+				markdown.Cell(markdown.Code(fmt.Sprintf("%s:%d", g.IgnoreFile, f.Entry.Line))))
 		}
 	}
 	return b.String()
@@ -88,14 +92,14 @@ func (g *GateResult) headline() string {
 	}
 	in := ""
 	if g.Artifact != "" {
-		in = " in " + mdCode(g.Artifact)
+		in = " in " + markdown.Code(g.Artifact)
 	}
 	var notes []string
 	if n := len(g.Ignored); n > 0 {
 		notes = append(notes, fmt.Sprintf("%d ignored", n))
 	}
 	if n := len(g.Expired); n > 0 {
-		notes = append(notes, fmt.Sprintf("%s expired", plural(n, "ignore", "ignores")))
+		notes = append(notes, fmt.Sprintf("%s expired", markdown.Plural(n, "ignore", "ignores")))
 	}
 	suffix := "."
 	if len(notes) > 0 {
@@ -109,7 +113,7 @@ func (g *GateResult) headline() string {
 		verb = "blocks"
 	}
 	return fmt.Sprintf("❌ %s at or above %s%s %s the release%s",
-		plural(len(g.Blocking), "vulnerability", "vulnerabilities"), g.Threshold, in, verb, suffix)
+		markdown.Plural(len(g.Blocking), "vulnerability", "vulnerabilities"), g.Threshold, in, verb, suffix)
 }
 
 // safeURL matches the advisory links worth rendering: plain http(s) URLs
@@ -120,9 +124,9 @@ var safeURL = regexp.MustCompile(`^https?://[^\s()<>\[\]|\x60"]+$`)
 // safe URL.
 func mdVulnID(v Vulnerability) string {
 	if safeURL.MatchString(v.URL) {
-		return "[" + mdText(v.ID) + "](" + v.URL + ")"
+		return "[" + markdown.Text(v.ID) + "](" + v.URL + ")"
 	}
-	return mdCode(v.ID)
+	return markdown.Code(v.ID)
 }
 
 // mdFixed renders the fixed version, or says there is none yet.
@@ -130,5 +134,5 @@ func mdFixed(v Vulnerability) string {
 	if v.Fixed == "" {
 		return "no fix yet"
 	}
-	return mdCode(v.Fixed)
+	return markdown.Code(v.Fixed)
 }
