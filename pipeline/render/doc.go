@@ -1,0 +1,29 @@
+// Package render turns a service's k8s/ folder into the Kubernetes objects of
+// one release in one environment: kustomize, run in-process over a
+// filesys.FileSystem, then the values the platform owns set from
+// golden-path.yaml.
+//
+// The k8s/ folder holds a kustomize base and one overlay per environment
+// (k8s/overlays/<env>). Render builds the overlay, then wraps it in a
+// kustomization it generates in memory (it never writes to the caller's file
+// system), which sets:
+//
+//   - the namespace: <team>-<environment>, e.g. payments-dev;
+//   - the labels of policy.RequiredLabels on every object and pod template;
+//     only app.kubernetes.io/name and app.kubernetes.io/instance
+//     (<name>-<environment>) go into selectors, so selectors stay the same
+//     from one release to the next;
+//   - the image: the container image named "app" becomes the release's image,
+//     pinned by digest (<registry>/<repository>@sha256:…);
+//   - from golden-path.yaml, on the container named "app" of the Deployment
+//     named after the service: the container port (named "http") and the PORT
+//     variable, the liveness and readiness probe paths and the CPU and memory
+//     requests and limits; on the ServiceMonitor, the metrics path and the
+//     selector.
+//
+// golden-path.yaml is the single source of truth for those values: whatever
+// k8s/ says for them is replaced, and Result.Overrides lists each value of
+// k8s/ that was, so the pipeline can tell the team. What the render cannot set (object names,
+// the container it patches) it checks instead, and a contradiction fails the
+// render with a *ManifestError that names the file and the fix.
+package render

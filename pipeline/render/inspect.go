@@ -1,0 +1,185 @@
+package render
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
+
+	"github.com/golden-path/golden-path/pipeline"
+)
+
+// found is what inspect learned about the built overlay that the release
+// kustomization needs.
+type found struct {
+	// container is the index of ContainerName in the Deployment's pod
+	// template, and its content.
+	containerIndex int
+	container      map[string]any
+	// endpoints are the ServiceMonitor's endpoints; nil when there is no
+	// ServiceMonitor named after the service.
+	serviceMonitor bool
+	endpoints      []any
+	// overrides are the values of k8s/ that golden-path.yaml replaces.
+	overrides []Override
+}
+
+// inspect checks the built overlay against cfg and returns what the release
+// needs, or every problem found.
+func inspect(m resmap.ResMap, cfg *pipeline.Config, disp displayer) (*found, []Problem) {
+	f := &found{containerIndex: -1}
+	var problems []Problem
+	deployment := false
+	for _, r := range m.Resources() {
+		file := originFile(r, disp)
+		object := r.GetKind() + "/" + r.GetName()
+		if n := r.GetName(); n != cfg.Name && !strings.HasPrefix(n, cfg.Name+"-") {
+			problems = append(problems, Problem{
+				File: file, Object: object, Field: "metadata.name",
+				Reason: fmt.Sprintf("is %q, but golden-path.yaml names the service %q", n, cfg.Name),
+				Fix: fmt.Sprintf("rename it to %q (or %q) here and wherever another object refers to it "+
+					"(kubectl and the dashboards find the service's objects by its name)", cfg.Name, cfg.Name+"-<suffix>"),
+			})
+		}
+		if r.GetName() != cfg.Name {
+			continue
+		}
+		obj, err := r.Map()
+		if err != nil {
+			problems = append(problems, Problem{File: file, Object: object, Reason: "cannot be read: " + err.Error(),
+				Fix: "check the file's YAML"})
+			continue
+		}
+		switch r.GetKind() {
+		case "Deployment":
+			deployment = true
+			if p := inspectDeployment(f, obj, file, object); len(p) > 0 {
+				problems = append(problems, p...)
+			} else {
+				f.overrides = append(f.overrides, containerOverrides(f.container, cfg, file, object)...)
+			}
+		case "ServiceMonitor":
+			f.serviceMonitor = true
+			f.endpoints, _ = dig(obj, "spec", "endpoints").([]any)
+			for i := range metricsEndpoints(f.endpoints) {
+				if p, ok := dig(f.endpoints[i], "path").(string); ok && p != cfg.Metrics.Path {
+					f.overrides = append(f.overrides, Override{File: file, Object: object,
+						Field: fmt.Sprintf("spec.endpoints[%d].path", i), Setting: "metrics.path", Manifest: p, Config: cfg.Metrics.Path})
+				}
+			}
+			if len(f.endpoints) == 0 {
+				problems = append(problems, Problem{
+					File: file, Object: object, Field: "spec.endpoints",
+					Reason: "is empty, so Prometheus would collect no metrics",
+					Fix:    fmt.Sprintf("add one endpoint with port: %s (the render sets its path from golden-path.yaml)", PortName),
+				})
+			}
+		}
+	}
+	if !deployment {
+		problems = append(problems, Problem{
+			Object: "Deployment/" + cfg.Name,
+			Reason: "is missing: the overlay builds no Deployment named after the service",
+			Fix: fmt.Sprintf("define it in %s and list that file under resources in %s",
+				disp.path("/k8s/base/deployment.yaml"), disp.path("/k8s/base/kustomization.yaml")),
+		})
+	}
+	return f, problems
+}
+
+// inspectDeployment finds the service's container in the Deployment obj.
+func inspectDeployment(f *found, obj map[string]any, file, object string) []Problem {
+	containers, _ := dig(obj, "spec", "template", "spec", "containers").([]any)
+	for i, c := range containers {
+		c, _ := c.(map[string]any)
+		if c["name"] != ContainerName {
+			continue
+		}
+		f.containerIndex, f.container = i, c
+		image, _ := c["image"].(string)
+		if imageName(image) != ImagePlaceholder {
+			return []Problem{{
+				File: file, Object: object, Field: fmt.Sprintf("spec.template.spec.containers[%s].image", ContainerName),
+				Reason: fmt.Sprintf("is %q, not the placeholder %q", image, ImagePlaceholder),
+				Fix: fmt.Sprintf("write image: %s; the render puts in the image built from this commit, pinned by digest",
+					ImagePlaceholder),
+			}}
+		}
+		return nil
+	}
+	return []Problem{{
+		File: file, Object: object, Field: "spec.template.spec.containers",
+		Reason: fmt.Sprintf("has no container named %q", ContainerName),
+		Fix: fmt.Sprintf("name the service's container %q: the render sets its image, port, probes and resources "+
+			"from golden-path.yaml", ContainerName),
+	}}
+}
+
+// containerOverrides lists the values of the service's container c that
+// differ from cfg, which the release replaces.
+func containerOverrides(c map[string]any, cfg *pipeline.Config, file, object string) []Override {
+	var out []Override
+	prefix := fmt.Sprintf("spec.template.spec.containers[%s].", ContainerName)
+	check := func(field, setting string, manifest any, config string) {
+		if manifest == nil {
+			return
+		}
+		if m := fmt.Sprint(manifest); m != config {
+			out = append(out, Override{File: file, Object: object, Field: prefix + field, Setting: setting, Manifest: m, Config: config})
+		}
+	}
+	port := strconv.Itoa(cfg.Port)
+	for i, p := range list(c["ports"]) {
+		if dig(p, "name") == PortName {
+			check(fmt.Sprintf("ports[%d].containerPort", i), "port", dig(p, "containerPort"), port)
+		}
+	}
+	for i, e := range list(c["env"]) {
+		if dig(e, "name") == "PORT" {
+			check(fmt.Sprintf("env[%d].value", i), "port", dig(e, "value"), port)
+		}
+	}
+	check("livenessProbe.httpGet.path", "health.liveness", dig(c, "livenessProbe", "httpGet", "path"), cfg.Health.Liveness)
+	check("readinessProbe.httpGet.path", "health.readiness", dig(c, "readinessProbe", "httpGet", "path"), cfg.Health.Readiness)
+	for _, r := range []struct {
+		kind string
+		list pipeline.ResourceList
+	}{{"requests", cfg.Resources.Requests}, {"limits", cfg.Resources.Limits}} {
+		check("resources."+r.kind+".cpu", "resources."+r.kind+".cpu", dig(c, "resources", r.kind, "cpu"), r.list.CPU)
+		check("resources."+r.kind+".memory", "resources."+r.kind+".memory", dig(c, "resources", r.kind, "memory"), r.list.Memory)
+	}
+	return out
+}
+
+// imageName returns the image reference without its tag or digest.
+func imageName(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return ref
+}
+
+// originFile returns the file r was read from, as the team knows it.
+func originFile(r *resource.Resource, disp displayer) string {
+	o, err := r.GetOrigin()
+	if err != nil || o == nil || o.Path == "" {
+		return ""
+	}
+	return disp.path(path.Join(workOverlay, o.Path))
+}
+
+// dig returns the value at keys in nested maps, nil when absent.
+func dig(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
