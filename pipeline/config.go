@@ -50,6 +50,8 @@ type Config struct {
 	Metrics Metrics `yaml:"metrics"`
 	// Resources holds the CPU and memory the service asks for and may use.
 	Resources Resources `yaml:"resources"`
+	// SLO holds the thresholds of the service's alerts (see SLO).
+	SLO SLO `yaml:"slo"`
 }
 
 // Health holds the HTTP paths of the service's health checks.
@@ -234,4 +236,5 @@ func applyDefaults(cfg *Config, set map[string]int) {
 	if _, ok := set["port"]; !ok {
 		cfg.Port = DefaultPort
 	}
+	applySLODefaults(&cfg.SLO, set)
 }

@@ -23,10 +23,13 @@ type configDecoder struct {
 	// broken records the paths whose value could not be decoded, so that
 	// validation does not report them a second time as missing.
 	broken map[string]bool
+	// percent records the paths of fractions written as a percentage
+	// ("5%"), so messages quote them the way the file does.
+	percent map[string]bool
 }
 
 func newConfigDecoder(file string) *configDecoder {
-	return &configDecoder{file: file, set: map[string]int{}, broken: map[string]bool{}}
+	return &configDecoder{file: file, set: map[string]int{}, broken: map[string]bool{}, percent: map[string]bool{}}
 }
 
 // add records a problem.
@@ -140,6 +143,10 @@ func (d *configDecoder) decodeValue(n *yaml.Node, v reflect.Value, path string) 
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return // as if omitted: defaults apply
 	}
+	if v.Type() == durationType {
+		d.decodeDuration(n, v, path)
+		return
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
@@ -180,6 +187,9 @@ func (d *configDecoder) decodeValue(n *yaml.Node, v reflect.Value, path string) 
 		}
 		v.SetInt(int64(i))
 		d.set[path] = n.Line
+
+	case reflect.Float64:
+		d.decodeRatio(n, v, path)
 
 	default:
 		panic(fmt.Sprintf("pipeline: config field %s has unsupported kind %s", path, v.Kind()))

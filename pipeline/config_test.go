@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"gopkg.in/yaml.v3"
 	"gotest.tools/v3/assert"
@@ -62,6 +63,16 @@ func TestParseConfig(t *testing.T) {
 		{name: "duplicate-key", want: []problem{{5, "port"}}},
 		{name: "list-root", want: []problem{{1, ""}}},
 		{name: "two-documents", want: []problem{{4, ""}}},
+		{name: "slo"},
+		{name: "slo-partial"},
+		{name: "slo-errors", want: []problem{
+			{5, "slo.errorRatio"}, {6, "slo.latencyP95"}, {7, "slo.latencyP99"}, {8, "slo.alertFor"}, {9, "slo.latencyP50"},
+		}},
+		{name: "slo-p95-above-p99", want: []problem{{6, "slo.latencyP99"}}},
+		{name: "slo-out-of-range", want: []problem{
+			{5, "slo.errorRatio"}, {6, "slo.latencyP95"}, {7, "slo.latencyP99"}, {8, "slo.alertFor"},
+		}},
+		{name: "slo-misplaced", want: []problem{{4, "latencyP95"}, {5, "slo"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("testdata", "config", tc.name+".yaml"))
@@ -108,6 +119,7 @@ func TestParseConfigDefaults(t *testing.T) {
 			Requests: ResourceList{CPU: "100m", Memory: "128Mi"},
 			Limits:   ResourceList{CPU: "500m", Memory: "256Mi"},
 		},
+		SLO: SLO{ErrorRatio: 0.05, LatencyP95: 500 * time.Millisecond, LatencyP99: time.Second, AlertFor: 5 * time.Minute},
 	})
 }
 
@@ -341,6 +353,37 @@ func TestParseConfigEdgeCases(t *testing.T) {
 			in:   "~\n",
 			want: "golden-path.yaml: the file is empty; describe your service in it, starting from the smallest valid file, three lines: apiVersion: golden-path/v1, name: <your service, e.g. hello-api>, team: <your team, e.g. payments>",
 		},
+		{
+			name: "duration with a space",
+			in:   base + "slo:\n  latencyP95: 500 ms\n",
+			want: "golden-path.yaml:5: slo.latencyP95: \"500 ms\" is not a duration; write 500ms, without spaces",
+		},
+		{
+			name: "duration in days",
+			in:   base + "slo:\n  alertFor: 1d\n",
+			want: "golden-path.yaml:5: slo.alertFor: \"1d\" is not a duration; days and weeks are not accepted: write hours, e.g. 24h for a day",
+		},
+		{
+			name: "fractional milliseconds",
+			in:   base + "slo:\n  latencyP99: 1.0005s\n",
+			want: "golden-path.yaml:5: slo.latencyP99: 1s500µs is not a whole number of milliseconds, the finest unit Prometheus takes; round it to milliseconds, e.g. latencyP99: 1s1ms",
+		},
+		{
+			name: "p95 above the default p99",
+			in:   base + "slo:\n  latencyP95: 2s\n",
+			want: "golden-path.yaml:5: slo.latencyP95: latencyP95 (2s) is above latencyP99 (1s): the 99th percentile of durations is never below the 95th; lower latencyP95 to at most 1s (the default latencyP99), or also set latencyP99",
+		},
+		{
+			name: "zero error ratio",
+			in:   base + "slo:\n  errorRatio: 0%\n",
+			want: "golden-path.yaml:5: slo.errorRatio: 0% would alert on every single failed request; give a fraction above 0, e.g. errorRatio: 0.01 (1%)",
+		},
+		{
+			name: "error ratio not a number",
+			in:   base + "slo:\n  errorRatio: [0.05]\n",
+			want: "golden-path.yaml:5: slo.errorRatio: expected a number, found a list; write a fraction or a percentage, e.g. errorRatio: 0.05 or errorRatio: 5%",
+		},
+		{name: "slo durations in hours", in: base + "slo:\n  alertFor: 1h30m\n  latencyP99: 10s\n"},
 		{name: "leading document marker", in: "---\n" + base},
 		{name: "trailing document marker", in: base + "---\n"},
 		{name: "hex port", in: base + "port: 0x1F90\n"},

@@ -25,6 +25,10 @@ var settingHelps = map[string]settingHelp{
 	"resources.limits.cpu":      {"an amount of CPU", DefaultCPULimit},
 	"resources.requests.memory": {"an amount of memory", DefaultMemoryRequest},
 	"resources.limits.memory":   {"an amount of memory", DefaultMemoryLimit},
+	"slo.errorRatio":            {"a fraction of requests", "0.05"},
+	"slo.latencyP95":            {"a duration", sloDuration(DefaultLatencyP95)},
+	"slo.latencyP99":            {"a duration", sloDuration(DefaultLatencyP99)},
+	"slo.alertFor":              {"a duration", sloDuration(DefaultAlertFor)},
 }
 
 func settingWant(path string) string {
@@ -52,6 +56,7 @@ func (d *configDecoder) validate(cfg *Config) {
 	d.validateHTTPPath("health.readiness", cfg.Health.Readiness)
 	d.validateHTTPPath("metrics.path", cfg.Metrics.Path)
 	d.validateResources(cfg.Resources)
+	d.validateSLO(cfg.SLO)
 }
 
 func (d *configDecoder) validateAPIVersion(v string) {

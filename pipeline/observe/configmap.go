@@ -1,0 +1,109 @@
+package observe
+
+import (
+	"fmt"
+
+	"github.com/golden-path/golden-path/pipeline"
+)
+
+// Grafana's dashboard sidecar (kube-prometheus-stack's default settings)
+// loads the dashboards of ConfigMaps labelled DashboardLabel=DashboardLabelValue,
+// into the folder named by annotation FolderAnnotation.
+const (
+	DashboardLabel      = "grafana_dashboard"
+	DashboardLabelValue = "1"
+	FolderAnnotation    = "grafana_folder"
+)
+
+// maxConfigMapData is the most a ConfigMap holds.
+const maxConfigMapData = 1 << 20
+
+type configMap struct {
+	typeMeta `yaml:",inline"`
+	Metadata objectMeta        `yaml:"metadata"`
+	Data     map[string]string `yaml:"data"`
+}
+
+// DashboardConfigMapName is the name of the ConfigMap holding the service's
+// dashboard.
+func DashboardConfigMapName(cfg *pipeline.Config) string { return cfg.Name + "-dashboard" }
+
+// DashboardConfigMap returns the YAML of a ConfigMap in namespace (none when
+// empty) holding the service's dashboard as <name>.json, labelled for
+// Grafana's dashboard sidecar and annotated with the team's folder. Give the
+// namespace the sidecar watches, usually Grafana's own.
+func DashboardConfigMap(cfg *pipeline.Config, namespace string, opts ...Option) ([]byte, error) {
+	o, err := newOptions(cfg, append(opts, WithNamespace(namespace)))
+	if err != nil {
+		return nil, err
+	}
+	return o.dashboardConfigMap(cfg)
+}
+
+func (o *options) dashboardConfigMap(cfg *pipeline.Config) ([]byte, error) {
+	js, err := o.dashboardJSON(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(js) > maxConfigMapData {
+		return nil, &DashboardError{UID: DashboardUID(cfg.Name), Reason: fmt.Sprintf(
+			"its JSON is %d bytes, more than the %d a ConfigMap holds", len(js), maxConfigMapData)}
+	}
+	meta := o.meta(DashboardConfigMapName(cfg), cfg)
+	meta.Labels[DashboardLabel] = DashboardLabelValue
+	meta.Annotations = map[string]string{FolderAnnotation: cfg.Team}
+	return marshalYAML(configMap{
+		typeMeta: typeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		Metadata: meta,
+		Data:     map[string]string{cfg.Name + ".json": string(js)},
+	})
+}
+
+// Objects are the generated objects of a service.
+type Objects struct {
+	// ServiceMonitor and PrometheusRule are YAML, in the service's
+	// namespace (WithNamespace).
+	ServiceMonitor []byte
+	PrometheusRule []byte
+	// Dashboard is the dashboard model's JSON; DashboardUID its uid.
+	Dashboard    []byte
+	DashboardUID string
+	// DashboardConfigMap is YAML, in the namespace given to Generate.
+	DashboardConfigMap []byte
+}
+
+// Generate returns every observability object of the service and checks
+// them (CheckRules, CheckDashboard) before returning them: a generator bug
+// or an slo value Prometheus cannot take fails here, not in the cluster.
+// dashboardNamespace is the namespace of the dashboard ConfigMap.
+func Generate(cfg *pipeline.Config, dashboardNamespace string, opts ...Option) (*Objects, error) {
+	o, err := newOptions(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	var objs Objects
+	if objs.ServiceMonitor, err = marshalYAML(o.serviceMonitor(cfg)); err != nil {
+		return nil, err
+	}
+	if objs.PrometheusRule, err = marshalYAML(o.prometheusRule(cfg)); err != nil {
+		return nil, err
+	}
+	if objs.Dashboard, err = o.dashboardJSON(cfg); err != nil {
+		return nil, err
+	}
+	objs.DashboardUID = DashboardUID(cfg.Name)
+	cm, err := newOptions(cfg, append(opts, WithNamespace(dashboardNamespace)))
+	if err != nil {
+		return nil, err
+	}
+	if objs.DashboardConfigMap, err = cm.dashboardConfigMap(cfg); err != nil {
+		return nil, err
+	}
+	if err := CheckRules(objs.PrometheusRule); err != nil {
+		return nil, err
+	}
+	if err := CheckDashboard(objs.Dashboard); err != nil {
+		return nil, err
+	}
+	return &objs, nil
+}
