@@ -17,7 +17,8 @@ engine_config() {
 		{
 		  "registries": {
 		    "docker.io": {"mirrors": ["$REGISTRY_ADDR"]},
-		    "$REGISTRY_ADDR": {"http": true, "insecure": true}
+		    "$REGISTRY_ADDR": {"http": true, "insecure": true},
+		    "$ACR_ADDR": {"http": true, "insecure": true}
 		  },
 		  "gc": {"reservedSpace": "10GB", "maxUsedSpace": "30GB", "minFreeSpace": "5GB"}
 		}

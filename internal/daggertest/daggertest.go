@@ -112,3 +112,29 @@ func RegistryAddr() string {
 	}
 	return "127.0.0.1:5000"
 }
+
+// Registry is the local platform's authenticated registry, the stand-in for
+// Azure Container Registry.
+type Registry struct {
+	// Addr is host:port, Username and Password the push identity.
+	Addr, Username, Password string
+}
+
+// Port is the registry's port.
+func (r Registry) Port() string { return r.Addr[strings.LastIndex(r.Addr, ":")+1:] }
+
+// ACR returns the platform's authenticated registry (as `hack/platform env`
+// describes it); it skips the test when there is none, except under CI=true.
+func ACR(t *testing.T) Registry {
+	t.Helper()
+	r := Registry{Addr: os.Getenv("GP_ACR_ADDR"), Username: os.Getenv("GP_ACR_USERNAME")}
+	pw, err := os.ReadFile(os.Getenv("GP_ACR_PASSWORD_FILE"))
+	if r.Addr == "" || r.Username == "" || err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no authenticated registry (GP_ACR_ADDR=%q, GP_ACR_PASSWORD_FILE): run `hack/platform up` and `eval \"$(hack/platform env)\"`", r.Addr)
+		}
+		t.Skip("no authenticated registry: run `hack/platform up` and `eval \"$(hack/platform env)\"`")
+	}
+	r.Password = strings.TrimSpace(string(pw))
+	return r
+}
