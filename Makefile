@@ -5,7 +5,13 @@ GO_TEST_FLAGS ?= -count=1 -timeout 45m
 EXAMPLE ?= examples/fastapi-service
 # The local platform's registry serves Trivy's DB; the scan reaches it through a tunnel.
 REGISTRY_PORT ?= $(lastword $(subst :, ,$(or $(GP_REGISTRY_ADDR),127.0.0.1:5000)))
-SHIP_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-repository db-registry:$(REGISTRY_PORT)/aquasec/trivy-db
+# The platform's authenticated registry plays ACR; the push reaches it through a tunnel too. The image is
+# tagged with this checkout's commit.
+ACR_PORT ?= $(lastword $(subst :, ,$(or $(GP_ACR_ADDR),127.0.0.1:5001)))
+COMMIT ?= $(shell git rev-parse HEAD)
+SHIP_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-repository db-registry:$(REGISTRY_PORT)/aquasec/trivy-db \
+	--registry 127.0.0.1:$(ACR_PORT) --username golden-path --password file://$${GP_ACR_PASSWORD_FILE} \
+	--registry-tunnel tcp://localhost:$(ACR_PORT) --commit $(COMMIT)
 # Dagger modules: each has its own go.mod (Dagger v0.21 needs one per module).
 MODULES := .dagger $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json))
 
@@ -19,6 +25,7 @@ ship: platform
 test: platform
 	go build ./... && go vet ./...
 	for m in $(MODULES); do (cd $$m && go build ./... && go vet ./...) || exit 1; done
+	cd hack/kubetool && go vet ./... && go test -count=1 ./...
 	eval "$$(hack/platform env)" && go test $(GO_TEST_FLAGS) ./...
 
 platform:

@@ -75,14 +75,19 @@ func (r *GoldenPath) UnmarshalJSON(bs []byte) error {
 
 func (r ShipResult) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Service string
-		Team    string
-		Image   *dagger.Container
-		Tests   *TestSummary
-		Lint    *LintSummary
-		Scan    *ScanSummary
-		Stages  []*Stage
-		Summary string
+		Service   string
+		Team      string
+		Image     *dagger.Container
+		Tests     *TestSummary
+		Lint      *LintSummary
+		Scan      *ScanSummary
+		Published string
+		Manifests *dagger.File
+		Stages    []*Stage
+		Ok        bool
+		Problems  []string
+		Summary   string
+		Reports   *dagger.Directory
 	}
 	concrete.Service = r.Service
 	concrete.Team = r.Team
@@ -90,21 +95,31 @@ func (r ShipResult) MarshalJSON() ([]byte, error) {
 	concrete.Tests = r.Tests
 	concrete.Lint = r.Lint
 	concrete.Scan = r.Scan
+	concrete.Published = r.Published
+	concrete.Manifests = r.Manifests
 	concrete.Stages = r.Stages
+	concrete.Ok = r.Ok
+	concrete.Problems = r.Problems
 	concrete.Summary = r.Summary
+	concrete.Reports = r.Reports
 	return json.Marshal(&concrete)
 }
 
 func (r *ShipResult) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Service string
-		Team    string
-		Image   *dagger.Container
-		Tests   *TestSummary
-		Lint    *LintSummary
-		Scan    *ScanSummary
-		Stages  []*Stage
-		Summary string
+		Service   string
+		Team      string
+		Image     *dagger.Container
+		Tests     *TestSummary
+		Lint      *LintSummary
+		Scan      *ScanSummary
+		Published string
+		Manifests *dagger.File
+		Stages    []*Stage
+		Ok        bool
+		Problems  []string
+		Summary   string
+		Reports   *dagger.Directory
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -116,8 +131,13 @@ func (r *ShipResult) UnmarshalJSON(bs []byte) error {
 	r.Tests = concrete.Tests
 	r.Lint = concrete.Lint
 	r.Scan = concrete.Scan
+	r.Published = concrete.Published
+	r.Manifests = concrete.Manifests
 	r.Stages = concrete.Stages
+	r.Ok = concrete.Ok
+	r.Problems = concrete.Problems
 	r.Summary = concrete.Summary
+	r.Reports = concrete.Reports
 	return nil
 }
 
@@ -380,6 +400,48 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 	switch parentName {
 	case "GoldenPath":
 		switch fnName {
+		case "Report":
+			var parent GoldenPath
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var dockerfile string
+			if inputArgs["dockerfile"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dockerfile"]), &dockerfile)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
+				}
+			}
+			var severity string
+			if inputArgs["severity"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["severity"]), &severity)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg severity", err))
+				}
+			}
+			var trivyDbRepository string
+			if inputArgs["trivyDbRepository"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["trivyDbRepository"]), &trivyDbRepository)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRepository", err))
+				}
+			}
+			var trivyDbRegistry *dagger.Service
+			if inputArgs["trivyDbRegistry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["trivyDbRegistry"]), &trivyDbRegistry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRegistry", err))
+				}
+			}
+			return (*GoldenPath).Report(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry), nil
 		case "Ship":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)
@@ -421,7 +483,56 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRegistry", err))
 				}
 			}
-			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry)
+			var registry string
+			if inputArgs["registry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
+				}
+			}
+			var repository string
+			if inputArgs["repository"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["repository"]), &repository)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repository", err))
+				}
+			}
+			var commit string
+			if inputArgs["commit"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["commit"]), &commit)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg commit", err))
+				}
+			}
+			var username string
+			if inputArgs["username"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
+				}
+			}
+			var password *dagger.Secret
+			if inputArgs["password"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
+				}
+			}
+			var registryTunnel *dagger.Service
+			if inputArgs["registryTunnel"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registryTunnel"]), &registryTunnel)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
+				}
+			}
+			var environment string
+			if inputArgs["environment"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["environment"]), &environment)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg environment", err))
+				}
+			}
+			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, registry, repository, commit, username, password, registryTunnel, environment)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"dagger/golden-path/internal/dagger"
 
@@ -37,10 +38,20 @@ type ShipResult struct {
 	Lint *LintSummary
 	// What the vulnerability scan found.
 	Scan *ScanSummary
+	// The published image by digest, <registry>/<repository>@sha256:…; empty when nothing was published.
+	Published string
+	// The manifests rendered for the environment, policy-checked; nil when nothing was published.
+	Manifests *dagger.File
 	// Every stage in the order it ran, with its outcome and time.
 	Stages []*Stage
+	// Whether every stage passed.
+	Ok bool
+	// Each failed stage with what to fix.
+	Problems []string
 	// The markdown step summary of the run.
 	Summary string
+	// The reports for CI: summary.md, and junit.xml, lint.txt, scan.sarif, sbom.cdx.json when their stage ran.
+	Reports *dagger.Directory
 }
 
 // TestSummary is the test stage's outcome.
@@ -84,8 +95,12 @@ type Stage struct {
 // Ship runs the golden path on a service: it reads golden-path.yaml, builds
 // the Dockerfile, then runs the tests, the linter and the vulnerability scan
 // in parallel. A failed gate stops the run with a non-zero exit that names
-// what to fix; nothing after it runs. Accepted vulnerabilities go in the
-// source's .trivyignore.yaml, each with a statement and an expiry date.
+// what to fix; nothing after it runs, so nothing is pushed. When they pass
+// and a registry is given, the image is published under the commit SHA.
+// Accepted vulnerabilities go in the source's .trivyignore.yaml, each with a
+// statement and an expiry date. After a failed ship, `report` with the same
+// arguments returns the summary, SARIF and JUnit files for CI to export.
+// +cache="never"
 func (m *GoldenPath) Ship(
 	ctx context.Context,
 	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
@@ -108,8 +123,120 @@ func (m *GoldenPath) Ship(
 	// name the repository db-registry:5000/…).
 	// +optional
 	trivyDbRegistry *dagger.Service,
+	// Registry to publish to, e.g. myacr.azurecr.io; without it nothing is published.
+	// +optional
+	registry string,
+	// Repository inside the registry; <team>/<name> from golden-path.yaml when empty.
+	// +optional
+	repository string,
+	// The git commit SHA being shipped: the image's immutable tag (in GitHub Actions, ${{ github.sha }}).
+	// +optional
+	commit string,
+	// Registry user name (for an ACR token: 00000000-0000-0000-0000-000000000000).
+	// +optional
+	username string,
+	// Registry password or token, e.g. env://ACR_TOKEN.
+	// +optional
+	password *dagger.Secret,
+	// A service reaching a registry on the caller's loopback, e.g. tcp://localhost:5001.
+	// +optional
+	registryTunnel *dagger.Service,
+	// Environment to render the manifests for: an overlay in k8s/overlays (dev, staging, prod).
+	// +optional
+	// +default="dev"
+	environment string,
 ) (*ShipResult, error) {
+	run, res := m.gates(ctx, source, dockerfile, gateOpts{
+		Severity: severity, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
+	})
+	if !run.passed() {
+		return nil, run.fail()
+	}
+	if registry == "" {
+		return run.result(res), nil
+	}
+	deploy := dag.Deploy(dagger.DeployOpts{
+		Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel,
+	})
+	if err := run.stage("publish", func() (string, error) {
+		if repository == "" {
+			repository = res.Team + "/" + res.Service
+		}
+		ref, err := deploy.Publish(res.Image, repository, commit).Ref(ctx)
+		run.summary.Image, res.Published = ref, ref
+		return ref, err
+	}); err != nil {
+		return nil, run.fail()
+	}
+	// render → policy: the manifests for the environment, checked before anything reaches a cluster.
+	var release *dagger.DeployRelease
+	if err := run.stage("render", func() (string, error) {
+		release = deploy.Render(res.Published, commit, dagger.DeployRenderOpts{Source: source, Environment: environment})
+		ns, err := release.Namespace(ctx)
+		return environment + " → namespace " + ns, err
+	}); err != nil {
+		return nil, run.fail()
+	}
+	if err := run.stage("policy", func() (string, error) {
+		p := release.Policy()
+		violations, err := p.Violations(ctx)
+		if err != nil {
+			return "", err
+		}
+		if len(violations) > 0 {
+			return fmt.Sprintf("%d violations", len(violations)),
+				fmt.Errorf("%d violation(s) in the %s manifests; fix them in k8s/ (or golden-path.yaml):\n- %s",
+					len(violations), environment, strings.Join(violations, "\n- "))
+		}
+		res.Manifests = release.Manifests()
+		return "all rules pass", nil
+	}); err != nil {
+		return nil, run.fail()
+	}
+	return run.result(res), nil
+}
+
+// Report runs ship's gates (config, build, test ∥ lint ∥ scan) like ship does,
+// but returns their result instead of failing, and publishes nothing: after a
+// red ship, CI exports the reports with the same arguments, e.g.
+// `dagger call report --source . reports export --path reports`.
+func (m *GoldenPath) Report(
+	ctx context.Context,
+	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
+	// +defaultPath="/"
+	// +ignore=[".git", "**/__pycache__", "**/.pytest_cache", "**/.venv", "**/*.pyc"]
+	source *dagger.Directory,
+	// Path of the Dockerfile inside the source folder.
+	// +optional
+	// +default="Dockerfile"
+	dockerfile string,
+	// Vulnerabilities at or above this severity fail the scan gate: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
+	// +optional
+	// +default="CRITICAL"
+	severity string,
+	// OCI repository of Trivy's vulnerability DB.
+	// +optional
+	// +default="mirror.gcr.io/aquasec/trivy-db:2"
+	trivyDbRepository string,
+	// A service reaching the DB's registry, bound as host "db-registry".
+	// +optional
+	trivyDbRegistry *dagger.Service,
+) *ShipResult {
+	run, res := m.gates(ctx, source, dockerfile, gateOpts{
+		Severity: severity, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
+	})
+	return run.result(res)
+}
+
+// gateOpts are the scan gate's settings.
+type gateOpts = dagger.ScanOpts
+
+// gates runs config, build, then test ∥ lint ∥ scan, recording each stage;
+// the result's Ok says whether they all passed. It never fails: a failed
+// stage is in the run.
+func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, dockerfile string, scanOpts gateOpts) (*shipRun, *ShipResult) {
 	run := &shipRun{}
+	res := &ShipResult{}
 
 	// config: the one file a team edits.
 	var cfg *pipeline.Config
@@ -123,36 +250,39 @@ func (m *GoldenPath) Ship(
 		}
 		return cfg.Name + " (team " + cfg.Team + ")", nil
 	}); err != nil {
-		return nil, run.fail(err)
+		return run, res
 	}
+	res.Service, res.Team = cfg.Name, cfg.Team
 	run.summary.Service, run.summary.Team = cfg.Name, cfg.Team
 
 	b := dag.Build(dagger.BuildOpts{Source: source, Dockerfile: dockerfile})
-	var image *dagger.Container
 	if err := run.stage("build", func() (string, error) {
 		var err error
-		image, err = b.Build().Sync(ctx)
+		res.Image, err = b.Build().Sync(ctx)
 		return dockerfile, err
 	}); err != nil {
-		return nil, run.fail(err)
+		return run, res
 	}
 
 	// test ∥ lint ∥ scan: three gates on the same build, side by side.
 	var tests *pipeline.TestReport
-	var testReport *dagger.BuildTestReport
 	var lint *pipeline.LintReport
 	// Not errgroup.WithContext: one failed gate must not cancel the others,
 	// so that the run reports every gate that fails.
 	var g errgroup.Group
 	g.Go(func() error {
 		return run.stage("test", func() (string, error) {
-			testReport = b.Tests()
-			xml, err := testReport.Junit().Contents(ctx)
+			junit := b.Tests().Junit()
+			xml, err := junit.Contents(ctx)
 			if err != nil {
 				return "", err
 			}
 			if tests, err = pipeline.ParseJUnit([]byte(xml)); err != nil {
 				return "", err
+			}
+			res.Tests = &TestSummary{
+				Total: tests.Total, Passed: tests.Passed, Failed: tests.Failed, Errors: tests.Errors, Skipped: tests.Skipped,
+				Junit: junit,
 			}
 			return testDetail(tests), tests.Err()
 		})
@@ -176,45 +306,23 @@ func (m *GoldenPath) Ship(
 				}
 				lint.Findings = append(lint.Findings, pf)
 			}
+			res.Lint = &LintSummary{Tool: lint.Tool}
+			for _, f := range lint.Findings {
+				res.Lint.Findings = append(res.Lint.Findings, f.String())
+			}
 			return fmt.Sprintf("%d findings", len(lint.Findings)), lint.Err()
 		})
 	})
-	var scan *ScanSummary
 	g.Go(func() error {
 		return run.stage("scan", func() (string, error) {
 			var err error
-			scan, err = scanStage(ctx, source, image, cfg.Name, dagger.ScanOpts{
-				Severity: severity, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
-			})
-			return scanDetail(scan), err
+			res.Scan, err = scanStage(ctx, source, res.Image, cfg.Name, scanOpts)
+			return scanDetail(res.Scan), err
 		})
 	})
-	gateErr := g.Wait()
+	_ = g.Wait() // each failure is recorded in run
 	run.summary.Tests, run.summary.Lint = tests, lint
-	if gateErr != nil {
-		// Report both gates, not just the first to fail.
-		return nil, run.fail(gateErr)
-	}
-
-	res := &ShipResult{
-		Service: cfg.Name,
-		Team:    cfg.Team,
-		Image:   image,
-		Tests: &TestSummary{
-			Total: tests.Total, Passed: tests.Passed, Failed: tests.Failed, Errors: tests.Errors, Skipped: tests.Skipped,
-			Junit: testReport.Junit(),
-		},
-		Lint:    &LintSummary{Tool: lint.Tool},
-		Scan:    scan,
-		Summary: run.summary.Markdown() + "\n" + scan.Summary,
-	}
-	for _, f := range lint.Findings {
-		res.Lint.Findings = append(res.Lint.Findings, f.String())
-	}
-	for _, st := range run.summary.Stages {
-		res.Stages = append(res.Stages, &Stage{Name: st.Name, Status: string(st.Status), Seconds: st.Duration.Seconds(), Detail: st.Detail})
-	}
-	return res, nil
+	return run, res
 }
 
 func testDetail(r *pipeline.TestReport) string {

@@ -36,10 +36,26 @@ func (r *shipRun) stage(name string, fn func() (string, error)) error {
 	return err
 }
 
+// passed is true while no stage has failed.
+func (r *shipRun) passed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.failed) == 0
+}
+
+// markdown is the run's step summary, with the scan's when it ran.
+func (r *shipRun) markdown(res *ShipResult) string {
+	md := r.summary.Markdown()
+	if res.Scan != nil {
+		md += "\n" + res.Scan.Summary
+	}
+	return md
+}
+
 // fail is the error a failed run returns: each failed stage with what to fix,
 // then the summary. It never wraps the engine's errors, whose bare message the
 // SDK would report instead.
-func (r *shipRun) fail(error) error {
+func (r *shipRun) fail() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	service := r.summary.Service
@@ -47,4 +63,27 @@ func (r *shipRun) fail(error) error {
 		service = "(service)"
 	}
 	return errors.New("ship " + service + " failed:\n" + strings.Join(r.failed, "\n") + "\n\n" + r.summary.Markdown())
+}
+
+// result completes res with the run's stages, verdict, summary and reports.
+func (r *shipRun) result(res *ShipResult) *ShipResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res.Ok, res.Problems, res.Stages = len(r.failed) == 0, r.failed, nil
+	for _, st := range r.summary.Stages {
+		res.Stages = append(res.Stages, &Stage{Name: st.Name, Status: string(st.Status), Seconds: st.Duration.Seconds(), Detail: st.Detail})
+	}
+	res.Summary = r.markdown(res)
+	reports := dag.Directory().WithNewFile("summary.md", res.Summary)
+	if res.Tests != nil {
+		reports = reports.WithFile("junit.xml", res.Tests.Junit)
+	}
+	if res.Lint != nil {
+		reports = reports.WithNewFile("lint.txt", strings.Join(append(res.Lint.Findings, ""), "\n"))
+	}
+	if res.Scan != nil {
+		reports = reports.WithFile("scan.sarif", res.Scan.Sarif).WithFile("sbom.cdx.json", res.Scan.Sbom)
+	}
+	res.Reports = reports
+	return res
 }

@@ -178,20 +178,47 @@ func TestScanDBUnreachableFailsClosed(t *testing.T) {
 }
 
 // ship stops on a blocking vulnerability, naming it, with the other gates
-// still reported.
+// still reported, and pushes nothing; report then returns the summary and
+// the SARIF for CI to export.
 func TestShipStopsOnCritical(t *testing.T) {
 	root := daggertest.RepoRoot(t)
+	acr := daggertest.ACR(t)
+	t.Setenv("GP_TEST_ACR_PASSWORD", acr.Password)
 	repo := plantedDB(t, criticalOnApt)
-	args := ship(example, "summary")
-	for i, a := range args {
-		if a == "--trivy-db-repository" {
-			args[i+1] = repo
+	withDB := func(args []string) []string {
+		for i, a := range args {
+			if a == "--trivy-db-repository" {
+				args[i+1] = repo
+			}
 		}
+		return args
 	}
+	commit := newCommit(t)
+	args := withDB(ship(example, "--registry", acr.Addr, "--username", acr.Username,
+		"--password", "env://GP_TEST_ACR_PASSWORD", "--registry-tunnel", "tcp://localhost:"+acr.Port(),
+		"--repository", "tests/vulnerable", "--commit", commit, "summary"))
 	r := daggertest.CLI(t, root, args...)
 	assert.Check(t, r.ExitCode != 0, "ship passed with a planted CRITICAL:\n%s", r.Stdout)
 	msg := r.ErrorText()
 	assert.Check(t, is.Regexp(`CVE-2099-1001 \(CRITICAL\) in apt `, msg))
 	assert.Check(t, is.Contains(msg, "| scan | ❌ failed |"))
 	assert.Check(t, is.Contains(msg, "| test | ✅ passed |"))
+	assert.Check(t, !strings.Contains(msg, "| publish |"), "publish ran after a failed gate")
+	_, err := tagDigest(t, acr, acr.Addr+"/tests/vulnerable:"+commit)
+	assert.Check(t, notFound(err), "the vulnerable image was pushed: %v", err)
+
+	// The same gates through report: no failure, the reports to export.
+	reportArgs := withDB(ship(example, "ok"))
+	reportArgs[1] = "report"
+	assert.Check(t, is.Equal(strings.TrimSpace(daggertest.MustCLI(t, root, reportArgs...)), "false"))
+	reportArgs[len(reportArgs)-1] = "reports"
+	entries := daggertest.MustCLI(t, root, append(reportArgs, "entries")...)
+	for _, f := range []string{"summary.md", "junit.xml", "lint.txt", "scan.sarif", "sbom.cdx.json"} {
+		assert.Check(t, is.Contains(entries, f))
+	}
+	sarif := daggertest.MustCLI(t, root, append(reportArgs, "file", "--path", "scan.sarif", "contents")...)
+	assert.Check(t, is.Contains(sarif, "CVE-2099-1001"))
+	summary := daggertest.MustCLI(t, root, append(reportArgs, "file", "--path", "summary.md", "contents")...)
+	assert.Check(t, is.Contains(summary, "| scan | ❌ failed |"))
+	assert.Check(t, is.Regexp(`CVE-2099-1001.*apt`, summary))
 }

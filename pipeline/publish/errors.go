@@ -3,6 +3,7 @@ package publish
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"syscall"
@@ -96,7 +97,9 @@ func authStatus(err error) (int, bool) {
 	return 0, false
 }
 
-// retryable is a registry that is down, restarting or overloaded.
+// retryable is a registry that is down, restarting or overloaded: refused
+// or dropped connections (a proxy or tunnel in front of a registry that is
+// down accepts, then closes), time-outs, 5xx and 429.
 func retryable(err error) bool {
 	var te *transport.Error
 	if errors.As(err, &te) {
@@ -105,5 +108,6 @@ func retryable(err error) bool {
 	var ne net.Error
 	var oe *net.OpError
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout())
 }

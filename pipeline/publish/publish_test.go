@@ -162,6 +162,30 @@ func TestUnreachableRegistryIsRetriedWithBackoff(t *testing.T) {
 	assert.Check(t, !strings.Contains(err.Error(), password))
 }
 
+// A tunnel or proxy in front of a registry that is down accepts the
+// connection, then closes it.
+func TestDroppedConnectionsAreRetried(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	assert.NilError(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	var waits []time.Duration
+	_, err = Push(context.Background(), image(t), l.Addr().String()+"/payments/hello-api", commit,
+		WithBasicAuth(user, password), noSleep(&waits))
+	var down *UnreachableError
+	assert.Assert(t, errors.As(err, &down), "got %v", err)
+	assert.Check(t, is.Equal(down.Attempts, DefaultAttempts))
+	assert.Check(t, is.Len(waits, DefaultAttempts-1))
+}
+
 func TestRegistryRestartingIsRetried(t *testing.T) {
 	a := newACR(t)
 	a.failFirst = 2

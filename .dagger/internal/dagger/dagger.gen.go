@@ -194,6 +194,18 @@ type ContainerID string
 type CurrentModuleID string
 
 // A unique identifier for an object.
+type DeployID string
+
+// A unique identifier for an object.
+type DeployPolicyReportID string
+
+// A unique identifier for an object.
+type DeployPublishedID string
+
+// A unique identifier for an object.
+type DeployReleaseID string
+
+// A unique identifier for an object.
 type DiffStatID string
 
 // A unique identifier for an object.
@@ -12950,6 +12962,46 @@ func (r *Query) LoadCurrentModuleFromID(id CurrentModuleID) *CurrentModule {
 	q = q.Arg("id", id)
 
 	return &CurrentModule{
+		query: q,
+	}
+}
+
+// Load a Deploy from its ID.
+func (r *Query) LoadDeployFromID(id DeployID) *Deploy {
+	q := r.query.Select("loadDeployFromID")
+	q = q.Arg("id", id)
+
+	return &Deploy{
+		query: q,
+	}
+}
+
+// Load a DeployPolicyReport from its ID.
+func (r *Query) LoadDeployPolicyReportFromID(id DeployPolicyReportID) *DeployPolicyReport {
+	q := r.query.Select("loadDeployPolicyReportFromID")
+	q = q.Arg("id", id)
+
+	return &DeployPolicyReport{
+		query: q,
+	}
+}
+
+// Load a DeployPublished from its ID.
+func (r *Query) LoadDeployPublishedFromID(id DeployPublishedID) *DeployPublished {
+	q := r.query.Select("loadDeployPublishedFromID")
+	q = q.Arg("id", id)
+
+	return &DeployPublished{
+		query: q,
+	}
+}
+
+// Load a DeployRelease from its ID.
+func (r *Query) LoadDeployReleaseFromID(id DeployReleaseID) *DeployRelease {
+	q := r.query.Select("loadDeployReleaseFromID")
+	q = q.Arg("id", id)
+
+	return &DeployRelease{
 		query: q,
 	}
 }

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"dagger/deploy/internal/dagger"
+
+	"github.com/golden-path/golden-path/pipeline/publish"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// Published is an image in the registry.
+type Published struct {
+	// The image by digest, <registry>/<repository>@sha256:…: what manifests name.
+	Ref string
+	// The manifest digest.
+	Digest string
+	// Tags pointing to the digest, the commit SHA first.
+	Tags []string
+	// True when the commit tag already pointed to this digest: nothing was uploaded.
+	Existed bool
+}
+
+// Publish pushes the container's image as <registry>/<repository>:<commit>
+// (and the extra tags), and returns its digest reference once the registry
+// resolves it. Commit tags are immutable: when the tag already points to
+// another digest nothing is pushed and Publish fails; a re-push of the same
+// image succeeds without uploading.
+// +cache="never"
+func (d *Deploy) Publish(
+	ctx context.Context,
+	// The container whose image to push.
+	ctr *dagger.Container,
+	// Repository inside the registry, e.g. payments/hello-api.
+	repository string,
+	// The git commit SHA the image was built from: its tag.
+	commit string,
+	// More tags to point at the image, e.g. main; unlike the commit tag they move.
+	// +optional
+	tags []string,
+) (*Published, error) {
+	if d.Registry == "" {
+		return nil, fmt.Errorf("publish: no registry: pass --registry, e.g. myacr.azurecr.io")
+	}
+	repo := d.Registry + "/" + strings.Trim(repository, "/")
+	if err := publish.ValidateCommit(commit); err != nil {
+		return nil, err
+	}
+	opts := []publish.Option{publish.WithTags(tags...)}
+	if d.Password != nil {
+		pw, err := d.Password.Plaintext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("publish: cannot read the --password secret: %s", err.Error())
+		}
+		opts = append(opts, publish.WithBasicAuth(d.Username, pw))
+	}
+	if d.RegistryTunnel != nil {
+		rt, err := d.tunnelTransport(ctx)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, publish.WithTransport(rt))
+	}
+
+	const tarPath = "/tmp/golden-path-image.tar"
+	if _, err := ctr.AsTarball().Export(ctx, tarPath); err != nil {
+		return nil, fmt.Errorf("publish: cannot export the image to push: %s", err.Error())
+	}
+	img, err := tarball.ImageFromPath(tarPath, nil)
+	if err != nil {
+		return nil, fmt.Errorf("publish: cannot read the image tarball: %s", err.Error())
+	}
+	res, err := publish.Push(ctx, img, repo, commit, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Published{Ref: res.Ref, Digest: res.Digest, Tags: res.Tags, Existed: res.Existed}, nil
+}
+
+// tunnelTransport sends every registry connection to the tunnel, so the
+// registry keeps its own name (and the references their host) while this
+// container, which has no route to the caller's loopback, reaches it.
+func (d *Deploy) tunnelTransport(ctx context.Context) (http.RoundTripper, error) {
+	svc, err := d.RegistryTunnel.Start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("publish: cannot start the --registry-tunnel: %s", err.Error())
+	}
+	endpoint, err := svc.Endpoint(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("publish: the --registry-tunnel has no endpoint: %s", err.Error())
+	}
+	tr := remote.DefaultTransport.(*http.Transport).Clone()
+	var dialer net.Dialer
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dialer.DialContext(ctx, network, endpoint)
+	}
+	return tr, nil
+}
+
