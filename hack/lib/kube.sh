@@ -584,7 +584,82 @@ kube_start() {
 	kube_wait "node $KUBE_NODE" 60 kubelet kubectl_admin get node "$KUBE_NODE"
 	kube_wait "node $KUBE_NODE Ready" 120 kubelet kubectl_admin wait --for=condition=Ready "node/$KUBE_NODE" --timeout=2s
 	kube_wait "default ServiceAccount" 60 kube-controller-manager kubectl_admin -n default get serviceaccount default
+	kube_crds
 	log "kube: node $KUBE_NODE Ready, API on https://$KUBE_API_ADDR ($((SECONDS - start))s); KUBECONFIG=$KUBE_ADMIN_KUBECONFIG"
+}
+
+# The CRDs the deploy stage's manifests need, as AKS add-ons provide them (only
+# the CRDs, no controllers): prometheus-operator's (ServiceMonitor, PrometheusRule,
+# ...) and the Secrets Store CSI driver's SecretProviderClass. Each is a Go
+# module version and the files in it: MODULE@VERSION DIR GLOB. (The driver's
+# newest, v1.5.4, is served, but the checksum DB here has no entry for it.)
+KUBE_CRDS=(
+	"github.com/prometheus-operator/prometheus-operator@v0.85.0 example/prometheus-operator-crd *.yaml"
+	"sigs.k8s.io/secrets-store-csi-driver@v1.5.3 deploy secrets-store.csi.x-k8s.io_secretproviderclasses.yaml"
+)
+
+# kube_crds_fetch MODULE@VERSION DIR GLOB: copies the files from the module zip
+# (through the Go module proxy, checked against the checksum DB) into
+# $GP_CACHE/crds/NAME-VERSION unless they are there; prints that folder.
+kube_crds_fetch() {
+	local modver=$1 sub=$2 glob=$3
+	local mod=${modver%@*} version=${modver#*@}
+	local dir=$GP_CACHE/crds/${mod##*/}-$version
+	if [[ ! -f $dir/.golden-path-complete ]]; then
+		local json src tmp=$dir.tmp.$$ f n=0
+		# Outside any module, so that no go.mod or go.sum changes.
+		mkdir -p "$GP_CACHE/crds"
+		json=$(cd "$GP_CACHE/crds" && go mod download -json "$modver") || true
+		src=$(sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' <<<"$json")
+		[[ -n $src && -d $src/$sub ]] ||
+			die "kube: CRDs: go mod download -json $modver gave no folder $sub: $(sed -n 's/^\t"Error": //p' <<<"$json")"
+		rm -rf "$tmp"
+		mkdir -p "$tmp"
+		for f in "$src/$sub"/$glob; do
+			[[ -f $f ]] || continue
+			install -m 0644 "$f" "$tmp/"
+			n=$((n + 1))
+		done
+		((n > 0)) || die "kube: CRDs: no $sub/$glob in $modver"
+		touch "$tmp/.golden-path-complete"
+		rm -rf "$dir"
+		mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
+	fi
+	echo "$dir"
+}
+
+# kube_crds: applies KUBE_CRDS (server-side, idempotent) and waits until the API
+# server serves them. The apply (~4 s for 4 MB of schemas) is skipped when the
+# cluster still has these very files' CRDs, Established ($KUBE_DIR/crds.applied
+# records what was applied; it goes with the cluster's data).
+kube_crds() {
+	local c modver sub glob dir dirs=() args=() names=() key stamp=$KUBE_DIR/crds.applied
+	for c in "${KUBE_CRDS[@]}"; do
+		read -r modver sub glob <<<"$c"
+		dir=$(kube_crds_fetch "$modver" "$sub" "$glob")
+		dirs+=("$dir")
+		args+=(-f "$dir")
+	done
+	key=$(find "${dirs[@]}" -name '*.yaml' -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+	if [[ -f $stamp && $(head -n1 "$stamp") == "$key" ]]; then
+		mapfile -t names < <(tail -n +2 "$stamp")
+		local established
+		established=$(kubectl_admin get "${names[@]}" \
+			-o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Established")].status}{"\n"}{end}' 2>/dev/null) || true
+		if ((${#names[@]} > 0)) && [[ $established == "$(printf 'True\n%.0s' "${names[@]}" | head -c -1)" ]]; then
+			log "kube: ${#names[@]} CRDs already installed (prometheus-operator, secrets-store CSI)"
+			return
+		fi
+	fi
+	rm -f "$stamp"
+	local out
+	out=$(kubectl_admin apply --server-side --force-conflicts --field-manager=golden-path-platform "${args[@]}" -o name) ||
+		die "kube: applying the CRDs in ${dirs[*]} failed; see above"
+	mapfile -t names <<<"$out"
+	kubectl_admin wait --for=condition=Established --timeout=60s "${names[@]}" >/dev/null ||
+		die "kube: CRDs not Established after 60s: ${names[*]}"
+	printf '%s\n' "$key" "${names[@]}" >"$stamp"
+	log "kube: ${#names[@]} CRDs applied and Established (prometheus-operator, secrets-store CSI)"
 }
 
 # kube_proc_stop NAME: SIGTERM, then SIGKILL after 30 s.

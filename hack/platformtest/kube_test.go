@@ -325,6 +325,9 @@ func TestKubePipelineKubeconfig(t *testing.T) {
 		{"patch", "serviceaccounts", "", "yes"},
 		{"patch", "configmaps", "", "yes"},
 		{"patch", "poddisruptionbudgets.policy", "", "yes"},
+		{"create", "leases.coordination.k8s.io", "", "yes"},
+		{"delete", "leases.coordination.k8s.io", "", "yes"},
+		{"patch", "secretproviderclasses.secrets-store.csi.x-k8s.io", "", "yes"},
 		{"list", "pods", "", "yes"},
 		{"get", "pods", "log", "yes"},
 		{"list", "events", "", "yes"},
@@ -363,4 +366,72 @@ func TestKubePipelineKubeconfigFromDagger(t *testing.T) {
 		Stdout(ctx)
 	assert.NilError(t, err)
 	assert.Equal(t, out, "golden-path-deployer")
+}
+
+const serviceMonitorManifest = `
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: web, labels: {release: golden-path}}
+spec:
+  selector: {matchLabels: {app: web}}
+  endpoints: [{port: %s, path: /metrics, interval: %s}]
+`
+
+const secretProviderClassManifest = `
+apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata: {name: web-secrets}
+spec:
+  provider: azure
+  parameters:
+    keyvaultName: golden-path-kv
+    tenantId: 00000000-0000-0000-0000-000000000000
+    objects: |
+      array:
+        - |
+          objectName: db-password
+          objectType: secret
+`
+
+// The CRDs the deploy stage's manifests need are there, as AKS add-ons provide
+// them (hack/lib/kube.sh kube_crds): prometheus-operator's ServiceMonitor and the
+// Secrets Store CSI driver's SecretProviderClass, with their schemas enforced.
+func TestKubeAddonCRDs(t *testing.T) {
+	c := requireCluster(t)
+	for _, crd := range []string{
+		"servicemonitors.monitoring.coreos.com",
+		"prometheusrules.monitoring.coreos.com",
+		"secretproviderclasses.secrets-store.csi.x-k8s.io",
+	} {
+		out, err := c.run(t, "", "get", "crd", crd, "-o", `jsonpath={.status.conditions[?(@.type=="Established")].status}`)
+		if assert.Check(t, err, "CRD %s: run `hack/platform up`, which installs it", crd) {
+			assert.Check(t, is.Equal(out, "True"), "CRD %s is not Established", crd)
+		}
+	}
+
+	ns := c.namespace(t)
+	for _, tc := range []struct{ manifest, want string }{
+		{fmt.Sprintf(serviceMonitorManifest, "http", "30s"), "ServiceMonitor/web"},
+		{secretProviderClassManifest, "SecretProviderClass/web-secrets"},
+	} {
+		out, err := c.run(t, tc.manifest, "-n", ns, "apply", "--server-side", "--dry-run=server",
+			"-o", "jsonpath={.kind}/{.metadata.name}", "-f", "-")
+		assert.Check(t, err)
+		assert.Check(t, is.Equal(out, tc.want))
+	}
+
+	// The schema is enforced: the API server refuses what it does not allow,
+	// naming the field, and stores nothing.
+	for _, tc := range []struct{ manifest, field string }{
+		{fmt.Sprintf(serviceMonitorManifest, "http", "every-minute"), "spec.endpoints[0].interval"}, // not a duration
+		{fmt.Sprintf(serviceMonitorManifest, "8080", "30s"), "spec.endpoints[0].port"},              // a name, not a number
+		{"apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: web}\nspec: {endpoints: [{port: http}]}\n",
+			"spec.selector"}, // required
+	} {
+		_, err := c.run(t, tc.manifest, "-n", ns, "apply", "--server-side", "-f", "-")
+		assert.Check(t, is.ErrorContains(err, tc.field))
+	}
+	out, err := c.run(t, "", "-n", ns, "get", "servicemonitors", "-o", "name")
+	assert.Check(t, err)
+	assert.Check(t, is.Equal(out, ""), "an invalid ServiceMonitor was stored")
 }
