@@ -1,0 +1,149 @@
+package rollout
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Annotations the pipeline puts on the Deployment it applies.
+const (
+	// AnnotationCommit is the commit SHA deployed.
+	AnnotationCommit = "golden-path.dev/commit"
+	// AnnotationRun identifies the pipeline run (e.g. a GitHub Actions run URL).
+	AnnotationRun = "golden-path.dev/run"
+	// AnnotationChangeCause is shown by `kubectl rollout history`.
+	AnnotationChangeCause = "kubernetes.io/change-cause"
+)
+
+// Annotate returns the manifests with annotations added to the metadata of
+// the Deployment named deployment. It fails when there is no such
+// Deployment.
+func Annotate(manifests []byte, deployment string, annotations map[string]string) ([]byte, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(manifests))
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	found := false
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("deploy: the rendered manifests are not YAML: %w", err)
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		obj := doc.Content[0]
+		if scalar(obj, "kind") == "Deployment" && scalar(child(obj, "metadata"), "name") == deployment {
+			found = true
+			meta := child(obj, "metadata")
+			ann := child(meta, "annotations")
+			if ann == nil {
+				ann = &yaml.Node{Kind: yaml.MappingNode}
+				meta.Content = append(meta.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "annotations"}, ann)
+			}
+			for _, k := range sortedKeys(annotations) {
+				set(ann, k, annotations[k])
+			}
+		}
+		if err := enc.Encode(&doc); err != nil {
+			return nil, err
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("deploy: the manifests have no Deployment %q: the service's Deployment must be named as in golden-path.yaml", deployment)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func child(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func scalar(m *yaml.Node, key string) string {
+	if n := child(m, key); n != nil && n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	return ""
+}
+
+func set(m *yaml.Node, key, value string) {
+	if n := child(m, key); n != nil {
+		n.Kind, n.Tag, n.Value, n.Style = yaml.ScalarNode, "!!str", value, 0
+		return
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key},
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+// LockName is the name of the Lease that serializes deploys of a service
+// in its namespace.
+func LockName(service string) string { return service + "-golden-path-deploy" }
+
+// Lease returns the Lease object that holds the deploy lock of service in
+// namespace for holder, valid for duration from now.
+func Lease(namespace, service, holder string, now time.Time, duration time.Duration) []byte {
+	return fmt.Appendf(nil, `apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata:
+  name: %s
+  namespace: %s
+  labels:
+    app.kubernetes.io/managed-by: golden-path
+spec:
+  holderIdentity: %q
+  leaseDurationSeconds: %d
+  acquireTime: %s
+  renewTime: %s
+`, LockName(service), namespace, holder, int(duration.Seconds()),
+		now.UTC().Format("2006-01-02T15:04:05.000000Z07:00"), now.UTC().Format("2006-01-02T15:04:05.000000Z07:00"))
+}
+
+// LeaseExpired reports whether a Lease (as `kubectl get lease -o json`)
+// is past its renewTime plus duration at now: its holder died.
+func LeaseExpired(leaseJSON []byte, now time.Time) (holder string, expired bool, err error) {
+	var l struct {
+		Spec struct {
+			HolderIdentity       string    `json:"holderIdentity"`
+			LeaseDurationSeconds int       `json:"leaseDurationSeconds"`
+			RenewTime            time.Time `json:"renewTime"`
+		} `json:"spec"`
+	}
+	if err := jsonUnmarshal(leaseJSON, &l); err != nil {
+		return "", false, fmt.Errorf("deploy: cannot read the deploy lock: %w", err)
+	}
+	end := l.Spec.RenewTime.Add(time.Duration(l.Spec.LeaseDurationSeconds) * time.Second)
+	return l.Spec.HolderIdentity, now.After(end), nil
+}
