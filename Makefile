@@ -11,7 +11,8 @@ ACR_PORT ?= $(lastword $(subst :, ,$(or $(GP_ACR_ADDR),127.0.0.1:5001)))
 COMMIT ?= $(shell git rev-parse HEAD)
 SHIP_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-repository db-registry:$(REGISTRY_PORT)/aquasec/trivy-db \
 	--registry 127.0.0.1:$(ACR_PORT) --username golden-path --password file://$${GP_ACR_PASSWORD_FILE} \
-	--registry-tunnel tcp://localhost:$(ACR_PORT) --commit $(COMMIT)
+	--registry-tunnel tcp://localhost:$(ACR_PORT) --commit $(COMMIT) \
+	--kubeconfig file://$${GP_KUBECONFIG_PIPELINE} --kube-api tcp://localhost:6443
 # Dagger modules: each has its own go.mod (Dagger v0.21 needs one per module).
 MODULES := .dagger $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json))
 

@@ -83,6 +83,8 @@ func (r ShipResult) MarshalJSON() ([]byte, error) {
 		Scan      *ScanSummary
 		Published string
 		Manifests *dagger.File
+		Rollout   string
+		SmokeURL  string
 		Stages    []*Stage
 		Ok        bool
 		Problems  []string
@@ -97,6 +99,8 @@ func (r ShipResult) MarshalJSON() ([]byte, error) {
 	concrete.Scan = r.Scan
 	concrete.Published = r.Published
 	concrete.Manifests = r.Manifests
+	concrete.Rollout = r.Rollout
+	concrete.SmokeURL = r.SmokeURL
 	concrete.Stages = r.Stages
 	concrete.Ok = r.Ok
 	concrete.Problems = r.Problems
@@ -115,6 +119,8 @@ func (r *ShipResult) UnmarshalJSON(bs []byte) error {
 		Scan      *ScanSummary
 		Published string
 		Manifests *dagger.File
+		Rollout   string
+		SmokeURL  string
 		Stages    []*Stage
 		Ok        bool
 		Problems  []string
@@ -133,6 +139,8 @@ func (r *ShipResult) UnmarshalJSON(bs []byte) error {
 	r.Scan = concrete.Scan
 	r.Published = concrete.Published
 	r.Manifests = concrete.Manifests
+	r.Rollout = concrete.Rollout
+	r.SmokeURL = concrete.SmokeURL
 	r.Stages = concrete.Stages
 	r.Ok = concrete.Ok
 	r.Problems = concrete.Problems
@@ -532,7 +540,42 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg environment", err))
 				}
 			}
-			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, registry, repository, commit, username, password, registryTunnel, environment)
+			var kubeconfig *dagger.Secret
+			if inputArgs["kubeconfig"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeconfig"]), &kubeconfig)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeconfig", err))
+				}
+			}
+			var kubeApi *dagger.Service
+			if inputArgs["kubeApi"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeApi"]), &kubeApi)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeApi", err))
+				}
+			}
+			var runId string
+			if inputArgs["runId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["runId"]), &runId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runId", err))
+				}
+			}
+			var smokePath string
+			if inputArgs["smokePath"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["smokePath"]), &smokePath)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smokePath", err))
+				}
+			}
+			var rolloutTimeout int
+			if inputArgs["rolloutTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["rolloutTimeout"]), &rolloutTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg rolloutTimeout", err))
+				}
+			}
+			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, registry, repository, commit, username, password, registryTunnel, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

@@ -42,6 +42,10 @@ type ShipResult struct {
 	Published string
 	// The manifests rendered for the environment, policy-checked; nil when nothing was published.
 	Manifests *dagger.File
+	// The rollout's outcome; empty when nothing was deployed.
+	Rollout string
+	// The URL the smoke test called; empty when nothing was deployed.
+	SmokeURL string
 	// Every stage in the order it ran, with its outcome and time.
 	Stages []*Stage
 	// Whether every stage passed.
@@ -145,6 +149,23 @@ func (m *GoldenPath) Ship(
 	// +optional
 	// +default="dev"
 	environment string,
+	// Kubeconfig of the cluster to deploy to; without it nothing is deployed (for AKS: az aks get-credentials,
+	// then kubelogin convert-kubeconfig -l workloadidentity in GitHub Actions).
+	// +optional
+	kubeconfig *dagger.Secret,
+	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
+	// +optional
+	kubeApi *dagger.Service,
+	// Identifies this pipeline run in the Deployment's annotations, e.g. the GitHub Actions run URL.
+	// +optional
+	runId string,
+	// A request the smoke test makes after the health checks, e.g. /greet/smoke; it must answer 2xx.
+	// +optional
+	smokePath string,
+	// How long the rollout may take, in seconds, before it is rolled back.
+	// +optional
+	// +default=180
+	rolloutTimeout int,
 ) (*ShipResult, error) {
 	run, res := m.gates(ctx, source, dockerfile, gateOpts{
 		Severity: severity, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
@@ -190,6 +211,27 @@ func (m *GoldenPath) Ship(
 		}
 		res.Manifests = release.Manifests()
 		return "all rules pass", nil
+	}); err != nil {
+		return nil, run.fail()
+	}
+	if kubeconfig == nil {
+		return run.result(res), nil
+	}
+	// deploy → verify: apply, wait for the rollout, smoke-test; a failure rolls back.
+	if err := run.stage("deploy", func() (string, error) {
+		r := release.Deploy(kubeconfig, dagger.DeployReleaseDeployOpts{
+			KubeAPI: kubeApi, RunID: runId, SmokePath: smokePath, Timeout: rolloutTimeout,
+		})
+		var err error
+		if res.Rollout, err = r.Result(ctx); err != nil {
+			return "", err
+		}
+		if res.SmokeURL, err = r.SmokeURL(ctx); err != nil {
+			return "", err
+		}
+		ns, _ := r.Namespace(ctx)
+		rev, _ := r.Revision(ctx)
+		return fmt.Sprintf("%s, revision %s: %s", ns, rev, res.Rollout), nil
 	}); err != nil {
 		return nil, run.fail()
 	}

@@ -65,11 +65,13 @@ func (r Deploy) MarshalJSON() ([]byte, error) {
 		Username       string
 		Password       *dagger.Secret
 		RegistryTunnel *dagger.Service
+		KubectlImage   string
 	}
 	concrete.Registry = r.Registry
 	concrete.Username = r.Username
 	concrete.Password = r.Password
 	concrete.RegistryTunnel = r.RegistryTunnel
+	concrete.KubectlImage = r.KubectlImage
 	return json.Marshal(&concrete)
 }
 
@@ -79,6 +81,7 @@ func (r *Deploy) UnmarshalJSON(bs []byte) error {
 		Username       string
 		Password       *dagger.Secret
 		RegistryTunnel *dagger.Service
+		KubectlImage   string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -88,6 +91,7 @@ func (r *Deploy) UnmarshalJSON(bs []byte) error {
 	r.Username = concrete.Username
 	r.Password = concrete.Password
 	r.RegistryTunnel = concrete.RegistryTunnel
+	r.KubectlImage = concrete.KubectlImage
 	return nil
 }
 
@@ -153,41 +157,97 @@ func (r *Published) UnmarshalJSON(bs []byte) error {
 
 func (r Release) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Environment string
-		Namespace   string
-		Image       string
-		Objects     []string
-		Overrides   []string
-		Manifests   *dagger.File
+		Service      string
+		Commit       string
+		HealthPaths  []string
+		Environment  string
+		Namespace    string
+		Image        string
+		Objects      []string
+		Overrides    []string
+		Manifests    *dagger.File
+		KubectlImage string
 	}
+	concrete.Service = r.Service
+	concrete.Commit = r.Commit
+	concrete.HealthPaths = r.HealthPaths
 	concrete.Environment = r.Environment
 	concrete.Namespace = r.Namespace
 	concrete.Image = r.Image
 	concrete.Objects = r.Objects
 	concrete.Overrides = r.Overrides
 	concrete.Manifests = r.Manifests
+	concrete.KubectlImage = r.KubectlImage
 	return json.Marshal(&concrete)
 }
 
 func (r *Release) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Environment string
-		Namespace   string
-		Image       string
-		Objects     []string
-		Overrides   []string
-		Manifests   *dagger.File
+		Service      string
+		Commit       string
+		HealthPaths  []string
+		Environment  string
+		Namespace    string
+		Image        string
+		Objects      []string
+		Overrides    []string
+		Manifests    *dagger.File
+		KubectlImage string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
 		return err
 	}
+	r.Service = concrete.Service
+	r.Commit = concrete.Commit
+	r.HealthPaths = concrete.HealthPaths
 	r.Environment = concrete.Environment
 	r.Namespace = concrete.Namespace
 	r.Image = concrete.Image
 	r.Objects = concrete.Objects
 	r.Overrides = concrete.Overrides
 	r.Manifests = concrete.Manifests
+	r.KubectlImage = concrete.KubectlImage
+	return nil
+}
+
+func (r Rollout) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Namespace  string
+		Deployment string
+		Image      string
+		Revision   string
+		SmokeUrl   string
+		Result     string
+	}
+	concrete.Namespace = r.Namespace
+	concrete.Deployment = r.Deployment
+	concrete.Image = r.Image
+	concrete.Revision = r.Revision
+	concrete.SmokeUrl = r.SmokeUrl
+	concrete.Result = r.Result
+	return json.Marshal(&concrete)
+}
+
+func (r *Rollout) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Namespace  string
+		Deployment string
+		Image      string
+		Revision   string
+		SmokeUrl   string
+		Result     string
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Namespace = concrete.Namespace
+	r.Deployment = concrete.Deployment
+	r.Image = concrete.Image
+	r.Revision = concrete.Revision
+	r.SmokeUrl = concrete.SmokeUrl
+	r.Result = concrete.Result
 	return nil
 }
 
@@ -442,7 +502,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
 				}
 			}
-			return New(registry, username, password, registryTunnel), nil
+			var kubectlImage string
+			if inputArgs["kubectlImage"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubectlImage"]), &kubectlImage)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubectlImage", err))
+				}
+			}
+			return New(registry, username, password, registryTunnel, kubectlImage), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}
@@ -455,6 +522,48 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return (*Release).Check(&parent, ctx)
+		case "Deploy":
+			var parent Release
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var kubeconfig *dagger.Secret
+			if inputArgs["kubeconfig"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeconfig"]), &kubeconfig)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeconfig", err))
+				}
+			}
+			var kubeApi *dagger.Service
+			if inputArgs["kubeApi"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeApi"]), &kubeApi)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeApi", err))
+				}
+			}
+			var runId string
+			if inputArgs["runId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["runId"]), &runId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runId", err))
+				}
+			}
+			var timeout int
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var smokePath string
+			if inputArgs["smokePath"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["smokePath"]), &smokePath)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smokePath", err))
+				}
+			}
+			return (*Release).Deploy(&parent, ctx, kubeconfig, kubeApi, runId, timeout, smokePath)
 		case "Policy":
 			var parent Release
 			err = json.Unmarshal(parentJSON, &parent)

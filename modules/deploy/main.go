@@ -30,6 +30,8 @@ type Deploy struct {
 	Password *dagger.Secret
 	// A service reaching the registry when it is on the caller's loopback.
 	RegistryTunnel *dagger.Service
+	// The kubectl image that applies and verifies releases.
+	KubectlImage string
 }
 
 // New returns the deploy stage for one registry.
@@ -47,6 +49,10 @@ func New(
 	// the registry keeps its name (127.0.0.1:5001) in every reference.
 	// +optional
 	registryTunnel *dagger.Service,
+	// The kubectl image that applies and verifies releases.
+	// +optional
+	// +default="bitnami/kubectl:1.33.13"
+	kubectlImage string,
 ) *Deploy {
-	return &Deploy{Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel}
+	return &Deploy{Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel, KubectlImage: kubectlImage}
 }

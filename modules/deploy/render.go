@@ -15,6 +15,12 @@ import (
 
 // Release is a service's manifests rendered for one environment.
 type Release struct {
+	// The service's name: its Deployment and Service.
+	Service string
+	// The commit SHA the release was built from.
+	Commit string
+	// The paths the smoke test calls first: readiness and liveness.
+	HealthPaths []string
 	// The environment: the overlay k8s/overlays/<environment>.
 	Environment string
 	// The namespace the objects go to: <team>-<environment>.
@@ -27,6 +33,8 @@ type Release struct {
 	Overrides []string
 	// The rendered manifests: one multi-document YAML, ready for kubectl apply.
 	Manifests *dagger.File
+	// The kubectl image that applies and verifies the release.
+	KubectlImage string
 }
 
 // Render renders the service's k8s/ base and the environment's overlay with
@@ -76,8 +84,10 @@ func (d *Deploy) Render(
 		return nil, err
 	}
 	rel := &Release{
+		Service: cfg.Name, Commit: commit, HealthPaths: []string{cfg.Health.Readiness, cfg.Health.Liveness},
 		Environment: environment, Namespace: res.Namespace, Image: res.Image,
-		Manifests: dag.File(environment+".yaml", string(res.YAML)),
+		Manifests:    dag.File(environment+".yaml", string(res.YAML)),
+		KubectlImage: d.KubectlImage,
 	}
 	for _, o := range res.Objects {
 		rel.Objects = append(rel.Objects, o.String())

@@ -206,6 +206,9 @@ type DeployPublishedID string
 type DeployReleaseID string
 
 // A unique identifier for an object.
+type DeployRolloutID string
+
+// A unique identifier for an object.
 type DiffStatID string
 
 // A unique identifier for an object.
@@ -13002,6 +13005,16 @@ func (r *Query) LoadDeployReleaseFromID(id DeployReleaseID) *DeployRelease {
 	q = q.Arg("id", id)
 
 	return &DeployRelease{
+		query: q,
+	}
+}
+
+// Load a DeployRollout from its ID.
+func (r *Query) LoadDeployRolloutFromID(id DeployRolloutID) *DeployRollout {
+	q := r.query.Select("loadDeployRolloutFromID")
+	q = q.Arg("id", id)
+
+	return &DeployRollout{
 		query: q,
 	}
 }

@@ -19,7 +19,7 @@ func (r *Binding) AsDeploy() *Deploy { // deploy (../../../modules/deploy/main.g
 }
 
 // Retrieve the binding value, as type DeployPolicyReport
-func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:120:6)
+func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:130:6)
 	q := r.query.Select("asDeployPolicyReport")
 
 	return &DeployPolicyReport{
@@ -45,13 +45,23 @@ func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../modules
 	}
 }
 
+// Retrieve the binding value, as type DeployRollout
+func (r *Binding) AsDeployRollout() *DeployRollout { // deploy (../../../modules/deploy/apply.go:16:6)
+	q := r.query.Select("asDeployRollout")
+
+	return &DeployRollout{
+		query: q,
+	}
+}
+
 // Deploy publishes, renders and checks one service's release.
 type Deploy struct { // deploy (../../../modules/deploy/main.go:24:6)
 	query *querybuilder.Selection
 
-	id       *ID
-	registry *string
-	username *string
+	id           *ID
+	kubectlImage *string
+	registry     *string
+	username     *string
 }
 
 func (r *Deploy) WithGraphQLQuery(q *querybuilder.Selection) *Deploy {
@@ -67,13 +77,13 @@ type DeployConstraintsOpts struct {
 	//
 	//
 	// Default: "deny"
-	EnforcementAction string // deploy (../../../modules/deploy/render.go:183:2)
+	EnforcementAction string // deploy (../../../modules/deploy/render.go:193:2)
 }
 
 // Constraints returns the platform's rules as Gatekeeper Constraints (for
 // the gatekeeper-library templates), to enforce in the cluster what the
 // pipeline checks.
-func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../modules/deploy/render.go:179:1)
+func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../modules/deploy/render.go:189:1)
 	q := r.query.Select("constraints")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `enforcementAction` optional argument
@@ -136,6 +146,19 @@ func (r *Deploy) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
+// The kubectl image that applies and verifies releases.
+func (r *Deploy) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/main.go:34:2)
+	if r.kubectlImage != nil {
+		return *r.kubectlImage, nil
+	}
+	q := r.query.Select("kubectlImage")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // Registry password or token.
 func (r *Deploy) Password() *Secret { // deploy (../../../modules/deploy/main.go:30:2)
 	q := r.query.Select("password")
@@ -146,7 +169,7 @@ func (r *Deploy) Password() *Secret { // deploy (../../../modules/deploy/main.go
 }
 
 // Policy checks any rendered manifests against the platform's rules.
-func (r *Deploy) Policy(manifests *File) *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:152:1)
+func (r *Deploy) Policy(manifests *File) *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:162:1)
 	assertNotNil("manifests", manifests)
 	q := r.query.Select("policy")
 	q = q.Arg("manifests", manifests)
@@ -214,19 +237,19 @@ type DeployRenderOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../modules/deploy/render.go:40:2)
+	Source *Directory // deploy (../../../modules/deploy/render.go:48:2)
 	//
 	// Environment to render: the name of an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // deploy (../../../modules/deploy/render.go:48:2)
+	Environment string // deploy (../../../modules/deploy/render.go:56:2)
 }
 
 // Render renders the service's k8s/ base and the environment's overlay with
 // kustomize, the image set to its digest and the names, labels, port, probes
 // and resources of golden-path.yaml, into the namespace <team>-<environment>.
-func (r *Deploy) Render(image string, commit string, opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../modules/deploy/render.go:35:1)
+func (r *Deploy) Render(image string, commit string, opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../modules/deploy/render.go:43:1)
 	q := r.query.Select("render")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -268,7 +291,7 @@ func (r *Deploy) AsNode() Node {
 }
 
 // PolicyReport is the policy gate's decision on a release's manifests.
-type DeployPolicyReport struct { // deploy (../../../modules/deploy/render.go:120:6)
+type DeployPolicyReport struct { // deploy (../../../modules/deploy/render.go:130:6)
 	query *querybuilder.Selection
 
 	id      *ID
@@ -332,7 +355,7 @@ func (r *DeployPolicyReport) UnmarshalJSON(bs []byte) error {
 }
 
 // Whether every object passes every rule.
-func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/render.go:122:2)
+func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/render.go:132:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -345,7 +368,7 @@ func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (
 }
 
 // Markdown: the rules and every violation with its fix.
-func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:126:2)
+func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:136:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -358,7 +381,7 @@ func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // d
 }
 
 // Each violation: rule, object, container, field, problem and fix.
-func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:124:2)
+func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:134:2)
 	q := r.query.Select("violations")
 
 	var response []string
@@ -501,10 +524,13 @@ func (r *DeployPublished) AsNode() Node {
 type DeployRelease struct { // deploy (../../../modules/deploy/render.go:17:6)
 	query *querybuilder.Selection
 
-	environment *string
-	id          *ID
-	image       *string
-	namespace   *string
+	commit       *string
+	environment  *string
+	id           *ID
+	image        *string
+	kubectlImage *string
+	namespace    *string
+	service      *string
 }
 type WithDeployReleaseFunc func(r *DeployRelease) *DeployRelease
 
@@ -523,7 +549,7 @@ func (r *DeployRelease) WithGraphQLQuery(q *querybuilder.Selection) *DeployRelea
 
 // Check fails when the release's manifests break a rule of the platform,
 // naming every violation and its fix.
-func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/deploy/render.go:139:1)
+func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/deploy/render.go:149:1)
 	q := r.query.Select("check")
 
 	return &DeployRelease{
@@ -531,14 +557,94 @@ func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/dep
 	}
 }
 
+// The commit SHA the release was built from.
+func (r *DeployRelease) Commit(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:21:2)
+	if r.commit != nil {
+		return *r.commit, nil
+	}
+	q := r.query.Select("commit")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// DeployReleaseDeployOpts contains options for DeployRelease.Deploy
+type DeployReleaseDeployOpts struct {
+	//
+	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
+	// bound as host "kube-api", the server name the kubeconfig must use.
+	//
+	KubeAPI *Service // deploy (../../../modules/deploy/apply.go:78:2)
+	//
+	// Identifies this pipeline run in the Deployment's annotations, e.g. a GitHub Actions run URL.
+	//
+	RunID string // deploy (../../../modules/deploy/apply.go:81:2)
+	//
+	// How long the rollout may take, in seconds, before it is rolled back.
+	//
+	//
+	// Default: 180
+	Timeout int // deploy (../../../modules/deploy/apply.go:85:2)
+	//
+	// A request the smoke test makes after the health paths, e.g. /greet/smoke; it must answer 2xx.
+	//
+	SmokePath string // deploy (../../../modules/deploy/apply.go:88:2)
+}
+
+// Deploy applies the release to the cluster (server-side apply, one field
+// manager), waits for the rollout, then smoke-tests the live service through
+// the API server. When the rollout times out or the smoke test fails, the
+// previous revision is restored and waited for, and Deploy fails with the
+// reason, the failing pods' events and their last log lines. Deploys of one
+// service are serialized by a Lease in its namespace.
+func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/apply.go:71:1)
+	assertNotNil("kubeconfig", kubeconfig)
+	q := r.query.Select("deploy")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `kubeApi` optional argument
+		if !querybuilder.IsZeroValue(opts[i].KubeAPI) {
+			q = q.Arg("kubeApi", opts[i].KubeAPI)
+		}
+		// `runId` optional argument
+		if !querybuilder.IsZeroValue(opts[i].RunID) {
+			q = q.Arg("runId", opts[i].RunID)
+		}
+		// `timeout` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Timeout) {
+			q = q.Arg("timeout", opts[i].Timeout)
+		}
+		// `smokePath` optional argument
+		if !querybuilder.IsZeroValue(opts[i].SmokePath) {
+			q = q.Arg("smokePath", opts[i].SmokePath)
+		}
+	}
+	q = q.Arg("kubeconfig", kubeconfig)
+
+	return &DeployRollout{
+		query: q,
+	}
+}
+
 // The environment: the overlay k8s/overlays/<environment>.
-func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:19:2)
+func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:25:2)
 	if r.environment != nil {
 		return *r.environment, nil
 	}
 	q := r.query.Select("environment")
 
 	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The paths the smoke test calls first: readiness and liveness.
+func (r *DeployRelease) HealthPaths(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:23:2)
+	q := r.query.Select("healthPaths")
+
+	var response []string
 
 	q = q.Bind(&response)
 	return response, q.Execute(ctx)
@@ -594,7 +700,7 @@ func (r *DeployRelease) UnmarshalJSON(bs []byte) error {
 }
 
 // The image the service runs, by digest.
-func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:23:2)
+func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:29:2)
 	if r.image != nil {
 		return *r.image, nil
 	}
@@ -606,8 +712,21 @@ func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (
 	return response, q.Execute(ctx)
 }
 
+// The kubectl image that applies and verifies the release.
+func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:37:2)
+	if r.kubectlImage != nil {
+		return *r.kubectlImage, nil
+	}
+	q := r.query.Select("kubectlImage")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // The rendered manifests: one multi-document YAML, ready for kubectl apply.
-func (r *DeployRelease) Manifests() *File { // deploy (../../../modules/deploy/render.go:29:2)
+func (r *DeployRelease) Manifests() *File { // deploy (../../../modules/deploy/render.go:35:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -616,7 +735,7 @@ func (r *DeployRelease) Manifests() *File { // deploy (../../../modules/deploy/r
 }
 
 // The namespace the objects go to: <team>-<environment>.
-func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:21:2)
+func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:27:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -629,7 +748,7 @@ func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // depl
 }
 
 // The rendered objects as Kind/namespace/name.
-func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:25:2)
+func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:31:2)
 	q := r.query.Select("objects")
 
 	var response []string
@@ -639,7 +758,7 @@ func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // depl
 }
 
 // Values written in k8s/ that golden-path.yaml replaced, each with where to change it.
-func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:27:2)
+func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:33:2)
 	q := r.query.Select("overrides")
 
 	var response []string
@@ -652,7 +771,7 @@ func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // de
 // ones the cluster enforces with Gatekeeper): no privileged containers,
 // required labels, resource requests and limits, runAsNonRoot, images by
 // digest, liveness and readiness probes. Every violation is listed.
-func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:133:1)
+func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:143:1)
 	q := r.query.Select("policy")
 
 	return &DeployPolicyReport{
@@ -660,9 +779,175 @@ func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../modul
 	}
 }
 
+// The service's name: its Deployment and Service.
+func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:19:2)
+	if r.service != nil {
+		return *r.service, nil
+	}
+	q := r.query.Select("service")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // AsNode returns this DeployRelease as a Node.
 // This is a local type conversion — no GraphQL call.
 func (r *DeployRelease) AsNode() Node {
+	return &NodeClient{
+		query: r.query,
+	}
+}
+
+// Rollout is a release applied to a cluster and verified.
+type DeployRollout struct { // deploy (../../../modules/deploy/apply.go:16:6)
+	query *querybuilder.Selection
+
+	deployment *string
+	id         *ID
+	image      *string
+	namespace  *string
+	result     *string
+	revision   *string
+	smokeUrl   *string
+}
+
+func (r *DeployRollout) WithGraphQLQuery(q *querybuilder.Selection) *DeployRollout {
+	return &DeployRollout{
+		query: q,
+	}
+}
+
+func (r *DeployRollout) Deployment(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:18:13)
+	if r.deployment != nil {
+		return *r.deployment, nil
+	}
+	q := r.query.Select("deployment")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// A unique identifier for this DeployRollout.
+func (r *DeployRollout) ID(ctx context.Context) (ID, error) {
+	if r.id != nil {
+		return *r.id, nil
+	}
+	q := r.query.Select("id")
+
+	var response ID
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// XXX_GraphQLType is an internal function. It returns the native GraphQL type name
+func (r *DeployRollout) XXX_GraphQLType() string {
+	return "DeployRollout"
+}
+
+// XXX_GraphQLIDType is an internal function. It returns the native GraphQL type name for the ID of this object
+func (r *DeployRollout) XXX_GraphQLIDType() string {
+	return "ID"
+}
+
+// XXX_GraphQLID is an internal function. It returns the underlying type ID
+func (r *DeployRollout) XXX_GraphQLID(ctx context.Context) (string, error) {
+	id, err := r.ID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return string(id), nil
+}
+
+func (r *DeployRollout) MarshalJSON() ([]byte, error) {
+	id, err := r.ID(marshalCtx)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(id)
+}
+func (r *DeployRollout) UnmarshalJSON(bs []byte) error {
+	var id string
+	err := json.Unmarshal(bs, &id)
+	if err != nil {
+		return err
+	}
+	*r = DeployRollout{query: selectNode(dag.query, id, "DeployRollout")}
+	return nil
+}
+
+// The image now serving, by digest.
+func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:20:2)
+	if r.image != nil {
+		return *r.image, nil
+	}
+	q := r.query.Select("image")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The namespace and the Deployment.
+func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:18:2)
+	if r.namespace != nil {
+		return *r.namespace, nil
+	}
+	q := r.query.Select("namespace")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// What happened: e.g. "3/3 pods ready, smoke test passed".
+func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:26:2)
+	if r.result != nil {
+		return *r.result, nil
+	}
+	q := r.query.Select("result")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The Deployment's revision after the rollout.
+func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:22:2)
+	if r.revision != nil {
+		return *r.revision, nil
+	}
+	q := r.query.Select("revision")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The URL the smoke test called last.
+func (r *DeployRollout) SmokeURL(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:24:2)
+	if r.smokeUrl != nil {
+		return *r.smokeUrl, nil
+	}
+	q := r.query.Select("smokeUrl")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// AsNode returns this DeployRollout as a Node.
+// This is a local type conversion — no GraphQL call.
+func (r *DeployRollout) AsNode() Node {
 	return &NodeClient{
 		query: r.query,
 	}
@@ -693,7 +978,7 @@ func (r *Env) WithDeployOutput(name string, description string) *Env { // deploy
 }
 
 // Create or update a binding of type DeployPolicyReport in the environment
-func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../modules/deploy/render.go:120:6)
+func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../modules/deploy/render.go:130:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployPolicyReportInput")
 	q = q.Arg("name", name)
@@ -706,7 +991,7 @@ func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport
 }
 
 // Declare a desired DeployPolicyReport output to be assigned in the environment
-func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:120:6)
+func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:130:6)
 	q := r.query.Select("withDeployPolicyReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -764,29 +1049,59 @@ func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { //
 	}
 }
 
+// Create or update a binding of type DeployRollout in the environment
+func (r *Env) WithDeployRolloutInput(name string, value *DeployRollout, description string) *Env { // deploy (../../../modules/deploy/apply.go:16:6)
+	assertNotNil("value", value)
+	q := r.query.Select("withDeployRolloutInput")
+	q = q.Arg("name", name)
+	q = q.Arg("value", value)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
+// Declare a desired DeployRollout output to be assigned in the environment
+func (r *Env) WithDeployRolloutOutput(name string, description string) *Env { // deploy (../../../modules/deploy/apply.go:16:6)
+	q := r.query.Select("withDeployRolloutOutput")
+	q = q.Arg("name", name)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
 // DeployOpts contains options for Query.Deploy
 type DeployOpts struct {
 	//
 	// Registry host[:port] images are pushed to, e.g. myacr.azurecr.io.
 	//
-	Registry string // deploy (../../../modules/deploy/main.go:39:2)
+	Registry string // deploy (../../../modules/deploy/main.go:41:2)
 	//
 	// Registry user name; for an ACR token from `az acr login --expose-token`, 00000000-0000-0000-0000-000000000000.
 	//
-	Username string // deploy (../../../modules/deploy/main.go:42:2)
+	Username string // deploy (../../../modules/deploy/main.go:44:2)
 	//
 	// Registry password or token, e.g. env://ACR_TOKEN.
 	//
-	Password *Secret // deploy (../../../modules/deploy/main.go:45:2)
+	Password *Secret // deploy (../../../modules/deploy/main.go:47:2)
 	//
 	// A service reaching the registry when it listens on the caller's loopback, e.g. tcp://localhost:5001;
 	// the registry keeps its name (127.0.0.1:5001) in every reference.
 	//
-	RegistryTunnel *Service // deploy (../../../modules/deploy/main.go:49:2)
+	RegistryTunnel *Service // deploy (../../../modules/deploy/main.go:51:2)
+	//
+	// The kubectl image that applies and verifies releases.
+	//
+	//
+	// Default: "bitnami/kubectl:1.33.13"
+	KubectlImage string // deploy (../../../modules/deploy/main.go:55:2)
 }
 
 // New returns the deploy stage for one registry.
-func (r *Query) Deploy(opts ...DeployOpts) *Deploy { // deploy (../../../modules/deploy/main.go:36:1)
+func (r *Query) Deploy(opts ...DeployOpts) *Deploy { // deploy (../../../modules/deploy/main.go:38:1)
 	q := r.query.Select("deploy")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `registry` optional argument
@@ -804,6 +1119,10 @@ func (r *Query) Deploy(opts ...DeployOpts) *Deploy { // deploy (../../../modules
 		// `registryTunnel` optional argument
 		if !querybuilder.IsZeroValue(opts[i].RegistryTunnel) {
 			q = q.Arg("registryTunnel", opts[i].RegistryTunnel)
+		}
+		// `kubectlImage` optional argument
+		if !querybuilder.IsZeroValue(opts[i].KubectlImage) {
+			q = q.Arg("kubectlImage", opts[i].KubectlImage)
 		}
 	}
 
