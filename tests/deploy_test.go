@@ -62,7 +62,9 @@ func teamCopy(t *testing.T, c cluster, breakIt func(dir string)) (dir, namespace
 		}
 	})
 	namespace = team + "-dev"
-	t.Cleanup(func() { exec.Command("kubectl", "--kubeconfig", c.admin, "delete", "namespace", namespace, "--wait=false").Run() })
+	t.Cleanup(func() {
+		exec.Command("kubectl", "--kubeconfig", c.admin, "delete", "namespace", namespace, "--wait=false").Run()
+	})
 	return dir, namespace
 }
 

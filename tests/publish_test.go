@@ -157,7 +157,6 @@ func tarContains(t *testing.T, r io.Reader, s string) bool {
 	}
 }
 
-
 // ship publishes the example once its gates pass, under <team>/<name> and
 // the commit, and returns the digest reference.
 func TestShipPublishes(t *testing.T) {

@@ -101,4 +101,3 @@ func (d *Deploy) tunnelTransport(ctx context.Context) (http.RoundTripper, error)
 	}
 	return tr, nil
 }
-
