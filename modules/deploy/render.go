@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"dagger/deploy/internal/dagger"
 
@@ -154,7 +153,7 @@ func (r *Release) Check(ctx context.Context) (*Release, error) {
 	}
 	if !p.Ok {
 		return nil, fmt.Errorf("policy: %d violation(s) in the %s manifests; fix them in k8s/ (or golden-path.yaml):\n%s",
-			len(p.Violations), r.Environment, "- "+strings.Join(p.Violations, "\n- ")+"\n")
+			len(p.Violations), r.Environment, joinLines(p.Violations))
 	}
 	return r, nil
 }
@@ -198,4 +197,12 @@ func (d *Deploy) Constraints(
 		return nil, err
 	}
 	return dag.File("constraints.yaml", string(data)), nil
+}
+
+func joinLines(lines []string) string {
+	s := ""
+	for _, l := range lines {
+		s += "- " + l + "\n"
+	}
+	return s
 }
