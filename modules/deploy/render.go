@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"dagger/deploy/internal/dagger"
 
@@ -153,7 +154,7 @@ func (r *Release) Check(ctx context.Context) (*Release, error) {
 	}
 	if !p.Ok {
 		return nil, fmt.Errorf("policy: %d violation(s) in the %s manifests; fix them in k8s/ (or golden-path.yaml):\n%s",
-			len(p.Violations), r.Environment, joinLines(p.Violations))
+			len(p.Violations), r.Environment, "- "+strings.Join(p.Violations, "\n- ")+"\n")
 	}
 	return r, nil
 }
@@ -197,12 +198,4 @@ func (d *Deploy) Constraints(
 		return nil, err
 	}
 	return dag.File("constraints.yaml", string(data)), nil
-}
-
-func joinLines(lines []string) string {
-	s := ""
-	for _, l := range lines {
-		s += "- " + l + "\n"
-	}
-	return s
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 )
 
-func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
-
 // PodProblem is why one pod of a release is not serving.
 type PodProblem struct {
 	Pod string

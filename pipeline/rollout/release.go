@@ -2,9 +2,12 @@ package rollout
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -50,7 +53,7 @@ func Annotate(manifests []byte, deployment string, annotations map[string]string
 				ann = &yaml.Node{Kind: yaml.MappingNode}
 				meta.Content = append(meta.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "annotations"}, ann)
 			}
-			for _, k := range sortedKeys(annotations) {
+			for _, k := range slices.Sorted(maps.Keys(annotations)) {
 				set(ann, k, annotations[k])
 			}
 		}
@@ -95,19 +98,6 @@ func set(m *yaml.Node, key, value string) {
 		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
-}
-
 // LockName is the name of the Lease that serializes deploys of a service
 // in its namespace.
 func LockName(service string) string { return service + "-golden-path-deploy" }
@@ -141,7 +131,7 @@ func LeaseExpired(leaseJSON []byte, now time.Time) (holder string, expired bool,
 			RenewTime            time.Time `json:"renewTime"`
 		} `json:"spec"`
 	}
-	if err := jsonUnmarshal(leaseJSON, &l); err != nil {
+	if err := json.Unmarshal(leaseJSON, &l); err != nil {
 		return "", false, fmt.Errorf("deploy: cannot read the deploy lock: %w", err)
 	}
 	end := l.Spec.RenewTime.Add(time.Duration(l.Spec.LeaseDurationSeconds) * time.Second)
