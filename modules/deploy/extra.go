@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"dagger/deploy/internal/dagger"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+)
+
+// clusterScoped are kinds a release may not carry: they are not the
+// service's to change, and they outlive its namespace.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true,
+	"PersistentVolume": true, "StorageClass": true, "PriorityClass": true,
+	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
+}
+
+// WithManifests adds more objects to the release, applied, checked and
+// rolled back with it: e.g. the observe stage's ServiceMonitor,
+// PrometheusRule and dashboard ConfigMap. Each gets the release's namespace
+// when it has none, and every label of the release it lacks. An object of
+// another namespace, a cluster-wide kind, an object the release already has
+// or a document that is not a Kubernetes object is refused, naming it.
+func (r *Release) WithManifests(
+	ctx context.Context,
+	// Kubernetes manifests (multi-document YAML).
+	manifests *dagger.File,
+) (*Release, error) {
+	name, err := manifests.Name(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("render: cannot read the manifests to add: %s", err.Error())
+	}
+	data, err := manifests.Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("render: cannot read %s: %s", name, err.Error())
+	}
+	nodes, err := kio.FromBytes([]byte(data))
+	if err != nil {
+		return nil, fmt.Errorf("render: %s is not valid YAML: %s", name, err.Error())
+	}
+	if len(nodes) == 0 {
+		return nil, fmt.Errorf("render: %s holds no object", name)
+	}
+	var objects []string
+	for i, n := range nodes {
+		kind, obj := n.GetKind(), n.GetName()
+		switch {
+		case kind == "" || obj == "" || n.GetApiVersion() == "":
+			return nil, fmt.Errorf("render: %s, document %d: not a Kubernetes object (apiVersion, kind and metadata.name are required)", name, i+1)
+		case clusterScoped[kind]:
+			return nil, fmt.Errorf("render: %s: %s/%s is cluster-wide; a release holds only objects of its namespace %s: ask the platform team for it",
+				name, kind, obj, r.Namespace)
+		}
+		switch ns := n.GetNamespace(); ns {
+		case "":
+			if err := n.SetNamespace(r.Namespace); err != nil {
+				return nil, err
+			}
+		case r.Namespace:
+		default:
+			return nil, fmt.Errorf("render: %s: %s/%s is in namespace %s, and the release deploys to %s: remove its namespace or set it to %s",
+				name, kind, obj, ns, r.Namespace, r.Namespace)
+		}
+		id := kind + "/" + r.Namespace + "/" + obj
+		if slices.Contains(r.Objects, id) || slices.Contains(objects, id) {
+			return nil, fmt.Errorf("render: %s: %s is already in the release (k8s/ has it too): keep one; the observe stage generates the "+
+				"service's ServiceMonitor, PrometheusRule and dashboard ConfigMap, so remove those from k8s/", name, id)
+		}
+		objects = append(objects, id)
+	}
+	rendered, err := r.Manifests.Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("render: cannot read the release's manifests: %s", err.Error())
+	}
+	// The release's labels (name, instance, version, team, environment, ...),
+	// as the render put them on the service's Deployment, go on every added
+	// object that lacks them, for the policy and for kubectl's selectors.
+	labels, err := releaseLabels(rendered, r.Service)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nodes {
+		have := n.GetLabels()
+		for k, v := range labels {
+			if _, ok := have[k]; !ok {
+				have[k] = v
+			}
+		}
+		if err := n.SetLabels(have); err != nil {
+			return nil, err
+		}
+	}
+	out, err := kio.StringAll(nodes)
+	if err != nil {
+		return nil, err
+	}
+	next := *r
+	next.Objects = append(append([]string(nil), r.Objects...), objects...)
+	next.Manifests = dag.File(r.Environment+".yaml", strings.TrimRight(rendered, "\n")+"\n---\n"+out)
+	return &next, nil
+}
+
+// releaseLabels are the labels of the release's Deployment named service.
+func releaseLabels(rendered, service string) (map[string]string, error) {
+	nodes, err := kio.FromBytes([]byte(rendered))
+	if err != nil {
+		return nil, fmt.Errorf("render: the release's manifests are not valid YAML: %s", err.Error())
+	}
+	for _, n := range nodes {
+		if n.GetKind() == "Deployment" && n.GetName() == service {
+			return n.GetLabels(), nil
+		}
+	}
+	return map[string]string{}, nil
+}
