@@ -75,21 +75,23 @@ func (r *GoldenPath) UnmarshalJSON(bs []byte) error {
 
 func (r ShipResult) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Service   string
-		Team      string
-		Image     *dagger.Container
-		Tests     *TestSummary
-		Lint      *LintSummary
-		Scan      *ScanSummary
-		Published string
-		Manifests *dagger.File
-		Rollout   string
-		SmokeURL  string
-		Stages    []*Stage
-		Ok        bool
-		Problems  []string
-		Summary   string
-		Reports   *dagger.Directory
+		Service      string
+		Team         string
+		Image        *dagger.Container
+		Tests        *TestSummary
+		Lint         *LintSummary
+		Scan         *ScanSummary
+		Published    string
+		Manifests    *dagger.File
+		Rollout      string
+		SmokeURL     string
+		DashboardURL string
+		Targets      []string
+		Stages       []*Stage
+		Ok           bool
+		Problems     []string
+		Summary      string
+		Reports      *dagger.Directory
 	}
 	concrete.Service = r.Service
 	concrete.Team = r.Team
@@ -101,6 +103,8 @@ func (r ShipResult) MarshalJSON() ([]byte, error) {
 	concrete.Manifests = r.Manifests
 	concrete.Rollout = r.Rollout
 	concrete.SmokeURL = r.SmokeURL
+	concrete.DashboardURL = r.DashboardURL
+	concrete.Targets = r.Targets
 	concrete.Stages = r.Stages
 	concrete.Ok = r.Ok
 	concrete.Problems = r.Problems
@@ -111,21 +115,23 @@ func (r ShipResult) MarshalJSON() ([]byte, error) {
 
 func (r *ShipResult) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Service   string
-		Team      string
-		Image     *dagger.Container
-		Tests     *TestSummary
-		Lint      *LintSummary
-		Scan      *ScanSummary
-		Published string
-		Manifests *dagger.File
-		Rollout   string
-		SmokeURL  string
-		Stages    []*Stage
-		Ok        bool
-		Problems  []string
-		Summary   string
-		Reports   *dagger.Directory
+		Service      string
+		Team         string
+		Image        *dagger.Container
+		Tests        *TestSummary
+		Lint         *LintSummary
+		Scan         *ScanSummary
+		Published    string
+		Manifests    *dagger.File
+		Rollout      string
+		SmokeURL     string
+		DashboardURL string
+		Targets      []string
+		Stages       []*Stage
+		Ok           bool
+		Problems     []string
+		Summary      string
+		Reports      *dagger.Directory
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -141,6 +147,8 @@ func (r *ShipResult) UnmarshalJSON(bs []byte) error {
 	r.Manifests = concrete.Manifests
 	r.Rollout = concrete.Rollout
 	r.SmokeURL = concrete.SmokeURL
+	r.DashboardURL = concrete.DashboardURL
+	r.Targets = concrete.Targets
 	r.Stages = concrete.Stages
 	r.Ok = concrete.Ok
 	r.Problems = concrete.Problems
@@ -575,7 +583,49 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg rolloutTimeout", err))
 				}
 			}
-			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, registry, repository, commit, username, password, registryTunnel, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout)
+			var prometheusUrl string
+			if inputArgs["prometheusUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["prometheusUrl"]), &prometheusUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prometheusUrl", err))
+				}
+			}
+			var prometheusTunnel *dagger.Service
+			if inputArgs["prometheusTunnel"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["prometheusTunnel"]), &prometheusTunnel)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prometheusTunnel", err))
+				}
+			}
+			var scrapeTimeout int
+			if inputArgs["scrapeTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["scrapeTimeout"]), &scrapeTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg scrapeTimeout", err))
+				}
+			}
+			var grafanaUrl string
+			if inputArgs["grafanaUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["grafanaUrl"]), &grafanaUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg grafanaUrl", err))
+				}
+			}
+			var grafanaToken *dagger.Secret
+			if inputArgs["grafanaToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["grafanaToken"]), &grafanaToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg grafanaToken", err))
+				}
+			}
+			var grafanaTunnel *dagger.Service
+			if inputArgs["grafanaTunnel"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["grafanaTunnel"]), &grafanaTunnel)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg grafanaTunnel", err))
+				}
+			}
+			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, registry, repository, commit, username, password, registryTunnel, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

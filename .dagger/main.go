@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"dagger/golden-path/internal/dagger"
 
@@ -46,6 +47,10 @@ type ShipResult struct {
 	Rollout string
 	// The URL the smoke test called; empty when nothing was deployed.
 	SmokeURL string
+	// The service's Grafana dashboard; empty without --grafana-url.
+	DashboardURL string
+	// The service's scrape targets Prometheus has up; empty without --prometheus-url.
+	Targets []string
 	// Every stage in the order it ran, with its outcome and time.
 	Stages []*Stage
 	// Whether every stage passed.
@@ -166,6 +171,26 @@ func (m *GoldenPath) Ship(
 	// +optional
 	// +default=180
 	rolloutTimeout int,
+	// Prometheus' URL; after the deploy, ship waits until it scrapes the service (e.g.
+	// http://prometheus-operated.monitoring:9090).
+	// +optional
+	prometheusUrl string,
+	// A service reaching Prometheus on the caller's loopback, e.g. tcp://localhost:9090.
+	// +optional
+	prometheusTunnel *dagger.Service,
+	// How long to wait for Prometheus to scrape the service, in seconds.
+	// +optional
+	// +default=120
+	scrapeTimeout int,
+	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
+	// +optional
+	grafanaUrl string,
+	// A Grafana service account token (Editor), e.g. env://GRAFANA_TOKEN.
+	// +optional
+	grafanaToken *dagger.Secret,
+	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
+	// +optional
+	grafanaTunnel *dagger.Service,
 ) (*ShipResult, error) {
 	run, res := m.gates(ctx, source, dockerfile, gateOpts{
 		Severity: severity, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
@@ -189,25 +214,32 @@ func (m *GoldenPath) Ship(
 	}); err != nil {
 		return nil, run.fail()
 	}
-	// render → policy: the manifests for the environment, checked before anything reaches a cluster.
+	// render → observability → policy: the manifests for the environment with the service's ServiceMonitor,
+	// PrometheusRule and dashboard ConfigMap, checked before anything reaches a cluster.
 	var release *dagger.DeployRelease
+	var ns string
 	if err := run.stage("render", func() (string, error) {
 		release = deploy.Render(res.Published, commit, dagger.DeployRenderOpts{Source: source, Environment: environment})
-		ns, err := release.Namespace(ctx)
+		var err error
+		ns, err = release.Namespace(ctx)
 		return environment + " → namespace " + ns, err
 	}); err != nil {
 		return nil, run.fail()
 	}
-	if err := run.stage("policy", func() (string, error) {
-		p := release.Policy()
-		violations, err := p.Violations(ctx)
-		if err != nil {
+	obs := dag.Observe().Generate(dagger.ObserveGenerateOpts{Source: source, Namespace: ns})
+	if err := run.stage("observability", func() (string, error) {
+		if err := obs.Check(ctx, release.Manifests()); err != nil {
 			return "", err
 		}
-		if len(violations) > 0 {
-			return fmt.Sprintf("%d violations", len(violations)),
-				fmt.Errorf("%d violation(s) in the %s manifests; fix them in k8s/ (or golden-path.yaml):\n- %s",
-					len(violations), environment, strings.Join(violations, "\n- "))
+		release = release.WithManifests(obs.Manifests())
+		uid, err := obs.DashboardUID(ctx)
+		return "ServiceMonitor, PrometheusRule, dashboard " + uid, err
+	}); err != nil {
+		return nil, run.fail()
+	}
+	if err := run.stage("policy", func() (string, error) {
+		if _, err := release.Check().Namespace(ctx); err != nil { // reading a field runs the check
+			return "", err
 		}
 		res.Manifests = release.Manifests()
 		return "all rules pass", nil
@@ -218,6 +250,7 @@ func (m *GoldenPath) Ship(
 		return run.result(res), nil
 	}
 	// deploy → verify: apply, wait for the rollout, smoke-test; a failure rolls back.
+	deployStart := time.Now()
 	if err := run.stage("deploy", func() (string, error) {
 		r := release.Deploy(kubeconfig, dagger.DeployReleaseDeployOpts{
 			KubeAPI: kubeApi, RunID: runId, SmokePath: smokePath, Timeout: rolloutTimeout,
@@ -229,9 +262,45 @@ func (m *GoldenPath) Ship(
 		if res.SmokeURL, err = r.SmokeURL(ctx); err != nil {
 			return "", err
 		}
+		run.summary.SmokeURL = res.SmokeURL
 		ns, _ := r.Namespace(ctx)
 		rev, _ := r.Revision(ctx)
 		return fmt.Sprintf("%s, revision %s: %s", ns, rev, res.Rollout), nil
+	}); err != nil {
+		return nil, run.fail()
+	}
+	// observe: Prometheus scrapes the service and its counter moved after the smoke test; the dashboard is in
+	// Grafana.
+	if prometheusUrl == "" && grafanaUrl == "" {
+		return run.result(res), nil
+	}
+	if err := run.stage("observe", func() (string, error) {
+		var detail []string
+		if prometheusUrl != "" {
+			v := obs.Verify(prometheusUrl, dagger.ObserveObjectsVerifyOpts{
+				PrometheusTunnel: prometheusTunnel, Since: deployStart.UTC().Format(time.RFC3339Nano), Timeout: scrapeTimeout,
+			})
+			var err error
+			if res.Targets, err = v.Targets(ctx); err != nil {
+				return "", err
+			}
+			detail = append(detail, fmt.Sprintf("%d target(s) up", len(res.Targets)))
+		}
+		if grafanaUrl != "" {
+			if grafanaToken == nil {
+				return "", errors.New("observe: --grafana-url needs --grafana-token, a Grafana service account token with the Editor role")
+			}
+			reg := obs.Register(grafanaUrl, grafanaToken, dagger.ObserveObjectsRegisterOpts{
+				GrafanaTunnel: grafanaTunnel, Overwrite: true, Message: "golden-path ship " + commit,
+			})
+			var err error
+			if res.DashboardURL, err = reg.URL(ctx); err != nil {
+				return "", err
+			}
+			run.summary.Dashboard = res.DashboardURL
+			detail = append(detail, "dashboard "+res.DashboardURL)
+		}
+		return strings.Join(detail, ", "), nil
 	}); err != nil {
 		return nil, run.fail()
 	}

@@ -37,6 +37,12 @@ type ShipSummary struct {
 	// Image is the published image reference; empty when nothing was
 	// published.
 	Image string
+	// SmokeURL is the URL the deploy's smoke test called; empty when
+	// nothing was deployed.
+	SmokeURL string
+	// Dashboard is the service's Grafana dashboard URL; empty when it was
+	// not registered.
+	Dashboard string
 	// Stages are the stages in the order they ran.
 	Stages []StageResult
 	// Tests is the test report; nil when the tests did not run.
@@ -85,6 +91,12 @@ func (s ShipSummary) Markdown() string {
 		fmt.Fprintf(&b, "**Image:** %s\n\n", markdown.Code(s.Image))
 	} else {
 		b.WriteString("**Image:** not published\n\n")
+	}
+	if s.SmokeURL != "" {
+		fmt.Fprintf(&b, "**Deployed:** %s\n\n", markdown.Code(s.SmokeURL))
+	}
+	if s.Dashboard != "" {
+		fmt.Fprintf(&b, "**Dashboard:** %s\n\n", s.Dashboard)
 	}
 
 	if s.Tests != nil {

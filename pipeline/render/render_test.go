@@ -147,9 +147,12 @@ func TestRenderErrors(t *testing.T) {
 			target: new(*ManifestError)},
 		{name: "image-not-placeholder", change: edit("k8s/base/deployment.yaml", "image: app", "image: nginx:1.27"),
 			target: new(*ManifestError)},
-		{name: "servicemonitor-without-endpoints", change: edit("k8s/base/servicemonitor.yaml",
-			"  endpoints:\n    - port: http\n      path: /metrics\n      interval: 30s\n", "  endpoints: []\n"),
-			target: new(*ManifestError)},
+		// A team's own ServiceMonitor (the observe stage generates one otherwise).
+		{name: "servicemonitor-without-endpoints", change: func(t *testing.T, fsys filesys.FileSystem) {
+			assert.NilError(t, fsys.WriteFile("k8s/base/servicemonitor.yaml", []byte("apiVersion: monitoring.coreos.com/v1\n"+
+				"kind: ServiceMonitor\nmetadata:\n  name: hello-api\nspec:\n  selector: {}\n  endpoints: []\n")))
+			edit("k8s/base/kustomization.yaml", "  - secretproviderclass.yaml\n", "  - secretproviderclass.yaml\n  - servicemonitor.yaml\n")(t, fsys)
+		}, target: new(*ManifestError)},
 	}
 	cfg := templateConfig(t)
 	for _, tc := range cases {

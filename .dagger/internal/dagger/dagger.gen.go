@@ -316,6 +316,18 @@ type ModuleSourceID string
 // A unique identifier for an object.
 type ObjectTypeDefID string
 
+// A unique identifier for an object.
+type ObserveID string
+
+// A unique identifier for an object.
+type ObserveObjectsID string
+
+// A unique identifier for an object.
+type ObserveRegistrationID string
+
+// A unique identifier for an object.
+type ObserveVerificationID string
+
 // The platform config OS and architecture in a Container.
 //
 // The format is [os]/[platform]/[version] (e.g., "darwin/arm64/v7", "windows/amd64", "linux/arm64").
@@ -13354,6 +13366,46 @@ func (r *Query) LoadObjectTypeDefFromID(id ObjectTypeDefID) *ObjectTypeDef {
 	q = q.Arg("id", id)
 
 	return &ObjectTypeDef{
+		query: q,
+	}
+}
+
+// Load a Observe from its ID.
+func (r *Query) LoadObserveFromID(id ObserveID) *Observe {
+	q := r.query.Select("loadObserveFromID")
+	q = q.Arg("id", id)
+
+	return &Observe{
+		query: q,
+	}
+}
+
+// Load a ObserveObjects from its ID.
+func (r *Query) LoadObserveObjectsFromID(id ObserveObjectsID) *ObserveObjects {
+	q := r.query.Select("loadObserveObjectsFromID")
+	q = q.Arg("id", id)
+
+	return &ObserveObjects{
+		query: q,
+	}
+}
+
+// Load a ObserveRegistration from its ID.
+func (r *Query) LoadObserveRegistrationFromID(id ObserveRegistrationID) *ObserveRegistration {
+	q := r.query.Select("loadObserveRegistrationFromID")
+	q = q.Arg("id", id)
+
+	return &ObserveRegistration{
+		query: q,
+	}
+}
+
+// Load a ObserveVerification from its ID.
+func (r *Query) LoadObserveVerificationFromID(id ObserveVerificationID) *ObserveVerification {
+	q := r.query.Select("loadObserveVerificationFromID")
+	q = q.Arg("id", id)
+
+	return &ObserveVerification{
 		query: q,
 	}
 }

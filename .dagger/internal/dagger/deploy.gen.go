@@ -19,7 +19,7 @@ func (r *Binding) AsDeploy() *Deploy { // deploy (../../../modules/deploy/main.g
 }
 
 // Retrieve the binding value, as type DeployPolicyReport
-func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:130:6)
+func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:131:6)
 	q := r.query.Select("asDeployPolicyReport")
 
 	return &DeployPolicyReport{
@@ -37,7 +37,7 @@ func (r *Binding) AsDeployPublished() *DeployPublished { // deploy (../../../mod
 }
 
 // Retrieve the binding value, as type DeployRelease
-func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../modules/deploy/render.go:17:6)
+func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../modules/deploy/render.go:18:6)
 	q := r.query.Select("asDeployRelease")
 
 	return &DeployRelease{
@@ -77,13 +77,13 @@ type DeployConstraintsOpts struct {
 	//
 	//
 	// Default: "deny"
-	EnforcementAction string // deploy (../../../modules/deploy/render.go:193:2)
+	EnforcementAction string // deploy (../../../modules/deploy/render.go:194:2)
 }
 
 // Constraints returns the platform's rules as Gatekeeper Constraints (for
 // the gatekeeper-library templates), to enforce in the cluster what the
 // pipeline checks.
-func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../modules/deploy/render.go:189:1)
+func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../modules/deploy/render.go:190:1)
 	q := r.query.Select("constraints")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `enforcementAction` optional argument
@@ -169,7 +169,7 @@ func (r *Deploy) Password() *Secret { // deploy (../../../modules/deploy/main.go
 }
 
 // Policy checks any rendered manifests against the platform's rules.
-func (r *Deploy) Policy(manifests *File) *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:162:1)
+func (r *Deploy) Policy(manifests *File) *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:163:1)
 	assertNotNil("manifests", manifests)
 	q := r.query.Select("policy")
 	q = q.Arg("manifests", manifests)
@@ -237,19 +237,19 @@ type DeployRenderOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../modules/deploy/render.go:48:2)
+	Source *Directory // deploy (../../../modules/deploy/render.go:49:2)
 	//
 	// Environment to render: the name of an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // deploy (../../../modules/deploy/render.go:56:2)
+	Environment string // deploy (../../../modules/deploy/render.go:57:2)
 }
 
 // Render renders the service's k8s/ base and the environment's overlay with
 // kustomize, the image set to its digest and the names, labels, port, probes
 // and resources of golden-path.yaml, into the namespace <team>-<environment>.
-func (r *Deploy) Render(image string, commit string, opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../modules/deploy/render.go:43:1)
+func (r *Deploy) Render(image string, commit string, opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../modules/deploy/render.go:44:1)
 	q := r.query.Select("render")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -291,7 +291,7 @@ func (r *Deploy) AsNode() Node {
 }
 
 // PolicyReport is the policy gate's decision on a release's manifests.
-type DeployPolicyReport struct { // deploy (../../../modules/deploy/render.go:130:6)
+type DeployPolicyReport struct { // deploy (../../../modules/deploy/render.go:131:6)
 	query *querybuilder.Selection
 
 	id      *ID
@@ -355,7 +355,7 @@ func (r *DeployPolicyReport) UnmarshalJSON(bs []byte) error {
 }
 
 // Whether every object passes every rule.
-func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/render.go:132:2)
+func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/render.go:133:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -368,7 +368,7 @@ func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (
 }
 
 // Markdown: the rules and every violation with its fix.
-func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:136:2)
+func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:137:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -381,7 +381,7 @@ func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // d
 }
 
 // Each violation: rule, object, container, field, problem and fix.
-func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:134:2)
+func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:135:2)
 	q := r.query.Select("violations")
 
 	var response []string
@@ -521,7 +521,7 @@ func (r *DeployPublished) AsNode() Node {
 }
 
 // Release is a service's manifests rendered for one environment.
-type DeployRelease struct { // deploy (../../../modules/deploy/render.go:17:6)
+type DeployRelease struct { // deploy (../../../modules/deploy/render.go:18:6)
 	query *querybuilder.Selection
 
 	commit       *string
@@ -549,7 +549,7 @@ func (r *DeployRelease) WithGraphQLQuery(q *querybuilder.Selection) *DeployRelea
 
 // Check fails when the release's manifests break a rule of the platform,
 // naming every violation and its fix.
-func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/deploy/render.go:149:1)
+func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/deploy/render.go:150:1)
 	q := r.query.Select("check")
 
 	return &DeployRelease{
@@ -558,7 +558,7 @@ func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/dep
 }
 
 // The commit SHA the release was built from.
-func (r *DeployRelease) Commit(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:21:2)
+func (r *DeployRelease) Commit(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:22:2)
 	if r.commit != nil {
 		return *r.commit, nil
 	}
@@ -628,7 +628,7 @@ func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOp
 }
 
 // The environment: the overlay k8s/overlays/<environment>.
-func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:25:2)
+func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:26:2)
 	if r.environment != nil {
 		return *r.environment, nil
 	}
@@ -641,7 +641,7 @@ func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // de
 }
 
 // The paths the smoke test calls first: readiness and liveness.
-func (r *DeployRelease) HealthPaths(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:23:2)
+func (r *DeployRelease) HealthPaths(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:24:2)
 	q := r.query.Select("healthPaths")
 
 	var response []string
@@ -700,7 +700,7 @@ func (r *DeployRelease) UnmarshalJSON(bs []byte) error {
 }
 
 // The image the service runs, by digest.
-func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:29:2)
+func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:30:2)
 	if r.image != nil {
 		return *r.image, nil
 	}
@@ -713,7 +713,7 @@ func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (
 }
 
 // The kubectl image that applies and verifies the release.
-func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:37:2)
+func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:38:2)
 	if r.kubectlImage != nil {
 		return *r.kubectlImage, nil
 	}
@@ -726,7 +726,7 @@ func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // d
 }
 
 // The rendered manifests: one multi-document YAML, ready for kubectl apply.
-func (r *DeployRelease) Manifests() *File { // deploy (../../../modules/deploy/render.go:35:2)
+func (r *DeployRelease) Manifests() *File { // deploy (../../../modules/deploy/render.go:36:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -735,7 +735,7 @@ func (r *DeployRelease) Manifests() *File { // deploy (../../../modules/deploy/r
 }
 
 // The namespace the objects go to: <team>-<environment>.
-func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:27:2)
+func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:28:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -748,7 +748,7 @@ func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // depl
 }
 
 // The rendered objects as Kind/namespace/name.
-func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:31:2)
+func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:32:2)
 	q := r.query.Select("objects")
 
 	var response []string
@@ -758,7 +758,7 @@ func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // depl
 }
 
 // Values written in k8s/ that golden-path.yaml replaced, each with where to change it.
-func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:33:2)
+func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:34:2)
 	q := r.query.Select("overrides")
 
 	var response []string
@@ -771,7 +771,7 @@ func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // de
 // ones the cluster enforces with Gatekeeper): no privileged containers,
 // required labels, resource requests and limits, runAsNonRoot, images by
 // digest, liveness and readiness probes. Every violation is listed.
-func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:143:1)
+func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:144:1)
 	q := r.query.Select("policy")
 
 	return &DeployPolicyReport{
@@ -780,7 +780,7 @@ func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../modul
 }
 
 // The service's name: its Deployment and Service.
-func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:19:2)
+func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:20:2)
 	if r.service != nil {
 		return *r.service, nil
 	}
@@ -790,6 +790,22 @@ func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy
 
 	q = q.Bind(&response)
 	return response, q.Execute(ctx)
+}
+
+// WithManifests adds more objects to the release, applied, checked and
+// rolled back with it: e.g. the observe stage's ServiceMonitor,
+// PrometheusRule and dashboard ConfigMap. Each gets the release's namespace
+// when it has none, and every label of the release it lacks. An object of
+// another namespace, a cluster-wide kind, an object the release already has
+// or a document that is not a Kubernetes object is refused, naming it.
+func (r *DeployRelease) WithManifests(manifests *File) *DeployRelease { // deploy (../../../modules/deploy/extra.go:28:1)
+	assertNotNil("manifests", manifests)
+	q := r.query.Select("withManifests")
+	q = q.Arg("manifests", manifests)
+
+	return &DeployRelease{
+		query: q,
+	}
 }
 
 // AsNode returns this DeployRelease as a Node.
@@ -978,7 +994,7 @@ func (r *Env) WithDeployOutput(name string, description string) *Env { // deploy
 }
 
 // Create or update a binding of type DeployPolicyReport in the environment
-func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../modules/deploy/render.go:130:6)
+func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../modules/deploy/render.go:131:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployPolicyReportInput")
 	q = q.Arg("name", name)
@@ -991,7 +1007,7 @@ func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport
 }
 
 // Declare a desired DeployPolicyReport output to be assigned in the environment
-func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:130:6)
+func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:131:6)
 	q := r.query.Select("withDeployPolicyReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1026,7 +1042,7 @@ func (r *Env) WithDeployPublishedOutput(name string, description string) *Env { 
 }
 
 // Create or update a binding of type DeployRelease in the environment
-func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, description string) *Env { // deploy (../../../modules/deploy/render.go:17:6)
+func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, description string) *Env { // deploy (../../../modules/deploy/render.go:18:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployReleaseInput")
 	q = q.Arg("name", name)
@@ -1039,7 +1055,7 @@ func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, descript
 }
 
 // Declare a desired DeployRelease output to be assigned in the environment
-func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:17:6)
+func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:18:6)
 	q := r.query.Select("withDeployReleaseOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
