@@ -457,7 +457,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRegistry", err))
 				}
 			}
-			return (*GoldenPath).Report(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry), nil
+			var repoPath string
+			if inputArgs["repoPath"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["repoPath"]), &repoPath)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repoPath", err))
+				}
+			}
+			return (*GoldenPath).Report(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, repoPath), nil
 		case "Ship":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)
@@ -604,6 +611,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg scrapeTimeout", err))
 				}
 			}
+			var repoPath string
+			if inputArgs["repoPath"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["repoPath"]), &repoPath)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repoPath", err))
+				}
+			}
 			var grafanaUrl string
 			if inputArgs["grafanaUrl"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["grafanaUrl"]), &grafanaUrl)
@@ -625,7 +639,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg grafanaTunnel", err))
 				}
 			}
-			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, registry, repository, commit, username, password, registryTunnel, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel)
+			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, registry, repository, commit, username, password, registryTunnel, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, repoPath, grafanaUrl, grafanaToken, grafanaTunnel)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

@@ -16,6 +16,7 @@ import (
 	"dagger/golden-path/internal/dagger"
 
 	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/ghactions"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -87,7 +88,8 @@ type ScanSummary struct {
 	// The findings as SARIF 2.1.0, for GitHub code scanning.
 	Sarif *dagger.File
 	// The image's packages as a CycloneDX SBOM.
-	Sbom *dagger.File
+	Sbom   *dagger.File
+	report *dagger.ScanReport // within one call, for the reports
 }
 
 // Stage is one stage of a ship run.
@@ -182,6 +184,10 @@ func (m *GoldenPath) Ship(
 	// +optional
 	// +default=120
 	scrapeTimeout int,
+	// The service's folder inside its git repository, e.g. examples/fastapi-service: the reports' annotations
+	// name files from the repository's root. Empty when the service is the repository.
+	// +optional
+	repoPath string,
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	// +optional
 	grafanaUrl string,
@@ -195,6 +201,7 @@ func (m *GoldenPath) Ship(
 	run, res := m.gates(ctx, source, dockerfile, gateOpts{
 		Severity: severity, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
 	})
+	run.repoPath = repoPath
 	if !run.passed() {
 		return nil, run.fail()
 	}
@@ -332,10 +339,15 @@ func (m *GoldenPath) Report(
 	// A service reaching the DB's registry, bound as host "db-registry".
 	// +optional
 	trivyDbRegistry *dagger.Service,
+	// The service's folder inside its git repository, e.g. examples/fastapi-service: the reports' annotations
+	// name files from the repository's root. Empty when the service is the repository.
+	// +optional
+	repoPath string,
 ) *ShipResult {
 	run, res := m.gates(ctx, source, dockerfile, gateOpts{
 		Severity: severity, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
 	})
+	run.repoPath = repoPath
 	return run.result(res)
 }
 
@@ -366,6 +378,11 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 	res.Service, res.Team = cfg.Name, cfg.Team
 	run.summary.Service, run.summary.Team = cfg.Name, cfg.Team
 
+	// Vulnerability annotations point at the FROM line the runtime image's packages come from.
+	run.dockerfile = dockerfile
+	if data, err := source.File(dockerfile).Contents(ctx); err == nil {
+		run.baseImageLine = ghactions.BaseImageLine(pipeline.ParseDockerfile(dockerfile, []byte(data)), "")
+	}
 	b := dag.Build(dagger.BuildOpts{Source: source, Dockerfile: dockerfile})
 	if err := run.stage("build", func() (string, error) {
 		var err error
@@ -424,15 +441,16 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 			return fmt.Sprintf("%d findings", len(lint.Findings)), lint.Err()
 		})
 	})
+	var gate *pipeline.GateResult
 	g.Go(func() error {
 		return run.stage("scan", func() (string, error) {
 			var err error
-			res.Scan, err = scanStage(ctx, source, res.Image, cfg.Name, scanOpts)
+			res.Scan, gate, err = scanStage(ctx, source, res.Image, cfg.Name, scanOpts)
 			return scanDetail(res.Scan), err
 		})
 	})
 	_ = g.Wait() // each failure is recorded in run
-	run.summary.Tests, run.summary.Lint = tests, lint
+	run.summary.Tests, run.summary.Lint, run.gate = tests, lint, gate
 	return run, res
 }
 
@@ -464,17 +482,61 @@ func lintFinding(ctx context.Context, f *dagger.BuildLintFinding) (pipeline.Find
 
 // scanStage scans the image with the scan module; a scanner failure is an
 // error (fail closed), and so are findings the gate blocks.
-func scanStage(ctx context.Context, source *dagger.Directory, image *dagger.Container, name string, opts dagger.ScanOpts) (*ScanSummary, error) {
+func scanStage(ctx context.Context, source *dagger.Directory, image *dagger.Container, name string, opts dagger.ScanOpts) (*ScanSummary, *pipeline.GateResult, error) {
+	s, err := scanSummary(ctx, source, image, name, &opts)
+	if s == nil {
+		return nil, nil, err
+	}
+	gate, gerr := scanGate(ctx, opts.IgnoreFile, s.report)
+	if gerr != nil && err == nil {
+		err = gerr
+	}
+	return s, gate, err
+}
+
+// scanGate reads the scan's Trivy JSON report and applies the gate again in-process, for the reports: the
+// blocking findings with package and versions, and the expired ignore entries that made them block again.
+func scanGate(ctx context.Context, ignoreFile *dagger.File, r *dagger.ScanReport) (*pipeline.GateResult, error) {
+	data, err := r.JSON().Contents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := pipeline.ParseTrivyJSON([]byte(data))
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.Threshold(ctx)
+	if err != nil {
+		return nil, err
+	}
+	threshold, err := pipeline.ParseSeverity(t)
+	if err != nil {
+		return nil, err
+	}
+	var ignores *pipeline.IgnoreFile
+	if ignoreFile != nil {
+		text, err := ignoreFile.Contents(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ignores, err = pipeline.ParseIgnoreFile([]byte(text), pipeline.IgnoreFileName); err != nil {
+			return nil, err
+		}
+	}
+	return pipeline.Evaluate(rep, threshold, ignores, time.Now()), nil
+}
+
+func scanSummary(ctx context.Context, source *dagger.Directory, image *dagger.Container, name string, opts *dagger.ScanOpts) (*ScanSummary, error) {
 	if ok, err := source.Exists(ctx, pipeline.IgnoreFileName); err == nil && ok {
 		opts.IgnoreFile = source.File(pipeline.IgnoreFileName)
 	}
-	r := dag.Scan(opts).Container(image, dagger.ScanContainerOpts{Name: name})
+	r := dag.Scan(*opts).Container(image, dagger.ScanContainerOpts{Name: name})
 	// The first field read runs the scan: its error is the scanner's.
 	ok, err := r.Ok(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s := &ScanSummary{Sarif: r.Sarif(), Sbom: r.Sbom()}
+	s := &ScanSummary{Sarif: r.Sarif(), Sbom: r.Sbom(), report: r}
 	for _, f := range []struct {
 		n   *int
 		get func(context.Context) (int, error)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/ghactions"
 )
 
 // shipRun records the stages of one ship run for its summary.
@@ -14,6 +15,12 @@ type shipRun struct {
 	mu      sync.Mutex
 	summary pipeline.ShipSummary
 	failed  []string
+	// For the GitHub Actions reports: the scan gate's decision, the Dockerfile and the line of the FROM its
+	// runtime image's packages come from, and the service's folder in its repository.
+	gate          *pipeline.GateResult
+	dockerfile    string
+	baseImageLine int
+	repoPath      string
 }
 
 // stage runs fn as the named stage and records its outcome; fn returns a
@@ -74,7 +81,22 @@ func (r *shipRun) result(res *ShipResult) *ShipResult {
 		res.Stages = append(res.Stages, &Stage{Name: st.Name, Status: string(st.Status), Seconds: st.Duration.Seconds(), Detail: st.Detail})
 	}
 	res.Summary = r.markdown(res)
-	reports := dag.Directory().WithNewFile("summary.md", res.Summary)
+	reports := dag.Directory()
+	files, err := ghactions.Render(ghactions.Report{
+		Summary: r.summary, Ok: res.Ok, Problems: res.Problems, Scan: r.gate,
+		Dockerfile: r.dockerfile, BaseImageLine: r.baseImageLine,
+	}, ghactions.WithServiceDir(r.repoPath))
+	if err != nil {
+		// Not expected (the report is consistent by construction): the summary as before with the reason,
+		// and empty annotations and outputs, so that the workflow's steps still find their files.
+		files = &ghactions.Files{Summary: []byte(res.Summary + "\n> ⚠️ The GitHub Actions reports could not be rendered: " +
+			strings.ReplaceAll(err.Error(), "\n", " ") + "\n")}
+	} else {
+		res.Summary = string(files.Summary)
+	}
+	for name, data := range files.ByName() {
+		reports = reports.WithNewFile(name, string(data))
+	}
 	if res.Tests != nil {
 		reports = reports.WithFile("junit.xml", res.Tests.Junit)
 	}

@@ -213,7 +213,7 @@ func TestShipStopsOnCritical(t *testing.T) {
 	assert.Check(t, is.Equal(strings.TrimSpace(daggertest.MustCLI(t, root, reportArgs...)), "false"))
 	reportArgs[len(reportArgs)-1] = "reports"
 	entries := daggertest.MustCLI(t, root, append(reportArgs, "entries")...)
-	for _, f := range []string{"summary.md", "junit.xml", "lint.txt", "scan.sarif", "sbom.cdx.json"} {
+	for _, f := range []string{"summary.md", "annotations.txt", "outputs.env", "junit.xml", "lint.txt", "scan.sarif", "sbom.cdx.json"} {
 		assert.Check(t, is.Contains(entries, f))
 	}
 	sarif := daggertest.MustCLI(t, root, append(reportArgs, "file", "--path", "scan.sarif", "contents")...)
@@ -221,4 +221,10 @@ func TestShipStopsOnCritical(t *testing.T) {
 	summary := daggertest.MustCLI(t, root, append(reportArgs, "file", "--path", "summary.md", "contents")...)
 	assert.Check(t, is.Contains(summary, "| scan | ❌ failed |"))
 	assert.Check(t, is.Regexp(`CVE-2099-1001.*apt`, summary))
+	// For GitHub Actions: an error annotation on the Dockerfile's FROM line, and the step outputs.
+	annotations := daggertest.MustCLI(t, root, append(reportArgs, "file", "--path", "annotations.txt", "contents")...)
+	assert.Check(t, is.Regexp(`(?m)^::error file=Dockerfile,line=\d+,title=CRITICAL CVE-2099-1001 in apt::`, annotations))
+	outputs := daggertest.MustCLI(t, root, append(reportArgs, "file", "--path", "outputs.env", "contents")...)
+	assert.Check(t, is.Contains(outputs, "ok<<_GitHubActionsFileCommandDelimeter_\nfalse\n"))
+	assert.Check(t, is.Contains(outputs, "failed-stage<<_GitHubActionsFileCommandDelimeter_\nscan\n"))
 }
