@@ -9,10 +9,16 @@ REGISTRY_PORT ?= $(lastword $(subst :, ,$(or $(GP_REGISTRY_ADDR),127.0.0.1:5000)
 # tagged with this checkout's commit.
 ACR_PORT ?= $(lastword $(subst :, ,$(or $(GP_ACR_ADDR),127.0.0.1:5001)))
 COMMIT ?= $(shell git rev-parse HEAD)
+# After the deploy, ship waits for the platform's Prometheus to scrape the service and registers its
+# dashboard in the platform's Grafana stand-in (a fake of Grafana's HTTP API: no Grafana can be had here).
+PROMETHEUS_PORT ?= $(lastword $(subst :, ,$(or $(GP_PROMETHEUS_URL),http://127.0.0.1:9090)))
+GRAFANA_PORT ?= $(lastword $(subst :, ,$(or $(GP_GRAFANA_URL),http://127.0.0.1:3000)))
 SHIP_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-repository db-registry:$(REGISTRY_PORT)/aquasec/trivy-db \
 	--registry 127.0.0.1:$(ACR_PORT) --username golden-path --password file://$${GP_ACR_PASSWORD_FILE} \
 	--registry-tunnel tcp://localhost:$(ACR_PORT) --commit $(COMMIT) \
-	--kubeconfig file://$${GP_KUBECONFIG_PIPELINE} --kube-api tcp://localhost:6443
+	--kubeconfig file://$${GP_KUBECONFIG_PIPELINE} --kube-api tcp://localhost:6443 \
+	--prometheus-url http://127.0.0.1:$(PROMETHEUS_PORT) --prometheus-tunnel tcp://localhost:$(PROMETHEUS_PORT) \
+	--grafana-url http://127.0.0.1:$(GRAFANA_PORT) --grafana-token file://$${GP_GRAFANA_TOKEN_FILE} --grafana-tunnel tcp://localhost:$(GRAFANA_PORT)
 # Dagger modules: each has its own go.mod (Dagger v0.21 needs one per module).
 MODULES := .dagger $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json))
 
@@ -27,6 +33,7 @@ test: platform
 	go build ./... && go vet ./...
 	for m in $(MODULES); do (cd $$m && go build ./... && go vet ./...) || exit 1; done
 	cd hack/kubetool && go vet ./... && go test -count=1 ./...
+	cd hack/actionstest && go vet ./... && go test -count=1 ./...
 	eval "$$(hack/platform env)" && go test $(GO_TEST_FLAGS) ./...
 
 platform:

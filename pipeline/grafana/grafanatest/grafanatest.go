@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -90,14 +91,36 @@ type Dashboard struct {
 	Updated time.Time
 }
 
-// NewServer starts a fake Grafana with no token, folder or dashboard.
+// NewServer starts a fake Grafana with no token, folder or dashboard, on a
+// random loopback port.
 func NewServer() *Server {
-	s := &Server{
+	s := newServer()
+	s.Server = httptest.NewServer(s.handler())
+	return s
+}
+
+// NewServerOn is NewServer serving on l instead, e.g. a fixed address for a
+// long-running stand-in (hack/grafanafake). Close closes l.
+func NewServerOn(l net.Listener) *Server {
+	s := newServer()
+	s.Server = httptest.NewUnstartedServer(s.handler())
+	s.Server.Listener.Close()
+	s.Server.Listener = l
+	s.Server.Start()
+	return s
+}
+
+func newServer() *Server {
+	return &Server{
 		tokens:     map[string]Role{},
 		folders:    map[string]*Folder{},
 		dashboards: map[string]*Dashboard{},
 		now:        time.Now,
 	}
+}
+
+// handler routes the API's endpoints, recording every request.
+func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/health", s.health)
 	mux.HandleFunc("GET /api/folders/{uid}", s.auth(Viewer, s.getFolder))
@@ -108,8 +131,7 @@ func NewServer() *Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not found"})
 	})
-	s.Server = httptest.NewServer(s.record(mux))
-	return s
+	return s.record(mux)
 }
 
 // AddToken lets token in with role.

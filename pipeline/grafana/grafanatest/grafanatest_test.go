@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"testing"
 
@@ -107,4 +108,21 @@ func TestFakeFollowsGrafanaAPI(t *testing.T) {
 	assert.NilError(t, json.Unmarshal([]byte(body["raw"].(string)), &hits))
 	assert.Equal(t, len(hits), 1)
 	assert.Equal(t, hits[0]["uid"], "d1")
+}
+
+// NewServerOn serves the same API on the listener it is given.
+func TestNewServerOnServesOnListener(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	assert.NilError(t, err)
+	s := NewServerOn(l)
+	defer s.Close()
+	assert.Equal(t, s.URL, "http://"+l.Addr().String())
+	s.AddToken("admin", Admin)
+
+	code, body := call(t, s, "", http.MethodGet, "/api/health", nil)
+	assert.Equal(t, code, http.StatusOK)
+	assert.Equal(t, body["version"], "fake")
+	code, _ = call(t, s, "admin", http.MethodPost, "/api/folders", map[string]any{"uid": "team", "title": "Team"})
+	assert.Equal(t, code, http.StatusOK)
+	assert.DeepEqual(t, s.Requests(), []string{"GET /api/health", "POST /api/folders"})
 }
