@@ -571,6 +571,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return (*Release).Policy(&parent, ctx)
+		case "WithManifests":
+			var parent Release
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var manifests *dagger.File
+			if inputArgs["manifests"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["manifests"]), &manifests)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg manifests", err))
+				}
+			}
+			return (*Release).WithManifests(&parent, ctx, manifests)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}
