@@ -19,8 +19,8 @@ SHIP_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-re
 	--kubeconfig file://$${GP_KUBECONFIG_PIPELINE} --kube-api tcp://localhost:6443 \
 	--prometheus-url http://127.0.0.1:$(PROMETHEUS_PORT) --prometheus-tunnel tcp://localhost:$(PROMETHEUS_PORT) \
 	--grafana-url http://127.0.0.1:$(GRAFANA_PORT) --grafana-token file://$${GP_GRAFANA_TOKEN_FILE} --grafana-tunnel tcp://localhost:$(GRAFANA_PORT)
-# Dagger modules: each has its own go.mod (Dagger v0.21 needs one per module).
-MODULES := .dagger $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json))
+# Dagger modules and their examples modules: each has its own go.mod (Dagger v0.21 needs one per module).
+MODULES := .dagger $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json modules/*/examples/go/dagger.json examples/go/dagger.json))
 
 .PHONY: ship test platform check-generated
 

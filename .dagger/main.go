@@ -30,8 +30,10 @@ func (m *GoldenPath) Version() string {
 
 // ShipResult is what a ship run produced.
 type ShipResult struct {
-	// Service and team, from golden-path.yaml.
-	Service, Team string
+	// The service's name, from golden-path.yaml.
+	Service string
+	// The team that owns the service, from golden-path.yaml.
+	Team string
 	// The service's runtime image, built from its Dockerfile.
 	Image *dagger.Container
 	// What pytest found.
@@ -66,7 +68,16 @@ type ShipResult struct {
 
 // TestSummary is the test stage's outcome.
 type TestSummary struct {
-	Total, Passed, Failed, Errors, Skipped int
+	// Tests that ran.
+	Total int
+	// Tests that passed.
+	Passed int
+	// Tests whose assertions failed.
+	Failed int
+	// Tests that errored before or outside their assertions, e.g. in a fixture.
+	Errors int
+	// Tests that were skipped.
+	Skipped int
 	// The JUnit XML report pytest wrote.
 	Junit *dagger.File
 }
@@ -81,8 +92,14 @@ type LintSummary struct {
 
 // ScanSummary is the scan stage's outcome.
 type ScanSummary struct {
-	// Findings per severity.
-	Critical, High, Medium, Low int
+	// CRITICAL findings.
+	Critical int
+	// HIGH findings.
+	High int
+	// MEDIUM findings.
+	Medium int
+	// LOW findings.
+	Low int
 	// Markdown: counts by severity and the blocking findings.
 	Summary string
 	// The findings as SARIF 2.1.0, for GitHub code scanning.
@@ -94,6 +111,7 @@ type ScanSummary struct {
 
 // Stage is one stage of a ship run.
 type Stage struct {
+	// The stage's name: config, build, test, lint, scan, publish, render, observability, policy, deploy or observe.
 	Name string
 	// passed, failed or skipped.
 	Status string
@@ -317,7 +335,10 @@ func (m *GoldenPath) Ship(
 // Report runs ship's gates (config, build, test ∥ lint ∥ scan) like ship does,
 // but returns their result instead of failing, and publishes nothing: after a
 // red ship, CI exports the reports with the same arguments, e.g.
-// `dagger call report --source . reports export --path reports`.
+// `dagger call report --source . reports export --path reports`. Its result
+// is kept for the session only: the vulnerability DB changes daily, and a
+// cached report must not contradict a ship that failed on a new finding.
+// +cache="session"
 func (m *GoldenPath) Report(
 	ctx context.Context,
 	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
@@ -487,7 +508,7 @@ func scanStage(ctx context.Context, source *dagger.Directory, image *dagger.Cont
 	if s == nil {
 		return nil, nil, err
 	}
-	gate, gerr := scanGate(ctx, opts.IgnoreFile, s.report)
+	gate, gerr := scanGate(ctx, opts.IgnoreFile, s.report, name)
 	if gerr != nil && err == nil {
 		err = gerr
 	}
@@ -496,7 +517,7 @@ func scanStage(ctx context.Context, source *dagger.Directory, image *dagger.Cont
 
 // scanGate reads the scan's Trivy JSON report and applies the gate again in-process, for the reports: the
 // blocking findings with package and versions, and the expired ignore entries that made them block again.
-func scanGate(ctx context.Context, ignoreFile *dagger.File, r *dagger.ScanReport) (*pipeline.GateResult, error) {
+func scanGate(ctx context.Context, ignoreFile *dagger.File, r *dagger.ScanReport, name string) (*pipeline.GateResult, error) {
 	data, err := r.JSON().Contents(ctx)
 	if err != nil {
 		return nil, err
@@ -505,6 +526,7 @@ func scanGate(ctx context.Context, ignoreFile *dagger.File, r *dagger.ScanReport
 	if err != nil {
 		return nil, err
 	}
+	rep.Artifact = name // Trivy names the tarball it read, not the service
 	t, err := r.Threshold(ctx)
 	if err != nil {
 		return nil, err

@@ -94,13 +94,15 @@ func TestDaggerCallRootModule(t *testing.T) {
 	assert.Equal(t, strings.TrimSpace(out), pipeline.Version)
 }
 
-// (e) Regenerating every module's code changes nothing: the committed
-// generated code is what `dagger develop` writes.
+// (e) Regenerating every module's code (the examples modules' too) changes
+// nothing: the committed generated code is what `dagger develop` writes.
 func TestDaggerDevelopLeavesNoDiff(t *testing.T) {
 	root := daggertest.RepoRoot(t)
 	mods, err := filepath.Glob(filepath.Join(root, "modules", "*", "dagger.json"))
 	assert.NilError(t, err)
-	mods = append(mods, filepath.Join(root, "dagger.json"))
+	examples, err := filepath.Glob(filepath.Join(root, "modules", "*", "examples", "go", "dagger.json"))
+	assert.NilError(t, err)
+	mods = append(append(mods, examples...), filepath.Join(root, "examples", "go", "dagger.json"), filepath.Join(root, "dagger.json"))
 	for _, m := range mods {
 		dir := filepath.Dir(m)
 		rel, _ := filepath.Rel(root, dir)

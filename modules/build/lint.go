@@ -25,10 +25,16 @@ type LintReport struct {
 
 // LintFinding is one problem the linter reported.
 type LintFinding struct {
-	File         string
-	Line, Column int
-	Code         string
-	Message      string
+	// The file, relative to the source folder, e.g. src/main.py.
+	File string
+	// The line of the finding, from 1.
+	Line int
+	// The column of the finding, from 1.
+	Column int
+	// The linter's code, e.g. F401.
+	Code string
+	// What the linter says is wrong.
+	Message string
 }
 
 // Findings runs the linter (flake8 by default) in the Dockerfile's test stage

@@ -13,8 +13,16 @@ const junitPath = "/tmp/golden-path/junit.xml"
 
 // TestReport is what a pytest run found.
 type TestReport struct {
-	// Tests that ran, and how they ended.
-	Total, Passed, Failed, Errors, Skipped int
+	// Tests that ran.
+	Total int
+	// Tests that passed.
+	Passed int
+	// Tests whose assertions failed.
+	Failed int
+	// Tests that errored before or outside their assertions, e.g. in a fixture.
+	Errors int
+	// Tests that were skipped.
+	Skipped int
 	// Wall time of the tests, in seconds.
 	Duration float64
 	// Failing and erroring tests, with their assertion messages.
@@ -35,8 +43,9 @@ type TestReport struct {
 type TestFailure struct {
 	// pytest node id, e.g. tests/test_main.py::test_health.
 	TestID string
-	// File and line of the test, when pytest reported them.
+	// The test's file, when pytest reported it.
 	File string
+	// The test's line in that file, when pytest reported it; 0 otherwise.
 	Line int
 	// The assertion or error message.
 	Message string

@@ -14,8 +14,10 @@ import (
 
 // Rollout is a release applied to a cluster and verified.
 type Rollout struct {
-	// The namespace and the Deployment.
-	Namespace, Deployment string
+	// The namespace the release was applied to.
+	Namespace string
+	// The service's Deployment.
+	Deployment string
 	// The image now serving, by digest.
 	Image string
 	// The Deployment's revision after the rollout.

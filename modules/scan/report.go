@@ -12,8 +12,16 @@ type Report struct {
 	Artifact string
 	// The gate's threshold.
 	Threshold string
-	// Findings per severity.
-	Critical, High, Medium, Low, Unknown int
+	// CRITICAL findings.
+	Critical int
+	// HIGH findings.
+	High int
+	// MEDIUM findings.
+	Medium int
+	// LOW findings.
+	Low int
+	// Findings of unknown severity.
+	Unknown int
 	// Every finding, most severe first.
 	Findings []*Finding
 	// Findings at or above the threshold that no valid ignore entry covers.
@@ -34,15 +42,21 @@ type Report struct {
 
 // Finding is one vulnerability in one package.
 type Finding struct {
+	// The vulnerability's ID, e.g. CVE-2023-1234 or GHSA-xxxx-xxxx-xxxx.
 	VulnerabilityID string
-	Severity        string
+	// CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
+	Severity string
 	// The affected package, as Trivy names it (binary package for Debian).
-	PkgName   string
+	PkgName string
+	// The package's installed version.
 	Installed string
 	// The version that fixes it; empty when there is none yet.
-	Fixed  string
-	Title  string
-	URL    string
+	Fixed string
+	// A one-line description; it may be empty.
+	Title string
+	// The advisory's web page; it may be empty.
+	URL string
+	// The scanned part of the image the package belongs to, e.g. its OS packages.
 	Target string
 }
 

@@ -37,7 +37,7 @@ func (r *Binding) AsBuildLintReport() *BuildLintReport { // build (../../../modu
 }
 
 // Retrieve the binding value, as type BuildTestFailure
-func (r *Binding) AsBuildTestFailure() *BuildTestFailure { // build (../../../modules/build/test.go:35:6)
+func (r *Binding) AsBuildTestFailure() *BuildTestFailure { // build (../../../modules/build/test.go:43:6)
 	q := r.query.Select("asBuildTestFailure")
 
 	return &BuildTestFailure{
@@ -128,22 +128,22 @@ type BuildFindingsOpts struct {
 	//
 	//
 	// Default: ["flake8","src","tests"]
-	Command []string // build (../../../modules/build/lint.go:41:2)
+	Command []string // build (../../../modules/build/lint.go:47:2)
 	//
 	// Dockerfile stage that has the linter.
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../modules/build/lint.go:45:2)
+	Target string // build (../../../modules/build/lint.go:51:2)
 	//
 	// Image to lint in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../modules/build/lint.go:48:2)
+	Image string // build (../../../modules/build/lint.go:54:2)
 }
 
 // Findings runs the linter (flake8 by default) in the Dockerfile's test stage
 // and returns its findings; findings do not make it fail (Lint does).
-func (r *Build) Findings(opts ...BuildFindingsOpts) *BuildLintReport { // build (../../../modules/build/lint.go:36:1)
+func (r *Build) Findings(opts ...BuildFindingsOpts) *BuildLintReport { // build (../../../modules/build/lint.go:42:1)
 	q := r.query.Select("findings")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `command` optional argument
@@ -221,11 +221,11 @@ type BuildLintOpts struct {
 	//
 	//
 	// Default: ["flake8","src","tests"]
-	Command []string // build (../../../modules/build/lint.go:90:2)
+	Command []string // build (../../../modules/build/lint.go:96:2)
 }
 
 // Lint runs the linter and fails on any finding, naming file:line:col and code.
-func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../modules/build/lint.go:85:1)
+func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../modules/build/lint.go:91:1)
 	q := r.query.Select("lint")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `command` optional argument
@@ -289,15 +289,15 @@ type BuildTestOpts struct {
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../modules/build/test.go:92:2)
+	Target string // build (../../../modules/build/test.go:101:2)
 	//
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../modules/build/test.go:95:2)
+	Image string // build (../../../modules/build/test.go:104:2)
 }
 
 // Test runs pytest and fails when a test fails or none ran.
-func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../../modules/build/test.go:87:1)
+func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../../modules/build/test.go:96:1)
 	q := r.query.Select("test")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -322,20 +322,20 @@ type BuildTestsOpts struct {
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../modules/build/test.go:52:2)
+	Target string // build (../../../modules/build/test.go:61:2)
 	//
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../modules/build/test.go:55:2)
+	Image string // build (../../../modules/build/test.go:64:2)
 	//
 	// Extra arguments to pytest, e.g. ["-k", "health"].
 	//
-	Args []string // build (../../../modules/build/test.go:58:2)
+	Args []string // build (../../../modules/build/test.go:67:2)
 }
 
 // Tests runs pytest and returns its report; failing tests do not make it
 // fail (Test does). It fails only when pytest could not report at all.
-func (r *Build) Tests(opts ...BuildTestsOpts) *BuildTestReport { // build (../../../modules/build/test.go:47:1)
+func (r *Build) Tests(opts ...BuildTestsOpts) *BuildTestReport { // build (../../../modules/build/test.go:56:1)
 	q := r.query.Select("tests")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -383,7 +383,8 @@ func (r *BuildLintFinding) WithGraphQLQuery(q *querybuilder.Selection) *BuildLin
 	}
 }
 
-func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:30:2)
+// The linter's code, e.g. F401.
+func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:35:2)
 	if r.code != nil {
 		return *r.code, nil
 	}
@@ -395,7 +396,8 @@ func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build 
 	return response, q.Execute(ctx)
 }
 
-func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:29:8)
+// The column of the finding, from 1.
+func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:33:2)
 	if r.column != nil {
 		return *r.column, nil
 	}
@@ -407,7 +409,8 @@ func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (
 	return response, q.Execute(ctx)
 }
 
-func (r *BuildLintFinding) File(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:28:2)
+// The file, relative to the source folder, e.g. src/main.py.
+func (r *BuildLintFinding) File(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:29:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -468,7 +471,8 @@ func (r *BuildLintFinding) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
-func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:29:2)
+// The line of the finding, from 1.
+func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:31:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -480,7 +484,8 @@ func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (..
 	return response, q.Execute(ctx)
 }
 
-func (r *BuildLintFinding) Message(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:31:2)
+// What the linter says is wrong.
+func (r *BuildLintFinding) Message(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:37:2)
 	if r.message != nil {
 		return *r.message, nil
 	}
@@ -660,7 +665,7 @@ func (r *BuildLintReport) AsNode() Node {
 }
 
 // TestFailure is one test that failed or errored.
-type BuildTestFailure struct { // build (../../../modules/build/test.go:35:6)
+type BuildTestFailure struct { // build (../../../modules/build/test.go:43:6)
 	query *querybuilder.Selection
 
 	file    *string
@@ -676,8 +681,8 @@ func (r *BuildTestFailure) WithGraphQLQuery(q *querybuilder.Selection) *BuildTes
 	}
 }
 
-// File and line of the test, when pytest reported them.
-func (r *BuildTestFailure) File(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:39:2)
+// The test's file, when pytest reported it.
+func (r *BuildTestFailure) File(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:47:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -738,7 +743,8 @@ func (r *BuildTestFailure) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
-func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:40:2)
+// The test's line in that file, when pytest reported it; 0 otherwise.
+func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:49:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -751,7 +757,7 @@ func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (..
 }
 
 // The assertion or error message.
-func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:42:2)
+func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:51:2)
 	if r.message != nil {
 		return *r.message, nil
 	}
@@ -764,7 +770,7 @@ func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // bui
 }
 
 // pytest node id, e.g. tests/test_main.py::test_health.
-func (r *BuildTestFailure) TestID(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:37:2)
+func (r *BuildTestFailure) TestID(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:45:2)
 	if r.testId != nil {
 		return *r.testId, nil
 	}
@@ -808,7 +814,7 @@ func (r *BuildTestReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildTest
 }
 
 // Wall time of the tests, in seconds.
-func (r *BuildTestReport) Duration(ctx context.Context) (float64, error) { // build (../../../modules/build/test.go:19:2)
+func (r *BuildTestReport) Duration(ctx context.Context) (float64, error) { // build (../../../modules/build/test.go:27:2)
 	if r.duration != nil {
 		return *r.duration, nil
 	}
@@ -820,7 +826,8 @@ func (r *BuildTestReport) Duration(ctx context.Context) (float64, error) { // bu
 	return response, q.Execute(ctx)
 }
 
-func (r *BuildTestReport) Errors(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:17:25)
+// Tests that errored before or outside their assertions, e.g. in a fixture.
+func (r *BuildTestReport) Errors(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:23:2)
 	if r.errors != nil {
 		return *r.errors, nil
 	}
@@ -832,7 +839,8 @@ func (r *BuildTestReport) Errors(ctx context.Context) (int, error) { // build (.
 	return response, q.Execute(ctx)
 }
 
-func (r *BuildTestReport) Failed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:17:17)
+// Tests whose assertions failed.
+func (r *BuildTestReport) Failed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:21:2)
 	if r.failed != nil {
 		return *r.failed, nil
 	}
@@ -845,7 +853,7 @@ func (r *BuildTestReport) Failed(ctx context.Context) (int, error) { // build (.
 }
 
 // Failing and erroring tests, with their assertion messages.
-func (r *BuildTestReport) Failures(ctx context.Context) ([]BuildTestFailure, error) { // build (../../../modules/build/test.go:21:2)
+func (r *BuildTestReport) Failures(ctx context.Context) ([]BuildTestFailure, error) { // build (../../../modules/build/test.go:29:2)
 	q := r.query.Select("failures")
 
 	q = q.Select("id")
@@ -927,7 +935,7 @@ func (r *BuildTestReport) UnmarshalJSON(bs []byte) error {
 }
 
 // The JUnit XML report pytest wrote.
-func (r *BuildTestReport) Junit() *File { // build (../../../modules/build/test.go:23:2)
+func (r *BuildTestReport) Junit() *File { // build (../../../modules/build/test.go:31:2)
 	q := r.query.Select("junit")
 
 	return &File{
@@ -936,7 +944,7 @@ func (r *BuildTestReport) Junit() *File { // build (../../../modules/build/test.
 }
 
 // Whether the gate passes: no failing test, and at least one ran.
-func (r *BuildTestReport) Ok(ctx context.Context) (bool, error) { // build (../../../modules/build/test.go:29:2)
+func (r *BuildTestReport) Ok(ctx context.Context) (bool, error) { // build (../../../modules/build/test.go:37:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -949,7 +957,7 @@ func (r *BuildTestReport) Ok(ctx context.Context) (bool, error) { // build (../.
 }
 
 // The pytest command's output (its last lines).
-func (r *BuildTestReport) Output(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:25:2)
+func (r *BuildTestReport) Output(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:33:2)
 	if r.output != nil {
 		return *r.output, nil
 	}
@@ -961,7 +969,8 @@ func (r *BuildTestReport) Output(ctx context.Context) (string, error) { // build
 	return response, q.Execute(ctx)
 }
 
-func (r *BuildTestReport) Passed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:17:9)
+// Tests that passed.
+func (r *BuildTestReport) Passed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:19:2)
 	if r.passed != nil {
 		return *r.passed, nil
 	}
@@ -974,7 +983,7 @@ func (r *BuildTestReport) Passed(ctx context.Context) (int, error) { // build (.
 }
 
 // Why the gate fails, naming each failing test; empty when Ok.
-func (r *BuildTestReport) Problem(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:31:2)
+func (r *BuildTestReport) Problem(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:39:2)
 	if r.problem != nil {
 		return *r.problem, nil
 	}
@@ -986,7 +995,8 @@ func (r *BuildTestReport) Problem(ctx context.Context) (string, error) { // buil
 	return response, q.Execute(ctx)
 }
 
-func (r *BuildTestReport) Skipped(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:17:33)
+// Tests that were skipped.
+func (r *BuildTestReport) Skipped(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:25:2)
 	if r.skipped != nil {
 		return *r.skipped, nil
 	}
@@ -999,7 +1009,7 @@ func (r *BuildTestReport) Skipped(ctx context.Context) (int, error) { // build (
 }
 
 // A markdown section for a step summary.
-func (r *BuildTestReport) Summary(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:27:2)
+func (r *BuildTestReport) Summary(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:35:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -1011,7 +1021,7 @@ func (r *BuildTestReport) Summary(ctx context.Context) (string, error) { // buil
 	return response, q.Execute(ctx)
 }
 
-// Tests that ran, and how they ended.
+// Tests that ran.
 func (r *BuildTestReport) Total(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:17:2)
 	if r.total != nil {
 		return *r.total, nil
@@ -1105,7 +1115,7 @@ func (r *Env) WithBuildOutput(name string, description string) *Env { // build (
 }
 
 // Create or update a binding of type BuildTestFailure in the environment
-func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, description string) *Env { // build (../../../modules/build/test.go:35:6)
+func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, description string) *Env { // build (../../../modules/build/test.go:43:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildTestFailureInput")
 	q = q.Arg("name", name)
@@ -1118,7 +1128,7 @@ func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, de
 }
 
 // Declare a desired BuildTestFailure output to be assigned in the environment
-func (r *Env) WithBuildTestFailureOutput(name string, description string) *Env { // build (../../../modules/build/test.go:35:6)
+func (r *Env) WithBuildTestFailureOutput(name string, description string) *Env { // build (../../../modules/build/test.go:43:6)
 	q := r.query.Select("withBuildTestFailureOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)

@@ -576,21 +576,21 @@ type DeployReleaseDeployOpts struct {
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
 	// bound as host "kube-api", the server name the kubeconfig must use.
 	//
-	KubeAPI *Service // deploy (../../../modules/deploy/apply.go:78:2)
+	KubeAPI *Service // deploy (../../../modules/deploy/apply.go:80:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. a GitHub Actions run URL.
 	//
-	RunID string // deploy (../../../modules/deploy/apply.go:81:2)
+	RunID string // deploy (../../../modules/deploy/apply.go:83:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	Timeout int // deploy (../../../modules/deploy/apply.go:85:2)
+	Timeout int // deploy (../../../modules/deploy/apply.go:87:2)
 	//
 	// A request the smoke test makes after the health paths, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // deploy (../../../modules/deploy/apply.go:88:2)
+	SmokePath string // deploy (../../../modules/deploy/apply.go:90:2)
 }
 
 // Deploy applies the release to the cluster (server-side apply, one field
@@ -599,7 +599,7 @@ type DeployReleaseDeployOpts struct {
 // previous revision is restored and waited for, and Deploy fails with the
 // reason, the failing pods' events and their last log lines. Deploys of one
 // service are serialized by a Lease in its namespace.
-func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/apply.go:71:1)
+func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/apply.go:73:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("deploy")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -835,7 +835,8 @@ func (r *DeployRollout) WithGraphQLQuery(q *querybuilder.Selection) *DeployRollo
 	}
 }
 
-func (r *DeployRollout) Deployment(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:18:13)
+// The service's Deployment.
+func (r *DeployRollout) Deployment(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:20:2)
 	if r.deployment != nil {
 		return *r.deployment, nil
 	}
@@ -897,7 +898,7 @@ func (r *DeployRollout) UnmarshalJSON(bs []byte) error {
 }
 
 // The image now serving, by digest.
-func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:20:2)
+func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:22:2)
 	if r.image != nil {
 		return *r.image, nil
 	}
@@ -909,7 +910,7 @@ func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (
 	return response, q.Execute(ctx)
 }
 
-// The namespace and the Deployment.
+// The namespace the release was applied to.
 func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:18:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
@@ -923,7 +924,7 @@ func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // depl
 }
 
 // What happened: e.g. "3/3 pods ready, smoke test passed".
-func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:26:2)
+func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:28:2)
 	if r.result != nil {
 		return *r.result, nil
 	}
@@ -936,7 +937,7 @@ func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy 
 }
 
 // The Deployment's revision after the rollout.
-func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:22:2)
+func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:24:2)
 	if r.revision != nil {
 		return *r.revision, nil
 	}
@@ -949,7 +950,7 @@ func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deplo
 }
 
 // The URL the smoke test called last.
-func (r *DeployRollout) SmokeURL(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:24:2)
+func (r *DeployRollout) SmokeURL(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/apply.go:26:2)
 	if r.smokeUrl != nil {
 		return *r.smokeUrl, nil
 	}

@@ -19,7 +19,7 @@ func (r *Binding) AsScan() *Scan { // scan (../../../modules/scan/main.go:25:6)
 }
 
 // Retrieve the binding value, as type ScanFinding
-func (r *Binding) AsScanFinding() *ScanFinding { // scan (../../../modules/scan/report.go:36:6)
+func (r *Binding) AsScanFinding() *ScanFinding { // scan (../../../modules/scan/report.go:44:6)
 	q := r.query.Select("asScanFinding")
 
 	return &ScanFinding{
@@ -37,7 +37,7 @@ func (r *Binding) AsScanReport() *ScanReport { // scan (../../../modules/scan/re
 }
 
 // Create or update a binding of type ScanFinding in the environment
-func (r *Env) WithScanFindingInput(name string, value *ScanFinding, description string) *Env { // scan (../../../modules/scan/report.go:36:6)
+func (r *Env) WithScanFindingInput(name string, value *ScanFinding, description string) *Env { // scan (../../../modules/scan/report.go:44:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withScanFindingInput")
 	q = q.Arg("name", name)
@@ -50,7 +50,7 @@ func (r *Env) WithScanFindingInput(name string, value *ScanFinding, description 
 }
 
 // Declare a desired ScanFinding output to be assigned in the environment
-func (r *Env) WithScanFindingOutput(name string, description string) *Env { // scan (../../../modules/scan/report.go:36:6)
+func (r *Env) WithScanFindingOutput(name string, description string) *Env { // scan (../../../modules/scan/report.go:44:6)
 	q := r.query.Select("withScanFindingOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -390,7 +390,7 @@ func (r *Scan) AsNode() Node {
 }
 
 // Finding is one vulnerability in one package.
-type ScanFinding struct { // scan (../../../modules/scan/report.go:36:6)
+type ScanFinding struct { // scan (../../../modules/scan/report.go:44:6)
 	query *querybuilder.Selection
 
 	fixed           *string
@@ -411,7 +411,7 @@ func (r *ScanFinding) WithGraphQLQuery(q *querybuilder.Selection) *ScanFinding {
 }
 
 // The version that fixes it; empty when there is none yet.
-func (r *ScanFinding) Fixed(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:43:2)
+func (r *ScanFinding) Fixed(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:54:2)
 	if r.fixed != nil {
 		return *r.fixed, nil
 	}
@@ -472,7 +472,8 @@ func (r *ScanFinding) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
-func (r *ScanFinding) Installed(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:41:2)
+// The package's installed version.
+func (r *ScanFinding) Installed(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:52:2)
 	if r.installed != nil {
 		return *r.installed, nil
 	}
@@ -485,7 +486,7 @@ func (r *ScanFinding) Installed(ctx context.Context) (string, error) { // scan (
 }
 
 // The affected package, as Trivy names it (binary package for Debian).
-func (r *ScanFinding) PkgName(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:40:2)
+func (r *ScanFinding) PkgName(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:50:2)
 	if r.pkgName != nil {
 		return *r.pkgName, nil
 	}
@@ -497,7 +498,8 @@ func (r *ScanFinding) PkgName(ctx context.Context) (string, error) { // scan (..
 	return response, q.Execute(ctx)
 }
 
-func (r *ScanFinding) Severity(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:38:2)
+// CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
+func (r *ScanFinding) Severity(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:48:2)
 	if r.severity != nil {
 		return *r.severity, nil
 	}
@@ -509,7 +511,8 @@ func (r *ScanFinding) Severity(ctx context.Context) (string, error) { // scan (.
 	return response, q.Execute(ctx)
 }
 
-func (r *ScanFinding) Target(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:46:2)
+// The scanned part of the image the package belongs to, e.g. its OS packages.
+func (r *ScanFinding) Target(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:60:2)
 	if r.target != nil {
 		return *r.target, nil
 	}
@@ -521,7 +524,8 @@ func (r *ScanFinding) Target(ctx context.Context) (string, error) { // scan (../
 	return response, q.Execute(ctx)
 }
 
-func (r *ScanFinding) Title(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:44:2)
+// A one-line description; it may be empty.
+func (r *ScanFinding) Title(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:56:2)
 	if r.title != nil {
 		return *r.title, nil
 	}
@@ -533,7 +537,8 @@ func (r *ScanFinding) Title(ctx context.Context) (string, error) { // scan (../.
 	return response, q.Execute(ctx)
 }
 
-func (r *ScanFinding) URL(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:45:2)
+// The advisory's web page; it may be empty.
+func (r *ScanFinding) URL(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:58:2)
 	if r.url != nil {
 		return *r.url, nil
 	}
@@ -545,7 +550,8 @@ func (r *ScanFinding) URL(ctx context.Context) (string, error) { // scan (../../
 	return response, q.Execute(ctx)
 }
 
-func (r *ScanFinding) VulnerabilityID(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:37:2)
+// The vulnerability's ID, e.g. CVE-2023-1234 or GHSA-xxxx-xxxx-xxxx.
+func (r *ScanFinding) VulnerabilityID(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:46:2)
 	if r.vulnerabilityId != nil {
 		return *r.vulnerabilityId, nil
 	}
@@ -602,7 +608,7 @@ func (r *ScanReport) Artifact(ctx context.Context) (string, error) { // scan (..
 }
 
 // Findings at or above the threshold that no valid ignore entry covers.
-func (r *ScanReport) Blocking(ctx context.Context) ([]ScanFinding, error) { // scan (../../../modules/scan/report.go:20:2)
+func (r *ScanReport) Blocking(ctx context.Context) ([]ScanFinding, error) { // scan (../../../modules/scan/report.go:28:2)
 	q := r.query.Select("blocking")
 
 	q = q.Select("id")
@@ -634,7 +640,7 @@ func (r *ScanReport) Blocking(ctx context.Context) ([]ScanFinding, error) { // s
 	return convert(response), nil
 }
 
-// Findings per severity.
+// CRITICAL findings.
 func (r *ScanReport) Critical(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:16:2)
 	if r.critical != nil {
 		return *r.critical, nil
@@ -648,7 +654,7 @@ func (r *ScanReport) Critical(ctx context.Context) (int, error) { // scan (../..
 }
 
 // Every finding, most severe first.
-func (r *ScanReport) Findings(ctx context.Context) ([]ScanFinding, error) { // scan (../../../modules/scan/report.go:18:2)
+func (r *ScanReport) Findings(ctx context.Context) ([]ScanFinding, error) { // scan (../../../modules/scan/report.go:26:2)
 	q := r.query.Select("findings")
 
 	q = q.Select("id")
@@ -680,7 +686,8 @@ func (r *ScanReport) Findings(ctx context.Context) ([]ScanFinding, error) { // s
 	return convert(response), nil
 }
 
-func (r *ScanReport) High(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:16:12)
+// HIGH findings.
+func (r *ScanReport) High(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:18:2)
 	if r.high != nil {
 		return *r.high, nil
 	}
@@ -742,7 +749,7 @@ func (r *ScanReport) UnmarshalJSON(bs []byte) error {
 }
 
 // Trivy's JSON report.
-func (r *ScanReport) JSON() *File { // scan (../../../modules/scan/report.go:28:2)
+func (r *ScanReport) JSON() *File { // scan (../../../modules/scan/report.go:36:2)
 	q := r.query.Select("json")
 
 	return &File{
@@ -750,7 +757,8 @@ func (r *ScanReport) JSON() *File { // scan (../../../modules/scan/report.go:28:
 	}
 }
 
-func (r *ScanReport) Low(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:16:26)
+// LOW findings.
+func (r *ScanReport) Low(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:22:2)
 	if r.low != nil {
 		return *r.low, nil
 	}
@@ -762,7 +770,8 @@ func (r *ScanReport) Low(ctx context.Context) (int, error) { // scan (../../../m
 	return response, q.Execute(ctx)
 }
 
-func (r *ScanReport) Medium(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:16:18)
+// MEDIUM findings.
+func (r *ScanReport) Medium(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:20:2)
 	if r.medium != nil {
 		return *r.medium, nil
 	}
@@ -775,7 +784,7 @@ func (r *ScanReport) Medium(ctx context.Context) (int, error) { // scan (../../.
 }
 
 // Whether the gate passes.
-func (r *ScanReport) Ok(ctx context.Context) (bool, error) { // scan (../../../modules/scan/report.go:22:2)
+func (r *ScanReport) Ok(ctx context.Context) (bool, error) { // scan (../../../modules/scan/report.go:30:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -788,7 +797,7 @@ func (r *ScanReport) Ok(ctx context.Context) (bool, error) { // scan (../../../m
 }
 
 // Why the gate fails, naming each blocking finding; empty when Ok.
-func (r *ScanReport) Problem(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:24:2)
+func (r *ScanReport) Problem(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:32:2)
 	if r.problem != nil {
 		return *r.problem, nil
 	}
@@ -801,7 +810,7 @@ func (r *ScanReport) Problem(ctx context.Context) (string, error) { // scan (../
 }
 
 // The same report as SARIF 2.1.0, for GitHub code scanning.
-func (r *ScanReport) Sarif() *File { // scan (../../../modules/scan/report.go:30:2)
+func (r *ScanReport) Sarif() *File { // scan (../../../modules/scan/report.go:38:2)
 	q := r.query.Select("sarif")
 
 	return &File{
@@ -810,7 +819,7 @@ func (r *ScanReport) Sarif() *File { // scan (../../../modules/scan/report.go:30
 }
 
 // The image's packages as a CycloneDX SBOM.
-func (r *ScanReport) Sbom() *File { // scan (../../../modules/scan/report.go:32:2)
+func (r *ScanReport) Sbom() *File { // scan (../../../modules/scan/report.go:40:2)
 	q := r.query.Select("sbom")
 
 	return &File{
@@ -819,7 +828,7 @@ func (r *ScanReport) Sbom() *File { // scan (../../../modules/scan/report.go:32:
 }
 
 // Markdown: counts by severity, blocking findings with package, installed and fixed version.
-func (r *ScanReport) Summary(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:26:2)
+func (r *ScanReport) Summary(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:34:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -844,7 +853,8 @@ func (r *ScanReport) Threshold(ctx context.Context) (string, error) { // scan (.
 	return response, q.Execute(ctx)
 }
 
-func (r *ScanReport) Unknown(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:16:31)
+// Findings of unknown severity.
+func (r *ScanReport) Unknown(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:24:2)
 	if r.unknown != nil {
 		return *r.unknown, nil
 	}

@@ -1,0 +1,235 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/golden-path/golden-path/internal/daggertest"
+)
+
+// moduleCase is what a consumer of one module sees: `dagger -m <path>
+// functions`, the checks `dagger check` runs, and one example of its examples
+// module (<path>/examples/go, the Daggerverse's place for Go examples).
+type moduleCase struct {
+	// The module's folder, from the repository's root.
+	path string
+	// The module's name: its examples are named after it (scan-container for Scan.container).
+	name string
+	// What `dagger functions` lists: each function or field with the start of its description.
+	functions map[string]string
+	// The module's +check functions.
+	checks []string
+	// Arguments of `dagger call` on the examples module, and what its output must match; without
+	// them, the examples are only listed.
+	example []string
+	want    *regexp.Regexp
+}
+
+func moduleCases() []moduleCase {
+	db := "db-registry:" + registryPort() + "/aquasec/trivy-db"
+	return []moduleCase{{
+		path: "modules/build", name: "build",
+		functions: map[string]string{
+			"build":      "Build builds the Dockerfile into a container",
+			"dockerfile": "Path of the Dockerfile inside the source folder.",
+			"findings":   "Findings runs the linter",
+			"lint":       "Lint runs the linter and fails on any finding",
+			"service":    "Service runs the built image as a service",
+			"source":     "The service's source folder.",
+			"test":       "Test runs pytest and fails when a test fails or none ran.",
+			"tests":      "Tests runs pytest and returns its report",
+		},
+		checks:  []string{"lint", "test"},
+		example: []string{"build-lint"},
+		want:    regexp.MustCompile(`(?m)^### Lint \(flake8\)\n+✅ No findings\.$`),
+	}, {
+		path: "modules/scan", name: "scan",
+		functions: map[string]string{
+			"container":      "Container scans a container's image and returns the report",
+			"db-registry":    "A service reaching the DB's registry",
+			"db-repository":  "OCI repository Trivy fetches its vulnerability DB from.",
+			"gate":           "Gate scans a container and fails when findings at or above the threshold",
+			"ignore-file":    "Accepted findings",
+			"ignore-unfixed": "Leave out findings that have no fixed version yet.",
+			"image":          "Image scans an image reference",
+			"severity":       "Findings at or above this severity block",
+			"trivy-image":    "Trivy image to run.",
+		},
+		example: []string{"scan-container", "--trivy-db-registry", "tcp://localhost:" + registryPort(), "--trivy-db-repository", db},
+		want:    regexp.MustCompile("(?s)### Vulnerabilities.* in `debian:bookworm-slim`.*\\| Critical \\| High \\|"),
+	}, {
+		path: "modules/deploy", name: "deploy",
+		functions: map[string]string{
+			"constraints":     "Constraints returns the platform's rules as Gatekeeper Constraints",
+			"kubectl-image":   "The kubectl image that applies and verifies releases.",
+			"password":        "Registry password or token.",
+			"policy":          "Policy checks any rendered manifests against the platform's rules.",
+			"publish":         "Publish pushes the container's image",
+			"registry":        "Registry host[:port] images are pushed to",
+			"registry-tunnel": "A service reaching the registry",
+			"render":          "Render renders the service's k8s/ base",
+			"username":        "Registry user name.",
+		},
+		example: []string{"deploy-policy"},
+		want:    regexp.MustCompile(`(?m)^✅ \d+ objects follow the \d+ golden-path rules`),
+	}, {
+		path: "modules/observe", name: "observe",
+		functions: map[string]string{
+			"generate": "Generate makes the ServiceMonitor, the PrometheusRule and the dashboard",
+			"lint":     "Lint generates the service's observability objects",
+		},
+		checks:  []string{"lint"},
+		example: []string{"observe-lint"},
+		want:    regexp.MustCompile(`^gp-hello-api-[0-9a-f]+\n?$`),
+	}, {
+		// The root module: its examples run the whole gates, covered by the ship tests; listed only.
+		path: ".", name: "golden-path",
+		functions: map[string]string{
+			"report":  "Report runs ship's gates",
+			"ship":    "Ship runs the golden path on a service",
+			"version": "Version returns the golden-path release",
+		},
+	}}
+}
+
+// Each module loads by path as a consumer's `dagger -m` loads it, and is
+// ready for the Daggerverse: it lists its functions with their descriptions;
+// the module, every object, function, argument and field is described; its
+// checks are the +check functions; and its examples module lists examples
+// named after the module's functions and runs one.
+func TestModules(t *testing.T) {
+	daggertest.RequireEngine(t)
+	root := daggertest.RepoRoot(t)
+	for _, m := range moduleCases() {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			out := daggertest.MustCLI(t, root, "-m", "./"+m.path, "functions")
+			listed := listedFunctions(out)
+			assert.Check(t, is.DeepEqual(sortedKeys(listed), sortedKeys(m.functions)), out)
+			for name, desc := range m.functions {
+				assert.Check(t, strings.HasPrefix(listed[name], desc), "%s: %q does not start with %q", name, listed[name], desc)
+			}
+
+			mod := moduleTypeDefs(t, root, m.path)
+			assert.Check(t, is.Regexp(`^\S.{20,}`, mod.Description), "the module's description is its package doc comment")
+			assert.Check(t, is.DeepEqual(undocumented(mod), []string(nil)))
+			var checks []string
+			for _, c := range mod.Checks.List {
+				checks = append(checks, c.Name)
+			}
+			slices.Sort(checks)
+			assert.Check(t, is.DeepEqual(checks, m.checks))
+
+			examples := filepath.Join(m.path, "examples/go")
+			out = daggertest.MustCLI(t, root, "-m", "./"+examples, "functions")
+			listed = listedFunctions(out)
+			assert.Check(t, len(listed) > 0, out)
+			for name, desc := range listed {
+				assert.Check(t, strings.HasPrefix(name, m.name+"-"), "%s: an example is named <Module><Function>[_<Name>]", name)
+				assert.Check(t, desc != "-", "%s: no description", name)
+			}
+			if m.example != nil {
+				out = daggertest.MustCLI(t, root, append([]string{"-m", "./" + examples, "call"}, m.example...)...)
+				assert.Check(t, is.Regexp(m.want, out))
+			}
+		})
+	}
+}
+
+// listedFunctions reads `dagger functions`: each name with its description
+// ("-" when it has none).
+func listedFunctions(out string) map[string]string {
+	fns := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "\x1b[") || strings.HasPrefix(line, "Skipped ") || strings.TrimSpace(line) == "" {
+			continue // the header, and functions the CLI cannot call
+		}
+		name, desc, _ := strings.Cut(line, " ")
+		fns[name] = strings.TrimSpace(desc)
+	}
+	return fns
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// described is a name and its description in the module's type definitions.
+type described struct{ Name, Description string }
+
+type describedFunction struct {
+	described
+	Args []described
+}
+
+type moduleDefs struct {
+	Description string
+	Objects     []struct {
+		AsObject struct {
+			described
+			Constructor *describedFunction
+			Functions   []describedFunction
+			Fields      []described
+		}
+	}
+	Checks struct{ List []described }
+}
+
+// moduleTypeDefs loads the module at path (from the repository's root) and
+// returns its type definitions, as the Daggerverse reads them.
+func moduleTypeDefs(t *testing.T, root, path string) moduleDefs {
+	t.Helper()
+	const fn = `name description args { name description }`
+	doc := filepath.Join(t.TempDir(), "typedefs.graphql")
+	query := `{ moduleSource(refString: "./` + path + `") { asModule { description
+		objects { asObject { name description constructor { ` + fn + ` } functions { ` + fn + ` } fields { name description } } }
+		checks { list { name description } } } } }`
+	assert.NilError(t, os.WriteFile(doc, []byte(query), 0o644))
+	out := daggertest.MustCLI(t, root, "query", "--no-mod", "--doc", doc)
+	var res struct{ ModuleSource struct{ AsModule moduleDefs } }
+	assert.NilError(t, json.Unmarshal([]byte(out), &res), out)
+	return res.ModuleSource.AsModule
+}
+
+// undocumented names each object, function, argument and field without a
+// description.
+func undocumented(m moduleDefs) []string {
+	var missing []string
+	check := func(what string, d described) {
+		if strings.TrimSpace(d.Description) == "" {
+			missing = append(missing, what)
+		}
+	}
+	for _, o := range m.Objects {
+		obj := o.AsObject
+		check(obj.Name, obj.described)
+		for _, f := range obj.Functions {
+			check(obj.Name+"."+f.Name, f.described)
+			for _, a := range f.Args {
+				check(obj.Name+"."+f.Name+"("+a.Name+")", a)
+			}
+		}
+		if obj.Constructor != nil {
+			for _, a := range obj.Constructor.Args {
+				check(obj.Name+"("+a.Name+")", a)
+			}
+		}
+		for _, f := range obj.Fields {
+			check(obj.Name+"."+f.Name, f)
+		}
+	}
+	return missing
+}
