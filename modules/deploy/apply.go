@@ -68,8 +68,10 @@ func (k *kubectl) try(ctx context.Context, stdin string, args ...string) (string
 // the API server. When the rollout times out or the smoke test fails, the
 // previous revision is restored and waited for, and Deploy fails with the
 // reason, the failing pods' events and their last log lines. Deploys of one
-// service are serialized by a Lease in its namespace.
-// +cache="never"
+// service are serialized by a Lease in its namespace. A deploy runs once per
+// session: the fields of its Rollout are read one query each, and each read
+// must not deploy again; a new session (a new `dagger call`) deploys anew.
+// +cache="session"
 func (r *Release) Deploy(
 	ctx context.Context,
 	// Kubeconfig of the cluster (for AKS: az aks get-credentials, then kubelogin convert-kubeconfig -l workloadidentity in GitHub Actions).
@@ -93,10 +95,14 @@ func (r *Release) Deploy(
 	if run == "" {
 		run = "run-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
+	// Every kubectl step of this deploy is its own exec: GP_DEPLOY (unique per
+	// deploy, whatever the run id) and GP_STEP keep the engine from answering a
+	// step that changes the cluster from the cache of an earlier deploy.
 	ctr := dag.Container().From(r.KubectlImage).
 		WithMountedSecret("/gp/kubeconfig", kubeconfig).
 		WithEnvVariable("KUBECONFIG", "/gp/kubeconfig").
-		WithEnvVariable("GP_RUN", run)
+		WithEnvVariable("GP_RUN", run).
+		WithEnvVariable("GP_DEPLOY", strconv.FormatInt(time.Now().UnixNano(), 36))
 	if kubeApi != nil {
 		ctr = ctr.WithServiceBinding("kube-api", kubeApi)
 	}

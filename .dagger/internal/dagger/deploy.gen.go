@@ -576,21 +576,21 @@ type DeployReleaseDeployOpts struct {
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
 	// bound as host "kube-api", the server name the kubeconfig must use.
 	//
-	KubeAPI *Service // deploy (../../../modules/deploy/apply.go:80:2)
+	KubeAPI *Service // deploy (../../../modules/deploy/apply.go:82:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. a GitHub Actions run URL.
 	//
-	RunID string // deploy (../../../modules/deploy/apply.go:83:2)
+	RunID string // deploy (../../../modules/deploy/apply.go:85:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	Timeout int // deploy (../../../modules/deploy/apply.go:87:2)
+	Timeout int // deploy (../../../modules/deploy/apply.go:89:2)
 	//
 	// A request the smoke test makes after the health paths, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // deploy (../../../modules/deploy/apply.go:90:2)
+	SmokePath string // deploy (../../../modules/deploy/apply.go:92:2)
 }
 
 // Deploy applies the release to the cluster (server-side apply, one field
@@ -598,8 +598,10 @@ type DeployReleaseDeployOpts struct {
 // the API server. When the rollout times out or the smoke test fails, the
 // previous revision is restored and waited for, and Deploy fails with the
 // reason, the failing pods' events and their last log lines. Deploys of one
-// service are serialized by a Lease in its namespace.
-func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/apply.go:73:1)
+// service are serialized by a Lease in its namespace. A deploy runs once per
+// session: the fields of its Rollout are read one query each, and each read
+// must not deploy again; a new session (a new `dagger call`) deploys anew.
+func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/apply.go:75:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("deploy")
 	for i := len(opts) - 1; i >= 0; i-- {
