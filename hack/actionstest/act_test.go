@@ -1,0 +1,315 @@
+package actionstest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+)
+
+// The act tests run the example's workflow (examples/fastapi-service/.github/
+// workflows/ci-cd.yaml) end to end with nektos/act in host mode, against the
+// local platform: its Dagger engine, its registries, its cluster, its
+// Prometheus and Grafana stand-in. The actions that live on github.com run as
+// the stand-ins of hack/act/actions (act's --local-repository), az as
+// hack/act/bin/az, and the workflow's GOLDEN_PATH module is this checkout
+// (act's --env). What the workflow needs on this machine only, the tunnels to
+// the host's loopback services, comes in the repository variables
+// GOLDEN_PATH_GATE_ARGS and GOLDEN_PATH_SHIP_ARGS, empty on GitHub.
+//
+// Each test asserts what a person would read on GitHub: the job's and steps'
+// results, the step summary, the annotations and the outputs of the reports
+// step, and what the stand-ins were given.
+
+// gateArgs are the gates' arguments this machine needs: Trivy's DB from the
+// local registry, through a tunnel.
+func (p platform) gateArgs() string {
+	return fmt.Sprintf("--trivy-db-registry tcp://localhost:%[1]s --trivy-db-repository db-registry:%[1]s/aquasec/trivy-db", port(p.registry))
+}
+
+// shipArgs are the publish and deploy arguments this machine needs: the
+// local ACR's user (its token user, 00000000-…, is ACR's alone) and tunnels to
+// the registry, the API server, Prometheus and Grafana.
+func (p platform) shipArgs(t *testing.T) string {
+	prom, err := url.Parse(p.prometheus)
+	assert.NilError(t, err)
+	graf, err := url.Parse(p.grafana)
+	assert.NilError(t, err)
+	return strings.Join([]string{
+		"--username", p.acrUser, "--registry-tunnel", "tcp://localhost:" + port(p.acr),
+		"--kube-api", "tcp://localhost:6443",
+		"--prometheus-url", p.prometheus, "--prometheus-tunnel", "tcp://localhost:" + prom.Port(),
+		"--grafana-url", p.grafana, "--grafana-token", "file://" + p.grafanaTokenFile, "--grafana-tunnel", "tcp://localhost:" + graf.Port(),
+	}, " ")
+}
+
+// pushRun is the workflow on a push to main, with the repository variables
+// of the header of the workflow pointing at the local platform.
+func pushRun(t *testing.T, p platform, repo actRepo) actRun {
+	return actRun{
+		event: "push",
+		eventJSON: fmt.Sprintf(`{"ref": "refs/heads/main", "after": %q, "repository": {"full_name": %q, "default_branch": "main"}}`,
+			repo.sha, repo.repository),
+		vars: map[string]string{
+			"AZURE_CLIENT_ID": azureClientID, "AZURE_TENANT_ID": azureTenantID, "AZURE_SUBSCRIPTION_ID": azureSubscriptionID,
+			"ACR_NAME": "goldenpathlocal", "AKS_RESOURCE_GROUP": "rg-golden-path", "AKS_CLUSTER": "aks-golden-path",
+			"GOLDEN_PATH_GATE_ARGS": p.gateArgs(), "GOLDEN_PATH_SHIP_ARGS": p.shipArgs(t),
+		},
+		env: map[string]string{"GOLDEN_PATH": absRepoRoot(t)},
+	}
+}
+
+const (
+	azureClientID       = "11111111-1111-1111-1111-111111111111"
+	azureTenantID       = "22222222-2222-2222-2222-222222222222"
+	azureSubscriptionID = "33333333-3333-3333-3333-333333333333"
+)
+
+// ownTeam gives the copy a team of its own, so that its namespace
+// (<team>-dev) and image repository (<team>/hello-api) belong to this test;
+// the namespace is deleted at the end.
+func ownTeam(t *testing.T, p platform) (team string, change func(dir string)) {
+	b := make([]byte, 4)
+	_, err := rand.Read(b)
+	assert.NilError(t, err)
+	team = "act" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		exec.Command("kubectl", "--kubeconfig", p.adminKubeconfig, "delete", "namespace", team+"-dev", "--wait=false").Run()
+	})
+	return team, func(dir string) {
+		edit(t, filepath.Join(dir, "golden-path.yaml"), "team: payments", "team: "+team)
+	}
+}
+
+// A pull request runs the gates only: they pass, the summary has the stage
+// table, the outputs say ok with no image, the SARIF goes to code scanning,
+// and nothing logs in to Azure.
+func TestActPullRequest(t *testing.T) {
+	p := requirePlatform(t)
+	act := actBinary(t)
+	repo := newActRepo(t, nil)
+	res := actRun{
+		event: "pull_request",
+		eventJSON: fmt.Sprintf(`{"number": 7, "pull_request": {"number": 7,
+			"head": {"ref": "feature", "sha": %q, "repo": {"full_name": %[2]q}},
+			"base": {"ref": "main", "repo": {"full_name": %[2]q}}},
+			"repository": {"full_name": %[2]q, "default_branch": "main"}}`, repo.sha, repo.repository),
+		vars: map[string]string{"GOLDEN_PATH_GATE_ARGS": p.gateArgs()},
+		env:  map[string]string{"GOLDEN_PATH": absRepoRoot(t)},
+	}.run(t, act, p, repo)
+
+	assert.Assert(t, res.exitCode == 0 && res.jobResult() == "success", "act: exit %d, job %q\n%s", res.exitCode, res.jobResult(), res.tail(60))
+	assert.Check(t, is.DeepEqual(res.steps(), map[string]string{
+		"Check out": "success", "Gates": "success", "Step summary, annotations and outputs": "success",
+		"Upload SARIF to code scanning": "success",
+	}))
+
+	summary := res.summary()
+	assert.Check(t, is.Contains(summary, "## ✅ Ship hello-api: passed"))
+	assert.Check(t, is.Contains(summary, "| Stage | Status | Time | Detail |"))
+	for _, stage := range []string{"config", "build", "test", "lint", "scan"} {
+		assert.Check(t, is.Regexp(`\| `+stage+` \| ✅ passed \|`, summary))
+	}
+	assert.Check(t, is.Contains(summary, "**Image:** not published"))
+
+	out := res.outputs("reports")
+	assert.Check(t, is.Equal(out["ok"], "true"))
+	assert.Check(t, is.Equal(out["service"], "hello-api"))
+	assert.Check(t, is.Equal(out["image"], ""))
+	assert.Check(t, is.Equal(out["failed-stage"], ""))
+	assert.Check(t, is.Equal(out["tests-failed"], "0"))
+	assert.Check(t, is.Equal(out["sarif-path"], "reports/scan.sarif"))
+	assert.Check(t, is.Len(res.annotations("reports"), 0))
+
+	checkout := res.records(t, "checkout")
+	assert.Assert(t, is.Len(checkout, 1))
+	assert.Check(t, is.Equal(checkout[0]["head"], repo.sha))
+	assert.Check(t, is.Equal(checkout[0]["persist-credentials"], "false"))
+	dagger := res.records(t, "dagger")
+	assert.Assert(t, is.Len(dagger, 1))
+	assert.Check(t, is.Equal(dagger[0]["module"], absRepoRoot(t)))
+	assert.Check(t, is.Equal(dagger[0]["cli"], "v0.21.8"))
+	assert.Check(t, is.Equal(dagger[0]["args"], "ship --source . "+p.gateArgs()+" reports export --path reports"))
+	checkSARIFUploaded(t, res)
+	assert.Check(t, is.Len(res.records(t, "azure-login"), 0), "a pull request logs in to nothing")
+	assert.Check(t, is.Len(res.records(t, "az"), 0))
+}
+
+// A push to main ships: Azure login with OIDC, an ACR token, AKS
+// credentials, then ship publishes, deploys, smoke-tests and observes; the
+// outputs carry the image by digest, the URLs, and the cluster runs that
+// image, annotated with the commit and the run.
+func TestActPush(t *testing.T) {
+	p := requirePlatform(t)
+	act := actBinary(t)
+	team, change := ownTeam(t, p)
+	repo := newActRepo(t, change)
+	run := pushRun(t, p, repo)
+	res := run.run(t, act, p, repo)
+
+	assert.Assert(t, res.exitCode == 0 && res.jobResult() == "success", "act: exit %d, job %q\n%s", res.exitCode, res.jobResult(), res.tail(60))
+	assert.Check(t, is.DeepEqual(res.steps(), map[string]string{
+		"Check out": "success", "Azure login (OIDC)": "success", "ACR token": "success", "AKS credentials": "success",
+		"Ship": "success", "Step summary, annotations and outputs": "success", "Upload SARIF to code scanning": "success",
+	}))
+
+	ns := team + "-dev"
+	out := res.outputs("reports")
+	image := out["image"]
+	assert.Check(t, is.Equal(out["ok"], "true"))
+	assert.Check(t, is.Regexp(`^`+regexp.QuoteMeta(p.acr+"/"+team+"/hello-api@")+`sha256:[0-9a-f]{64}$`, image))
+	digest := out["digest"]
+	assert.Check(t, strings.HasSuffix(image, "@"+digest), "digest %q, image %q", digest, image)
+	assert.Check(t, is.Equal(out["smoke-url"], "https://kube-api:6443/api/v1/namespaces/"+ns+"/services/http:hello-api:http/proxy/greet/smoke"))
+	assert.Check(t, strings.HasPrefix(out["dashboard-url"], p.grafana+"/d/gp-hello-api-"), out["dashboard-url"])
+	assert.Check(t, is.Equal(out["failed-stage"], ""))
+
+	summary := res.summary()
+	assert.Check(t, is.Contains(summary, "## ✅ Ship hello-api: passed"))
+	for _, stage := range []string{"config", "build", "test", "lint", "scan", "publish", "render", "observability", "policy", "deploy", "observe"} {
+		assert.Check(t, is.Regexp(`\| `+stage+` \| ✅ passed \|`, summary))
+	}
+	assert.Check(t, is.Contains(summary, "**Image:** `"+image+"`"))
+
+	notes := res.annotations("reports")
+	assert.Assert(t, is.Len(notes, 1), "%v", notes)
+	assert.Check(t, is.Equal(notes[0].Level, "notice"))
+	assert.Check(t, is.Equal(notes[0].Title, "Deployed hello-api"))
+	assert.Check(t, is.Contains(notes[0].Message, "Published "+image))
+
+	// What the stand-ins were given: the OIDC login's variables, az's commands, the ship's arguments.
+	login := res.records(t, "azure-login")
+	assert.Assert(t, is.Len(login, 1))
+	assert.Check(t, is.Equal(login[0]["client-id"], azureClientID))
+	assert.Check(t, is.Equal(login[0]["tenant-id"], azureTenantID))
+	assert.Check(t, is.Equal(login[0]["subscription-id"], azureSubscriptionID))
+	var az []string
+	for _, r := range res.records(t, "az") {
+		args := r["args"].([]any)
+		az = append(az, fmt.Sprint(args[0], " ", args[1]))
+	}
+	assert.Check(t, is.DeepEqual(az, []string{"acr login", "aks get-credentials", "account get-access-token"}))
+	dagger := res.records(t, "dagger")
+	assert.Assert(t, is.Len(dagger, 1))
+	args := dagger[0]["args"].(string)
+	assert.Check(t, is.Contains(args, "ship --source . --registry "+p.acr+" "))
+	assert.Check(t, is.Contains(args, " --commit "+repo.sha+" "))
+	assert.Check(t, is.Regexp(` --run-id https://github.com/`+repo.repository+`/actions/runs/\d+ `, args))
+	assert.Check(t, strings.HasSuffix(args, " "+p.shipArgs(t)+" reports export --path reports"), args)
+	checkSARIFUploaded(t, res)
+
+	// The registry and the cluster agree with the outputs.
+	got, status := tagDigest(t, p, team+"/hello-api", repo.sha)
+	assert.Check(t, is.Equal(status, http.StatusOK))
+	assert.Check(t, is.Equal(got, digest), "the commit's tag")
+	kubectl := func(args ...string) string {
+		out, err := exec.Command("kubectl", append([]string{"--kubeconfig", p.adminKubeconfig, "-n", ns}, args...)...).CombinedOutput()
+		assert.NilError(t, err, string(out))
+		return string(out)
+	}
+	assert.Check(t, is.Equal(kubectl("get", "deployment", "hello-api", "-o", "jsonpath={.spec.template.spec.containers[0].image}"), image))
+	assert.Check(t, is.Equal(kubectl("get", "deployment", "hello-api", "-o", `jsonpath={.metadata.annotations.golden-path\.dev/commit}`), repo.sha))
+	assert.Check(t, is.Regexp(`^https://github.com/`+repo.repository+`/actions/runs/\d+$`,
+		kubectl("get", "deployment", "hello-api", "-o", `jsonpath={.metadata.annotations.golden-path\.dev/run}`)))
+}
+
+// A push whose tests fail: the job fails at Ship, the red run's reports
+// still come out, the summary says the test stage failed, the failing
+// assertion is annotated at its line, the outputs say so, and nothing is
+// published.
+func TestActPushFailingTest(t *testing.T) {
+	p := requirePlatform(t)
+	act := actBinary(t)
+	team, change := ownTeam(t, p)
+	line := 0
+	repo := newActRepo(t, func(dir string) {
+		change(dir)
+		line = edit(t, filepath.Join(dir, "tests/test_main.py"),
+			`assert response.json() == {"status": "ok"}`, `assert response.json() == {"status": "broken"}`)
+	})
+	res := pushRun(t, p, repo).run(t, act, p, repo)
+
+	assert.Assert(t, res.exitCode != 0 && res.jobResult() == "failure", "act: exit %d, job %q\n%s", res.exitCode, res.jobResult(), res.tail(60))
+	assert.Check(t, is.DeepEqual(res.steps(), map[string]string{
+		"Check out": "success", "Azure login (OIDC)": "success", "ACR token": "success", "AKS credentials": "success",
+		"Ship": "failure", "Reports of a red run": "success", "Step summary, annotations and outputs": "success",
+		"Upload SARIF to code scanning": "success",
+	}))
+
+	summary := res.summary()
+	assert.Check(t, is.Contains(summary, "## ❌ Ship hello-api: failed at test"))
+	assert.Check(t, is.Regexp(`\| test \| ❌ failed \|[^|\n]*\| 1 of \d+ tests failed \|`, summary))
+	assert.Check(t, is.Contains(summary, "test_health_is_ok"))
+	assert.Check(t, is.Contains(summary, "**Image:** not published"))
+
+	var errs []annotation
+	for _, a := range res.annotations("reports") {
+		if a.Level == "error" {
+			errs = append(errs, a)
+		}
+	}
+	assert.Assert(t, is.Len(errs, 1), "%v", errs)
+	assert.Check(t, is.Equal(errs[0].File, "tests/test_main.py"))
+	assert.Check(t, is.Equal(errs[0].Line, fmt.Sprint(line)), "the broken assertion is on line %d", line)
+	assert.Check(t, is.Contains(errs[0].Title, "test_health_is_ok"))
+	assert.Check(t, is.Contains(errs[0].Message, `"broken"`))
+
+	out := res.outputs("reports")
+	assert.Check(t, is.Equal(out["ok"], "false"))
+	assert.Check(t, is.Equal(out["failed-stage"], "test"))
+	assert.Check(t, is.Equal(out["tests-failed"], "1"))
+	assert.Check(t, is.Equal(out["image"], ""))
+	assert.Check(t, is.Contains(out["problems"], "test: "))
+
+	// ship, then report for the red run's reports.
+	var calls []string
+	for _, r := range res.records(t, "dagger") {
+		calls = append(calls, strings.Fields(r["args"].(string))[0])
+	}
+	assert.Check(t, is.DeepEqual(calls, []string{"ship", "report"}))
+	checkSARIFUploaded(t, res)
+	_, status := tagDigest(t, p, team+"/hello-api", repo.sha)
+	assert.Check(t, is.Equal(status, http.StatusNotFound), "nothing is published when a gate fails")
+}
+
+// checkSARIFUploaded: the scan's SARIF reached the upload-sarif stand-in, as
+// SARIF 2.1.0, in the workflow's category.
+func checkSARIFUploaded(t *testing.T, res actResult) {
+	t.Helper()
+	up := res.records(t, "upload-sarif")
+	assert.Assert(t, is.Len(up, 1))
+	assert.Check(t, is.Equal(up[0]["sarif_file"], "reports/scan.sarif"))
+	assert.Check(t, is.Equal(up[0]["category"], "golden-path-image-scan"))
+	files := up[0]["files"].([]any)
+	assert.Assert(t, is.Len(files, 1))
+	assert.Check(t, is.Equal(sarifVersion(t, files[0].(string)), "2.1.0"))
+}
+
+// tagDigest asks the local ACR what a tag of a repository points to; it
+// returns the digest and the HTTP status.
+func tagDigest(t *testing.T, p platform, repository, tag string) (string, int) {
+	t.Helper()
+	pw, err := os.ReadFile(p.acrPasswordFile)
+	assert.NilError(t, err)
+	req, err := http.NewRequest(http.MethodHead, "http://"+p.acr+"/v2/"+repository+"/manifests/"+tag, nil)
+	assert.NilError(t, err)
+	req.SetBasicAuth(p.acrUser, strings.TrimSpace(string(pw)))
+	req.Header.Set("Accept", strings.Join([]string{
+		"application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+		"application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.docker.distribution.manifest.v2+json",
+	}, ", "))
+	resp, err := http.DefaultClient.Do(req)
+	assert.NilError(t, err)
+	resp.Body.Close()
+	return resp.Header.Get("Docker-Content-Digest"), resp.StatusCode
+}
