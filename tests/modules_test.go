@@ -16,8 +16,8 @@ import (
 )
 
 // moduleCase is what a consumer of one module sees: `dagger -m <path>
-// functions`, the checks `dagger check` runs, and one example of its examples
-// module (<path>/examples/go, the Daggerverse's place for Go examples).
+// functions`, the checks `dagger check` runs, and every example of its
+// examples module (<path>/examples/go, the Daggerverse's place for Go examples).
 type moduleCase struct {
 	// The module's folder, from the repository's root.
 	path string
@@ -27,14 +27,20 @@ type moduleCase struct {
 	functions map[string]string
 	// The module's +check functions.
 	checks []string
-	// Arguments of `dagger call` on the examples module, and what its output must match; without
-	// them, the examples are only listed.
-	example []string
-	want    *regexp.Regexp
+	// Every example of the examples module: the `dagger call` arguments (the example's name first,
+	// then its arguments and the fields to print) and what the output must match.
+	examples []exampleCall
+}
+
+// exampleCall is one call of an example function.
+type exampleCall struct {
+	args []string
+	want *regexp.Regexp
 }
 
 func moduleCases() []moduleCase {
 	db := "db-registry:" + registryPort() + "/aquasec/trivy-db"
+	dbArgs := []string{"--trivy-db-registry", "tcp://localhost:" + registryPort(), "--trivy-db-repository", db}
 	return []moduleCase{{
 		path: "modules/build", name: "build",
 		functions: map[string]string{
@@ -47,9 +53,13 @@ func moduleCases() []moduleCase {
 			"test":       "Test runs pytest and fails when a test fails or none ran.",
 			"tests":      "Tests runs pytest and returns its report",
 		},
-		checks:  []string{"lint", "test"},
-		example: []string{"build-lint"},
-		want:    regexp.MustCompile(`(?m)^### Lint \(flake8\)\n+✅ No findings\.$`),
+		checks: []string{"lint", "test"},
+		examples: []exampleCall{
+			{[]string{"build-build", "env-variable", "--name", "PORT"}, regexp.MustCompile(`^8000\n?$`)},
+			{[]string{"build-test"}, regexp.MustCompile(`(?m)^✅ \d+ tests passed`)},
+			{[]string{"build-lint"}, regexp.MustCompile(`(?m)^### Lint \(flake8\)\n+✅ No findings\.$`)},
+			{[]string{"build-service", "ports", "port"}, regexp.MustCompile(`^8000\n?$`)},
+		},
 	}, {
 		path: "modules/scan", name: "scan",
 		functions: map[string]string{
@@ -63,8 +73,11 @@ func moduleCases() []moduleCase {
 			"severity":       "Findings at or above this severity block",
 			"trivy-image":    "Trivy image to run.",
 		},
-		example: []string{"scan-container", "--trivy-db-registry", "tcp://localhost:" + registryPort(), "--trivy-db-repository", db},
-		want:    regexp.MustCompile("(?s)### Vulnerabilities.* in `debian:bookworm-slim`.*\\| Critical \\| High \\|"),
+		examples: []exampleCall{
+			{append([]string{"scan-container"}, dbArgs...), regexp.MustCompile("(?s)### Vulnerabilities.* in `debian:bookworm-slim`.*\\| Critical \\| High \\|")},
+			{append(append([]string{"scan-gate"}, dbArgs...), "contents"), regexp.MustCompile(`"version": "2\.1\.0"`)},
+			{append(append([]string{"scan-container-sbom"}, dbArgs...), "contents"), regexp.MustCompile(`"bomFormat": "CycloneDX"`)},
+		},
 	}, {
 		path: "modules/deploy", name: "deploy",
 		functions: map[string]string{
@@ -78,20 +91,29 @@ func moduleCases() []moduleCase {
 			"render":          "Render renders the service's k8s/ base",
 			"username":        "Registry user name.",
 		},
-		example: []string{"deploy-policy"},
-		want:    regexp.MustCompile(`(?m)^✅ \d+ objects follow the \d+ golden-path rules`),
+		examples: []exampleCall{
+			{[]string{"deploy-render", "contents"}, regexp.MustCompile(`(?m)^kind: Deployment$`)},
+			{[]string{"deploy-policy"}, regexp.MustCompile(`(?m)^✅ \d+ objects follow the \d+ golden-path rules`)},
+			{[]string{"deploy-constraints", "contents"}, regexp.MustCompile(`(?m)^  enforcementAction: warn$`)},
+		},
 	}, {
 		path: "modules/observe", name: "observe",
 		functions: map[string]string{
 			"generate": "Generate makes the ServiceMonitor, the PrometheusRule and the dashboard",
 			"lint":     "Lint generates the service's observability objects",
 		},
-		checks:  []string{"lint"},
-		example: []string{"observe-lint"},
-		want:    regexp.MustCompile(`^gp-hello-api-[0-9a-f]+\n?$`),
+		checks: []string{"lint"},
+		examples: []exampleCall{
+			{[]string{"observe-generate", "contents"}, regexp.MustCompile(`(?m)^kind: ServiceMonitor$`)},
+			{[]string{"observe-generate-dashboard", "contents"}, regexp.MustCompile(`"uid": "gp-hello-api-[0-9a-f]+"`)},
+			{[]string{"observe-lint"}, regexp.MustCompile(`^gp-hello-api-[0-9a-f]+\n?$`)},
+		},
 	}, {
-		// The root module: its examples run the whole gates, covered by the ship tests; listed only.
 		path: ".", name: "golden-path",
+		examples: []exampleCall{
+			{append([]string{"golden-path-ship"}, dbArgs...), regexp.MustCompile(`(?m)^## ✅ Ship hello-api: passed$`)},
+			{append(append([]string{"golden-path-report"}, dbArgs...), "entries"), regexp.MustCompile(`(?s)annotations\.txt.*outputs\.env.*scan\.sarif.*summary\.md`)},
+		},
 		functions: map[string]string{
 			"report":  "Report runs ship's gates",
 			"ship":    "Ship runs the golden path on a service",
@@ -136,10 +158,15 @@ func TestModules(t *testing.T) {
 				assert.Check(t, strings.HasPrefix(name, m.name+"-"), "%s: an example is named <Module><Function>[_<Name>]", name)
 				assert.Check(t, desc != "-", "%s: no description", name)
 			}
-			if m.example != nil {
-				out = daggertest.MustCLI(t, root, append([]string{"-m", "./" + examples, "call"}, m.example...)...)
-				assert.Check(t, is.Regexp(m.want, out))
+			// Every example runs.
+			var called []string
+			for _, ex := range m.examples {
+				called = append(called, ex.args[0])
+				out = daggertest.MustCLI(t, root, append([]string{"-m", "./" + examples, "call"}, ex.args...)...)
+				assert.Check(t, is.Regexp(ex.want, out), ex.args[0])
 			}
+			slices.Sort(called)
+			assert.Check(t, is.DeepEqual(called, sortedKeys(listed)), "call every example the module lists")
 		})
 	}
 }
