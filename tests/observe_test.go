@@ -69,7 +69,7 @@ func TestShipObserves(t *testing.T) {
 
 	res := shipDeploy(t, c, dir, newCommit(t), append(m.flags(t, "120"), "summary")...)
 	assert.Assert(t, res.ExitCode == 0, res.ErrorText())
-	uid := observe.DashboardUID("hello-api")
+	uid := observe.DashboardUID(team, "hello-api")
 	assert.Check(t, is.Regexp(`\| observability \| ✅ passed \|.*\| ServiceMonitor, PrometheusRule, dashboard `+uid+` \|`, res.Stdout))
 	assert.Check(t, is.Regexp(`\| observe \| ✅ passed \|.*\| [1-9] target\(s\) up, dashboard `+m.grafana+`/d/`+uid+`/`, res.Stdout))
 	assert.Check(t, is.Contains(res.Stdout, "**Dashboard:** "+m.grafana+"/d/"+uid))

@@ -20,7 +20,7 @@ type Objects struct {
 	Team string
 	// The namespace of the objects; empty when generated without one.
 	Namespace string
-	// The dashboard's uid, stable for the service's name.
+	// The dashboard's uid, stable for the team and the service's name.
 	DashboardUid string
 	// The dashboard's title.
 	DashboardTitle string

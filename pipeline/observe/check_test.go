@@ -194,7 +194,7 @@ func TestDashboardContent(t *testing.T) {
 		} `json:"templating"`
 	}
 	assert.NilError(t, json.Unmarshal(objs.Dashboard, &d))
-	assert.Equal(t, d.UID, DashboardUID(cfg.Name))
+	assert.Equal(t, d.UID, DashboardUID(cfg.Team, cfg.Name))
 	assert.Equal(t, objs.DashboardUID, d.UID)
 	assert.Assert(t, is.Contains(d.Title, "checkout"))
 	assert.Assert(t, is.Contains(d.Tags, "team:checkout"))

@@ -46,7 +46,7 @@ func (o *options) dashboardConfigMap(cfg *pipeline.Config) ([]byte, error) {
 		return nil, err
 	}
 	if len(js) > maxConfigMapData {
-		return nil, &DashboardError{UID: DashboardUID(cfg.Name), Reason: fmt.Sprintf(
+		return nil, &DashboardError{UID: DashboardUID(cfg.Team, cfg.Name), Reason: fmt.Sprintf(
 			"its JSON is %d bytes, more than the %d a ConfigMap holds", len(js), maxConfigMapData)}
 	}
 	meta := o.meta(DashboardConfigMapName(cfg), cfg)
@@ -91,7 +91,7 @@ func Generate(cfg *pipeline.Config, dashboardNamespace string, opts ...Option) (
 	if objs.Dashboard, err = o.dashboardJSON(cfg); err != nil {
 		return nil, err
 	}
-	objs.DashboardUID = DashboardUID(cfg.Name)
+	objs.DashboardUID = DashboardUID(cfg.Team, cfg.Name)
 	cm, err := newOptions(cfg, append(opts, WithNamespace(dashboardNamespace)))
 	if err != nil {
 		return nil, err

@@ -97,15 +97,17 @@ func TestDashboardUID(t *testing.T) {
 	seen := map[string]string{}
 	long := strings.Repeat("a", 63)
 	for _, name := range []string{"hello-api", "hello-api2", "a", long, long[:62] + "b", "x-" + strings.Repeat("y", 40) + "-z"} {
-		uid := DashboardUID(name)
-		assert.Assert(t, len(uid) <= MaxUIDLength, "%q → %q", name, uid)
-		assert.Assert(t, uidChars.MatchString(uid), "%q → %q", name, uid)
-		assert.Equal(t, DashboardUID(name), uid, "stable")
-		other, dup := seen[uid]
-		assert.Assert(t, !dup, "%q and %q share uid %q", name, other, uid)
-		seen[uid] = name
+		for _, team := range []string{"payments", "ledger"} {
+			uid := DashboardUID(team, name)
+			assert.Assert(t, len(uid) <= MaxUIDLength, "%s/%s → %q", team, name, uid)
+			assert.Assert(t, uidChars.MatchString(uid), "%s/%s → %q", team, name, uid)
+			assert.Equal(t, DashboardUID(team, name), uid, "stable")
+			other, dup := seen[uid]
+			assert.Assert(t, !dup, "%s/%s and %s share uid %q", team, name, other, uid)
+			seen[uid] = team + "/" + name
+		}
 	}
-	assert.Assert(t, strings.HasPrefix(DashboardUID("hello-api"), "gp-hello-api-"), "readable: %s", DashboardUID("hello-api"))
+	assert.Assert(t, strings.HasPrefix(DashboardUID("payments", "hello-api"), "gp-hello-api-"), "readable: %s", DashboardUID("payments", "hello-api"))
 }
 
 // BenchmarkGenerate measures generating and checking every object of a

@@ -336,7 +336,7 @@ func (r *ObserveObjects) DashboardTitle(ctx context.Context) (string, error) { /
 	return response, q.Execute(ctx)
 }
 
-// The dashboard's uid, stable for the service's name.
+// The dashboard's uid, stable for the team and the service's name.
 func (r *ObserveObjects) DashboardUID(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:24:2)
 	if r.dashboardUid != nil {
 		return *r.dashboardUid, nil
