@@ -48,6 +48,50 @@ step() {
 		exit 1
 	fi
 	log "$name: done in $((SECONDS - start))s"
+	step_time "$name" $((SECONDS - start))
+}
+
+# step_time NAME SECONDS: records a step's time in $GP_STEP_TIMES when set
+# (`hack/platform up` sets it and prints the times at the end).
+step_time() {
+	[[ -z ${GP_STEP_TIMES:-} ]] || printf '%s\t%s\n' "$2" "$1" >>"$GP_STEP_TIMES"
+}
+
+# timed NAME CMD...: runs CMD as it is (its output on the terminal) and logs
+# and records how long it took.
+timed() {
+	local name=$1 start=$SECONDS
+	shift
+	"$@"
+	log "$name: done in $((SECONDS - start))s"
+	step_time "$name" $((SECONDS - start))
+}
+
+# Lanes: `hack/platform up` runs independent builds and starts side by side.
+declare -A LANES=()
+
+# lane NAME CMD...: runs CMD in the background as the lane NAME.
+lane() {
+	local name=$1
+	shift
+	("$@") &
+	LANES[$name]=$!
+}
+
+# lane_wait NAME: waits for the lane NAME; fails when it failed (its step
+# printed why).
+lane_wait() {
+	wait "${LANES[$1]}" || die "the $1 lane failed: see its step's error above"
+	unset "LANES[$1]"
+}
+
+# lanes_stop: ends the lanes still running (up failed elsewhere).
+lanes_stop() {
+	local pid
+	for pid in "${LANES[@]}"; do
+		pkill -TERM -P "$pid" 2>/dev/null || true
+		kill -TERM "$pid" 2>/dev/null || true
+	done
 }
 
 # sha of a list of strings: used to key caches by their inputs.

@@ -3,14 +3,34 @@
 
 IMAGES_DIR=$HACK_DIR/images
 
+# image_source FILE: reads the image description FILE (its variables, and its
+# optional image_prepare and image_customize functions) into this shell.
+image_source() {
+	IMAGE_REF="" IMAGE_PACKAGES=() IMAGE_ENV=() IMAGE_CMD=() IMAGE_ENTRYPOINT=() IMAGE_WORKDIR="" IMAGE_USER=""
+	unset -f image_prepare image_customize
+	# shellcheck source=/dev/null
+	source "$1"
+}
+
+# image_prepare_file FILE: what the image FILE describes needs before it is
+# put together, built unless cached: its Debian root fs, and what its
+# image_prepare function builds (e.g. a tool from the Go module proxy). Needs
+# no registry: `hack/platform up` runs it while other builds compile.
+image_prepare_file() {
+	local IMAGE_REF IMAGE_PACKAGES IMAGE_ENV IMAGE_CMD IMAGE_ENTRYPOINT IMAGE_WORKDIR IMAGE_USER
+	image_source "$1"
+	rootfs_build "$(basename "$1" .image)" "${IMAGE_PACKAGES[@]}" >/dev/null
+	if declare -F image_prepare >/dev/null; then
+		image_prepare >/dev/null
+	fi
+}
+
 # image_push FILE: builds the image FILE describes and pushes it, unless the
 # registry already holds the build of this very file and root fs.
 image_push() {
 	local file=$1
-	local IMAGE_REF IMAGE_PACKAGES=() IMAGE_ENV=() IMAGE_CMD=() IMAGE_ENTRYPOINT=() IMAGE_WORKDIR="" IMAGE_USER=""
-	unset -f image_customize
-	# shellcheck source=/dev/null
-	source "$file"
+	local IMAGE_REF IMAGE_PACKAGES IMAGE_ENV IMAGE_CMD IMAGE_ENTRYPOINT IMAGE_WORKDIR IMAGE_USER
+	image_source "$file"
 	local name base key ref
 	name=$(basename "$file" .image)
 	base=$(rootfs_build "$name" "${IMAGE_PACKAGES[@]}")
