@@ -45,6 +45,7 @@ func buildService(t *testing.T, c *dagger.Client, src string) *dagger.Service {
 // The example builds, runs as a service, and answers /health and /metrics
 // with the request counter.
 func TestExampleServes(t *testing.T) {
+	t.Parallel()
 	c := daggertest.Connect(t)
 	ctx := context.Background()
 	svc := buildService(t, c, filepath.Join(daggertest.RepoRoot(t), example))
@@ -67,12 +68,14 @@ print(urllib.request.urlopen("http://app:8000/metrics").read().decode())
 	assert.Check(t, is.Regexp(`(?m)^http_requests_total\{method="GET",route="/greet/\{name\}",status="200"\} 1\.0$`, out))
 }
 
-// Test and lint pass on the example, and ship reports them.
+// Test and lint pass on the example, and ship reports them (the shared
+// release: the example shipped once through every stage).
 func TestShipExample(t *testing.T) {
-	root := daggertest.RepoRoot(t)
-	out := daggertest.MustCLI(t, root, ship(example, "tests", "failed")...)
-	assert.Check(t, is.Equal(strings.TrimSpace(out), "0"))
-	summary := daggertest.MustCLI(t, root, ship(example, "summary")...)
+	t.Parallel()
+	r := sharedRelease(t)
+	assert.Check(t, is.Equal(r.outputs["ok"], "true"))
+	assert.Check(t, is.Equal(r.outputs["tests-failed"], "0"))
+	summary := r.summary
 	assert.Check(t, is.Contains(summary, "## ✅ Ship hello-api: passed"))
 	assert.Check(t, is.Regexp(`\| test \| ✅ passed \| [^|]+ \| [1-9]\d* passed, 0 skipped \|`, summary))
 	assert.Check(t, is.Contains(summary, "| lint | ✅ passed |"))
@@ -109,6 +112,7 @@ func edit(t *testing.T, path, old, new string) {
 // Each broken copy of the example fails ship with a non-zero exit and an
 // error that says what to fix.
 func TestShipBrokenExamples(t *testing.T) {
+	t.Parallel()
 	root := daggertest.RepoRoot(t)
 	for _, tc := range []struct {
 		name    string
@@ -179,6 +183,7 @@ func TestShipBrokenExamples(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := brokenCopy(t, func(dir string) { tc.breakIt(t, dir) })
 			r := daggertest.CLI(t, root, ship(dir, "summary")...)
 			assert.Check(t, r.ExitCode != 0, "ship passed on a broken copy:\n%s", r.Stdout)

@@ -68,17 +68,23 @@ func teamCopy(t *testing.T, c cluster, breakIt func(dir string)) (dir, namespace
 	return dir, namespace
 }
 
-// shipDeploy is ship on src through publish, render, policy and deploy to
-// the platform's cluster, with commit as the image's tag.
-func shipDeploy(t *testing.T, c cluster, src, commit string, fields ...string) daggertest.Result {
-	t.Helper()
-	acr := daggertest.ACR(t)
-	t.Setenv("GP_TEST_ACR_PASSWORD", acr.Password)
+// shipDeployArgs is `dagger call ship` on src through publish, render,
+// policy and deploy to the platform's cluster, with commit as the image's tag
+// and a rollout timeout in seconds, then more arguments and fields. The
+// registry's password comes from the environment (acrEnv).
+func shipDeployArgs(acr daggertest.Registry, c cluster, src, commit, rolloutTimeout string, more ...string) []string {
 	args := ship(src, "--registry", acr.Addr, "--username", acr.Username,
 		"--password", "env://GP_TEST_ACR_PASSWORD", "--registry-tunnel", "tcp://localhost:"+acr.Port(),
 		"--commit", commit, "--kubeconfig", "file://"+c.pipeline, "--kube-api", "tcp://localhost:6443",
-		"--rollout-timeout", "60", "--smoke-path", "/greet/smoke")
-	return daggertest.CLI(t, daggertest.RepoRoot(t), append(args, fields...)...)
+		"--rollout-timeout", rolloutTimeout, "--smoke-path", "/greet/smoke")
+	return append(args, more...)
+}
+
+// shipDeploy runs ship through the deploy (shipDeployArgs).
+func shipDeploy(t *testing.T, c cluster, src, commit, rolloutTimeout string, more ...string) daggertest.Result {
+	t.Helper()
+	acr := daggertest.ACR(t)
+	return daggertest.CLIEnv(t, daggertest.RepoRoot(t), acrEnv(acr), shipDeployArgs(acr, c, src, commit, rolloutTimeout, more...)...)
 }
 
 // served is the image of the Deployment's pod template and of every ready
@@ -104,11 +110,12 @@ func (c cluster) served(t *testing.T, ns string) string {
 // variant and a failing-health variant each roll back to it, and the old
 // pods still serve. The pipeline's token never shows.
 func TestDeployAndRollBack(t *testing.T) {
+	t.Parallel()
 	c := requireCluster(t)
 	var logs strings.Builder
 	dir, ns := teamCopy(t, c, nil)
 
-	good := shipDeploy(t, c, dir, newCommit(t), "smoke-url")
+	good := shipDeploy(t, c, dir, newCommit(t), "120", "smoke-url")
 	logs.WriteString(good.Stdout + good.Stderr)
 	assert.Assert(t, good.ExitCode == 0, good.ErrorText())
 	assert.Check(t, is.Equal(strings.TrimSpace(good.Stdout),
@@ -121,23 +128,26 @@ func TestDeployAndRollBack(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		breakIt func(dir string)
-		want    string
+		// The rollout timeout, in seconds: a release that never gets ready fails as soon as it runs out,
+		// so it is short; one that gets ready has room for a loaded machine.
+		rolloutTimeout string
+		want           string
 	}{
 		{"crash on start", func(dir string) {
 			edit(t, filepath.Join(dir, "Dockerfile"), `CMD ["sh", "-c", "exec python3`, `CMD ["sh", "-c", "echo boom: cannot start >&2; exit 3; exec python3`)
-		}, `the rollout did not finish within 1m0s`},
+		}, "20", `the rollout did not finish within 20s`},
 		{"failing health", func(dir string) {
 			edit(t, filepath.Join(dir, "src/main.py"), `    return {"status": "ok"}`,
 				"    if os.environ.get(\"BREAK_HEALTH\"):\n        return JSONResponse({\"status\": \"broken\"}, status_code=500)\n    return {\"status\": \"ok\"}")
 			edit(t, filepath.Join(dir, "Dockerfile"), "ENV PORT=8000", "ENV PORT=8000 BREAK_HEALTH=1")
-		}, `the smoke test GET /health failed 5 times`},
+		}, "120", `the smoke test GET /health failed 5 times`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The broken variant under the same team, so the same namespace.
 			src := filepath.Join(t.TempDir(), "svc")
 			assert.NilError(t, os.CopyFS(src, os.DirFS(dir)))
 			tc.breakIt(src)
-			bad := shipDeploy(t, c, src, newCommit(t), "smoke-url")
+			bad := shipDeploy(t, c, src, newCommit(t), tc.rolloutTimeout, "smoke-url")
 			logs.WriteString(bad.Stdout + bad.Stderr)
 			assert.Check(t, bad.ExitCode != 0, "a broken release deployed:\n%s", bad.Stdout)
 			msg := bad.ErrorText()
@@ -159,6 +169,7 @@ func TestDeployAndRollBack(t *testing.T) {
 // An unreachable API server and a kubeconfig with a bad token each give
 // their own error and change nothing; the token never shows.
 func TestDeployClusterErrors(t *testing.T) {
+	t.Parallel()
 	c := requireCluster(t)
 	root := daggertest.RepoRoot(t)
 	dir, ns := teamCopy(t, c, nil)
@@ -210,6 +221,7 @@ func TestDeployClusterErrors(t *testing.T) {
 // every ready pod runs the image the Deployment names, whose commit
 // annotation is that image's.
 func TestConcurrentDeploys(t *testing.T) {
+	t.Parallel()
 	c := requireCluster(t)
 	dir, ns := teamCopy(t, c, nil)
 	other := filepath.Join(t.TempDir(), "svc")
@@ -224,7 +236,7 @@ func TestConcurrentDeploys(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = shipDeploy(t, c, src, commits[i], "published")
+			results[i] = shipDeploy(t, c, src, commits[i], "120", "published")
 		}()
 	}
 	wg.Wait()

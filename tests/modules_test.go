@@ -128,6 +128,7 @@ func moduleCases() []moduleCase {
 // checks are the +check functions; and its examples module lists examples
 // named after the module's functions and runs one.
 func TestModules(t *testing.T) {
+	t.Parallel()
 	daggertest.RequireEngine(t)
 	root := daggertest.RepoRoot(t)
 	for _, m := range moduleCases() {

@@ -55,81 +55,27 @@ func (m monitoring) flags(t *testing.T, scrapeTimeout string) []string {
 		"--grafana-url", m.grafana, "--grafana-token", "file://" + m.grafanaTokenFile, "--grafana-tunnel", "tcp://localhost:" + port(t, m.grafana)}
 }
 
-// The example ships with its observability: the ServiceMonitor, the
-// PrometheusRule and the dashboard ConfigMap are applied with the release,
-// the real prometheus-operator turns them into Prometheus' configuration,
-// Prometheus scrapes every pod and loads the alerts, the dashboard is in the
-// team's Grafana folder, and ship's result says so. A variant whose pods serve
-// no /metrics deploys but fails the observe stage with its targets down.
+// The example ships with its observability (the shared release): the
+// ServiceMonitor, the PrometheusRule and the dashboard ConfigMap are applied
+// with the release, the real prometheus-operator turns them into Prometheus'
+// configuration, Prometheus scrapes every pod and loads the alerts, the
+// dashboard is in the team's Grafana folder, and ship's result says so. A
+// variant whose pods serve no /metrics deploys but fails the observe stage
+// with its targets down.
 func TestShipObserves(t *testing.T) {
+	t.Parallel()
 	c := requireCluster(t)
 	m := requireMonitoring(t)
-	dir, ns := teamCopy(t, c, nil)
-	team := strings.TrimSuffix(ns, "-dev")
-
-	res := shipDeploy(t, c, dir, newCommit(t), append(m.flags(t, "120"), "summary")...)
-	assert.Assert(t, res.ExitCode == 0, res.ErrorText())
-	uid := observe.DashboardUID(team, "hello-api")
-	assert.Check(t, is.Regexp(`\| observability \| ✅ passed \|.*\| ServiceMonitor, PrometheusRule, dashboard `+uid+` \|`, res.Stdout))
-	assert.Check(t, is.Regexp(`\| observe \| ✅ passed \|.*\| [1-9] target\(s\) up, dashboard `+m.grafana+`/d/`+uid+`/`, res.Stdout))
-	assert.Check(t, is.Contains(res.Stdout, "**Dashboard:** "+m.grafana+"/d/"+uid))
-
-	// In the cluster: the three objects, applied with the release.
-	assert.Check(t, is.Equal(c.kubectl(t, "get", "servicemonitor,prometheusrule", "-n", ns, "-o", "name"),
-		"servicemonitor.monitoring.coreos.com/hello-api\nprometheusrule.monitoring.coreos.com/hello-api"))
-	assert.Check(t, is.Equal(c.kubectl(t, "get", "configmap", "-n", ns, "-l", "grafana_dashboard=1", "-o", "name"),
-		"configmap/hello-api-dashboard"))
-
-	// In Prometheus: every ready pod is a target, up; the alerts are loaded.
-	prom, err := promapi.New(m.prometheus)
-	assert.NilError(t, err)
-	ctx := context.Background()
-	pods := strings.Fields(c.kubectl(t, "get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=hello-api",
-		"--field-selector=status.phase=Running", "-o", "jsonpath={.items[*].metadata.name}"))
-	poll.WaitOn(t, func(poll.LogT) poll.Result {
-		targets, err := prom.Targets(ctx, "serviceMonitor/"+ns+"/hello-api/0")
-		if err != nil {
-			return poll.Error(err)
-		}
-		var up []string
-		for _, tg := range targets.Active {
-			if tg.Health == "up" {
-				up = append(up, tg.Labels["pod"])
-			}
-		}
-		if len(up) != len(pods) {
-			return poll.Continue("targets up %v, pods %v", up, pods)
-		}
-		return poll.Success()
-	}, poll.WithTimeout(time.Minute), poll.WithDelay(2*time.Second))
-	rules := promRules(t, m.prometheus)
-	assert.Check(t, is.Contains(rules, "HelloApiHighErrorRatio"))
-	assert.Check(t, is.Contains(rules, ns))
-
-	// In Grafana (the fake): the dashboard, in the team's folder.
-	token, err := os.ReadFile(m.grafanaTokenFile)
-	assert.NilError(t, err)
-	req, _ := http.NewRequest(http.MethodGet, m.grafana+"/api/dashboards/uid/"+uid, nil)
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-	resp, err := http.DefaultClient.Do(req)
-	assert.NilError(t, err)
-	defer resp.Body.Close()
-	var got struct {
-		Dashboard struct{ Title string }
-		Meta      struct{ FolderUID string }
-	}
-	assert.NilError(t, json.NewDecoder(resp.Body).Decode(&got))
-	assert.Check(t, is.Equal(got.Dashboard.Title, team+" / hello-api"))
-	assert.Check(t, is.Equal(got.Meta.FolderUID, grafana.FolderUID(team)))
-	assert.Check(t, !strings.Contains(res.Stdout+res.Stderr, strings.TrimSpace(string(token))), "the Grafana token shows in ship's output")
 
 	t.Run("no metrics", func(t *testing.T) {
+		t.Parallel()
 		dir, ns := teamCopy(t, c, func(dir string) {
 			edit(t, filepath.Join(dir, "src/main.py"), `    """Prometheus scrape endpoint."""`,
 				"    \"\"\"Prometheus scrape endpoint.\"\"\"\n    if os.environ.get(\"NO_METRICS\"):\n        return JSONResponse({\"detail\": \"Not Found\"}, status_code=404)")
 			edit(t, filepath.Join(dir, "Dockerfile"), "ENV PORT=8000", "ENV PORT=8000 NO_METRICS=1")
 		})
-		res := shipDeploy(t, c, dir, newCommit(t), append(m.flags(t, "60"), "summary")...)
+		// The targets are down from their first scrape on; the stage waits for them until it times out.
+		res := shipDeploy(t, c, dir, newCommit(t), "120", append(m.flags(t, "30"), "summary")...)
 		assert.Assert(t, res.ExitCode != 0, "ship passed without metrics:\n%s", res.Stdout)
 		msg := res.ErrorText()
 		assert.Check(t, is.Contains(msg, "observe: Prometheus at "+m.prometheus+": target down for service hello-api in namespace "+ns))
@@ -137,17 +83,79 @@ func TestShipObserves(t *testing.T) {
 		assert.Check(t, is.Contains(msg, "fix: make the service answer its metrics path"))
 		assert.Check(t, is.Regexp(`\| deploy \| ✅ passed \|`, msg))
 	})
+
+	t.Run("shared release", func(t *testing.T) {
+		t.Parallel()
+		r := sharedRelease(t)
+		ns, team := r.namespace, r.team
+		res := r.run
+		summary := r.summary
+		uid := observe.DashboardUID(team, "hello-api")
+		assert.Check(t, is.Regexp(`\| observability \| ✅ passed \|.*\| ServiceMonitor, PrometheusRule, dashboard `+uid+` \|`, summary))
+		assert.Check(t, is.Regexp(`\| observe \| ✅ passed \|.*\| [1-9] target\(s\) up, dashboard `+m.grafana+`/d/`+uid+`/`, summary))
+		assert.Check(t, is.Contains(summary, "**Dashboard:** "+m.grafana+"/d/"+uid))
+		assert.Check(t, strings.HasPrefix(r.outputs["dashboard-url"], m.grafana+"/d/"+uid+"/"), "ship's outputs: %q", r.outputs["dashboard-url"])
+
+		// In the cluster: the three objects, applied with the release.
+		assert.Check(t, is.Equal(c.kubectl(t, "get", "servicemonitor,prometheusrule", "-n", ns, "-o", "name"),
+			"servicemonitor.monitoring.coreos.com/hello-api\nprometheusrule.monitoring.coreos.com/hello-api"))
+		assert.Check(t, is.Equal(c.kubectl(t, "get", "configmap", "-n", ns, "-l", "grafana_dashboard=1", "-o", "name"),
+			"configmap/hello-api-dashboard"))
+
+		// In Prometheus: every ready pod is a target, up; the alerts are loaded.
+		prom, err := promapi.New(m.prometheus)
+		assert.NilError(t, err)
+		ctx := context.Background()
+		pods := strings.Fields(c.kubectl(t, "get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=hello-api",
+			"--field-selector=status.phase=Running", "-o", "jsonpath={.items[*].metadata.name}"))
+		poll.WaitOn(t, func(poll.LogT) poll.Result {
+			targets, err := prom.Targets(ctx, "serviceMonitor/"+ns+"/hello-api/0")
+			if err != nil {
+				return poll.Error(err)
+			}
+			var up []string
+			for _, tg := range targets.Active {
+				if tg.Health == "up" {
+					up = append(up, tg.Labels["pod"])
+				}
+			}
+			if len(up) != len(pods) {
+				return poll.Continue("targets up %v, pods %v", up, pods)
+			}
+			return poll.Success()
+		}, poll.WithTimeout(time.Minute), poll.WithDelay(2*time.Second))
+		rules := promRules(t, m.prometheus)
+		assert.Check(t, is.Contains(rules, "HelloApiHighErrorRatio"))
+		assert.Check(t, is.Contains(rules, ns))
+
+		// In Grafana (the fake): the dashboard, in the team's folder.
+		token, err := os.ReadFile(m.grafanaTokenFile)
+		assert.NilError(t, err)
+		req, _ := http.NewRequest(http.MethodGet, m.grafana+"/api/dashboards/uid/"+uid, nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+		resp, err := http.DefaultClient.Do(req)
+		assert.NilError(t, err)
+		defer resp.Body.Close()
+		var got struct {
+			Dashboard struct{ Title string }
+			Meta      struct{ FolderUID string }
+		}
+		assert.NilError(t, json.NewDecoder(resp.Body).Decode(&got))
+		assert.Check(t, is.Equal(got.Dashboard.Title, team+" / hello-api"))
+		assert.Check(t, is.Equal(got.Meta.FolderUID, grafana.FolderUID(team)))
+		assert.Check(t, !strings.Contains(res.Stdout+res.Stderr, strings.TrimSpace(string(token))), "the Grafana token shows in ship's output")
+	})
 }
 
 // The observe module alone, as a consumer calls it: a wrong Grafana token is
 // an error naming Grafana's URL and the status, and the token never shows; a
 // ServiceMonitor that selects nothing of the rendered manifests is named.
 func TestObserveModuleErrors(t *testing.T) {
+	t.Parallel()
 	m := requireMonitoring(t)
 	root := daggertest.RepoRoot(t)
 	example := filepath.Join(root, "examples", "fastapi-service")
-	t.Setenv("GP_TEST_GRAFANA_TOKEN", "glsa_wrong_token_for_the_test")
-	res := daggertest.CLI(t, root, "-m", "modules/observe", "call", "generate", "--source", example, "--namespace", "payments-dev",
+	res := daggertest.CLIEnv(t, root, []string{"GP_TEST_GRAFANA_TOKEN=glsa_wrong_token_for_the_test"}, "-m", "modules/observe", "call", "generate", "--source", example, "--namespace", "payments-dev",
 		"register", "--url", m.grafana, "--token", "env://GP_TEST_GRAFANA_TOKEN", "--grafana-tunnel", "tcp://localhost:"+port(t, m.grafana), "url")
 	assert.Assert(t, res.ExitCode != 0, res.Stdout)
 	assert.Check(t, is.Contains(res.ErrorText(), "grafana: "))

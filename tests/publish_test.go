@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -37,6 +38,12 @@ func publishArgs(acr daggertest.Registry, image, repo, commit string) []string {
 		"publish", "--ctr", image, "--repository", repo, "--commit", commit, "ref"}
 }
 
+// acrEnv is the environment of a dagger run that passes the registry's
+// password as env://GP_TEST_ACR_PASSWORD.
+func acrEnv(acr daggertest.Registry) []string {
+	return []string{"GP_TEST_ACR_PASSWORD=" + acr.Password}
+}
+
 // tagDigest is what the tag points to in the registry, read from the host.
 func tagDigest(t *testing.T, acr daggertest.Registry, ref string) (string, error) {
 	t.Helper()
@@ -59,16 +66,17 @@ func notFound(err error) bool {
 // same commit is refused; a wrong password pushes nothing. The password
 // appears in no log, no returned value and nowhere in the pushed image.
 func TestPublish(t *testing.T) {
+	t.Parallel()
 	acr := daggertest.ACR(t)
 	root := daggertest.RepoRoot(t)
-	t.Setenv("GP_TEST_ACR_PASSWORD", acr.Password)
 	repo, commit := "tests/publish", newCommit(t)
 	var logs strings.Builder
-	call := func(args ...string) daggertest.Result {
-		r := daggertest.CLI(t, root, args...)
+	callEnv := func(env []string, args ...string) daggertest.Result {
+		r := daggertest.CLIEnv(t, root, env, args...)
 		logs.WriteString(r.Stdout + r.Stderr)
 		return r
 	}
+	call := func(args ...string) daggertest.Result { return callEnv(acrEnv(acr), args...) }
 
 	first := call(publishArgs(acr, "python:3.12-slim", repo, commit)...)
 	assert.Assert(t, first.ExitCode == 0, first.ErrorText())
@@ -99,9 +107,8 @@ func TestPublish(t *testing.T) {
 	})
 
 	t.Run("wrong password", func(t *testing.T) {
-		t.Setenv("GP_TEST_ACR_PASSWORD", "wrong-"+acr.Password)
 		fresh := newCommit(t)
-		bad := call(publishArgs(acr, "python:3.12-slim", repo, fresh)...)
+		bad := callEnv([]string{"GP_TEST_ACR_PASSWORD=wrong-" + acr.Password}, publishArgs(acr, "python:3.12-slim", repo, fresh)...)
 		assert.Check(t, bad.ExitCode != 0)
 		assert.Check(t, is.Contains(bad.ErrorText(), acr.Addr+" rejected the credentials (401 Unauthorized), nothing was pushed"))
 		_, err := tagDigest(t, acr, acr.Addr+"/"+repo+":"+fresh)
@@ -158,18 +165,17 @@ func tarContains(t *testing.T, r io.Reader, s string) bool {
 }
 
 // ship publishes the example once its gates pass, under <team>/<name> and
-// the commit, and returns the digest reference.
+// the commit, and returns the digest reference (the shared release).
 func TestShipPublishes(t *testing.T) {
+	t.Parallel()
 	acr := daggertest.ACR(t)
-	root := daggertest.RepoRoot(t)
-	t.Setenv("GP_TEST_ACR_PASSWORD", acr.Password)
-	commit := newCommit(t)
-	out := daggertest.MustCLI(t, root, ship(example, "--registry", acr.Addr, "--username", acr.Username,
-		"--password", "env://GP_TEST_ACR_PASSWORD", "--registry-tunnel", "tcp://localhost:"+acr.Port(),
-		"--commit", commit, "published")...)
-	ref := strings.TrimSpace(out)
-	assert.Assert(t, is.Regexp(`^`+acr.Addr+`/payments/hello-api@sha256:[0-9a-f]{64}$`, ref))
-	got, err := tagDigest(t, acr, acr.Addr+"/payments/hello-api:"+commit)
+	r := sharedRelease(t)
+	repo := acr.Addr + "/" + r.team + "/hello-api"
+	ref := r.outputs["image"]
+	assert.Assert(t, is.Regexp(`^`+regexp.QuoteMeta(repo)+`@sha256:[0-9a-f]{64}$`, ref))
+	got, err := tagDigest(t, acr, repo+":"+r.commit)
 	assert.NilError(t, err)
-	assert.Check(t, is.Equal(acr.Addr+"/payments/hello-api@"+got, ref))
+	assert.Check(t, is.Equal(repo+"@"+got, ref))
+	assert.Check(t, is.Equal(r.outputs["digest"], got))
+	assert.Check(t, is.Contains(r.summary, "**Image:** `"+ref+"`"), "the summary names the published image")
 }

@@ -94,6 +94,7 @@ func scanImage(t *testing.T, c *dagger.Client, ref, repo, severity, ignoreFile s
 // the package, and the installed and fixed versions; the SARIF and SBOM come
 // from the same scan.
 func TestScanPlantedCritical(t *testing.T) {
+	t.Parallel()
 	c := daggertest.Connect(t)
 	r, err := scanImage(t, c, "python:3.12-slim", plantedDB(t, criticalOnApt), "CRITICAL", "")
 	assert.NilError(t, err)
@@ -131,6 +132,7 @@ func TestScanPlantedCritical(t *testing.T) {
 
 // A HIGH alone passes a CRITICAL gate and fails a HIGH gate.
 func TestScanHighThreshold(t *testing.T) {
+	t.Parallel()
 	c := daggertest.Connect(t)
 	repo := plantedDB(t, highOnZlib)
 	r, err := scanImage(t, c, "python:3.12-slim", repo, "CRITICAL", "")
@@ -147,6 +149,7 @@ func TestScanHighThreshold(t *testing.T) {
 // An ignore entry with a reason suppresses the finding; an expired one blocks
 // again and says it expired.
 func TestScanIgnoreFile(t *testing.T) {
+	t.Parallel()
 	c := daggertest.Connect(t)
 	repo := plantedDB(t, criticalOnApt)
 	ignore := func(expires time.Time) string {
@@ -170,6 +173,7 @@ func TestScanIgnoreFile(t *testing.T) {
 // A DB that cannot be fetched fails closed, with the scanner's own message,
 // not as "vulnerabilities found".
 func TestScanDBUnreachableFailsClosed(t *testing.T) {
+	t.Parallel()
 	c := daggertest.Connect(t)
 	_, err := scanImage(t, c, "python:3.12-slim", "db-registry:"+registryPort()+"/no-such-trivy-db", "CRITICAL", "")
 	assert.Assert(t, err != nil, "a scan without a DB passed")
@@ -181,9 +185,9 @@ func TestScanDBUnreachableFailsClosed(t *testing.T) {
 // still reported, and pushes nothing; report then returns the summary and
 // the SARIF for CI to export.
 func TestShipStopsOnCritical(t *testing.T) {
+	t.Parallel()
 	root := daggertest.RepoRoot(t)
 	acr := daggertest.ACR(t)
-	t.Setenv("GP_TEST_ACR_PASSWORD", acr.Password)
 	repo := plantedDB(t, criticalOnApt)
 	withDB := func(args []string) []string {
 		for i, a := range args {
@@ -197,7 +201,7 @@ func TestShipStopsOnCritical(t *testing.T) {
 	args := withDB(ship(example, "--registry", acr.Addr, "--username", acr.Username,
 		"--password", "env://GP_TEST_ACR_PASSWORD", "--registry-tunnel", "tcp://localhost:"+acr.Port(),
 		"--repository", "tests/vulnerable", "--commit", commit, "summary"))
-	r := daggertest.CLI(t, root, args...)
+	r := daggertest.CLIEnv(t, root, acrEnv(acr), args...)
 	assert.Check(t, r.ExitCode != 0, "ship passed with a planted CRITICAL:\n%s", r.Stdout)
 	msg := r.ErrorText()
 	assert.Check(t, is.Regexp(`CVE-2099-1001 \(CRITICAL\) in apt `, msg))

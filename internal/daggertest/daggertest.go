@@ -56,13 +56,40 @@ type Result struct {
 // printed; it does not fail the test on a non-zero exit.
 func CLI(t *testing.T, dir string, args ...string) Result {
 	t.Helper()
+	return CLIEnv(t, dir, nil, args...)
+}
+
+// CLIEnv is CLI with env (NAME=value each) added to this run's environment
+// alone, e.g. a secret the arguments name as env://NAME: parallel tests
+// cannot change the process's environment.
+func CLIEnv(t *testing.T, dir string, env []string, args ...string) Result {
+	t.Helper()
 	RequireEngine(t)
-	cmd := exec.Command(os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN"), append([]string{"--progress=plain"}, args...)...)
+	// A run that hangs is stopped in time for this test to fail with what it printed, before the test
+	// binary's deadline panics every test at once.
+	ctx, cancel := context.WithTimeout(context.Background(), CLITimeout)
+	defer cancel()
+	if d, ok := t.Deadline(); ok {
+		var cancelDeadline context.CancelFunc
+		ctx, cancelDeadline = context.WithDeadline(ctx, d.Add(-time.Minute))
+		defer cancelDeadline()
+	}
+	cmd := exec.CommandContext(ctx, os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN"), append([]string{"--progress=plain"}, args...)...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 30 * time.Second
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
 	err := cmd.Run()
 	r := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	if ctx.Err() != nil {
+		t.Fatalf("dagger %s: stopped after %s without an answer; the last lines it printed:\n%s",
+			strings.Join(args, " "), time.Since(start).Round(time.Second), Tail(r.Stderr, 40))
+	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.ExitCode = ee.ExitCode()
 	} else {
@@ -70,6 +97,10 @@ func CLI(t *testing.T, dir string, args ...string) Result {
 	}
 	return r
 }
+
+// CLITimeout bounds one dagger CLI run in tests: the slowest, a ship of the example through every stage on a
+// busy machine, takes a few minutes.
+var CLITimeout = 20 * time.Minute
 
 // MustCLI is CLI that fails the test on a non-zero exit; it returns stdout.
 func MustCLI(t *testing.T, dir string, args ...string) string {
