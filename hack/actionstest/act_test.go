@@ -95,6 +95,7 @@ func ownTeam(t *testing.T, p platform) (team string, change func(dir string)) {
 // table, the outputs say ok with no image, the SARIF goes to code scanning,
 // and nothing logs in to Azure.
 func TestActPullRequest(t *testing.T) {
+	t.Parallel()
 	p := requirePlatform(t)
 	act := actBinary(t)
 	repo := newActRepo(t, nil)
@@ -150,6 +151,7 @@ func TestActPullRequest(t *testing.T) {
 // outputs carry the image by digest, the URLs, and the cluster runs that
 // image, annotated with the commit and the run.
 func TestActPush(t *testing.T) {
+	t.Parallel()
 	p := requirePlatform(t)
 	act := actBinary(t)
 	team, change := ownTeam(t, p)
@@ -228,6 +230,7 @@ func TestActPush(t *testing.T) {
 // assertion is annotated at its line, the outputs say so, and nothing is
 // published.
 func TestActPushFailingTest(t *testing.T) {
+	t.Parallel()
 	p := requirePlatform(t)
 	act := actBinary(t)
 	team, change := ownTeam(t, p)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -63,10 +64,15 @@ func requirePlatform(t *testing.T) platform {
 
 func port(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
 
+// actBuild makes the tests that run side by side build act once.
+var actBuild sync.Mutex
+
 // actBinary returns the act binary, building it into the cache when it is
 // not there yet (about a minute and a half on 2 cores).
 func actBinary(t *testing.T) string {
 	t.Helper()
+	actBuild.Lock()
+	defer actBuild.Unlock()
 	cache := os.Getenv("GP_CACHE")
 	if cache == "" {
 		cache = "/var/cache/golden-path"
