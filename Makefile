@@ -2,6 +2,9 @@
 # (hack/platform up: idempotent, cached by version outside the clone).
 SHELL := /bin/bash
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
+# The tests through the platform mostly wait (rollouts, scrapes, backoffs): those that call t.Parallel run
+# side by side, at most this many at once in each package, a bound for 2 cores and one engine.
+GO_TEST_PARALLEL ?= 4
 EXAMPLE ?= examples/fastapi-service
 # The local platform's registry serves Trivy's DB; the scan reaches it through a tunnel.
 REGISTRY_PORT ?= $(lastword $(subst :, ,$(or $(GP_REGISTRY_ADDR),127.0.0.1:5000)))
@@ -22,19 +25,31 @@ SHIP_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-re
 # Dagger modules and their examples modules: each has its own go.mod (Dagger v0.21 needs one per module).
 MODULES := .dagger $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json modules/*/examples/go/dagger.json examples/go/dagger.json))
 
-.PHONY: ship test platform check-generated
+.PHONY: ship test test-fast vet platform
 
 ## ship: the main job — `dagger call ship` on the example service.
 ship: platform
 	eval "$$(hack/platform env)" && dagger --progress=plain call ship --source $(EXAMPLE) $(SHIP_FLAGS) summary
 
-## test: every test: build and vet from a clean checkout, unit tests, tests through the real engine.
-test: platform
+## test: every test: build and vet from a clean checkout, unit tests, tests through the real engine. The
+## workflow tests (hack/actionstest, a module of its own) run beside the root module's packages.
+test: platform vet
+	cd hack/kubetool && go test -count=1 ./...
+	eval "$$(hack/platform env)" && { \
+		(cd hack/actionstest && go test $(GO_TEST_FLAGS) -parallel $(GO_TEST_PARALLEL) ./...) & actions=$$!; \
+		go test $(GO_TEST_FLAGS) -parallel $(GO_TEST_PARALLEL) ./...; rc=$$?; \
+		wait $$actions || rc=1; exit $$rc; }
+
+## test-fast: the edit-compile loop: build, vet and the unit tests; no platform, so the tests that need it skip.
+test-fast: vet
+	cd hack/kubetool && go test -count=1 ./...
+	cd hack/actionstest && env -u CI go test -count=1 ./...
+	env -u CI go test -count=1 $$(go list ./... | grep -v -e '/tests$$' -e '/hack/platformtest$$')
+
+## vet: build and vet every Go module of the repository.
+vet:
 	go build ./... && go vet ./...
-	for m in $(MODULES); do (cd $$m && go build ./... && go vet ./...) || exit 1; done
-	cd hack/kubetool && go vet ./... && go test -count=1 ./...
-	eval "$$(hack/platform env)" && cd hack/actionstest && go vet ./... && go test $(GO_TEST_FLAGS) ./...
-	eval "$$(hack/platform env)" && go test $(GO_TEST_FLAGS) ./...
+	for m in $(MODULES) hack/kubetool hack/actionstest; do (cd $$m && go build ./... && go vet ./...) || exit 1; done
 
 platform:
 	hack/platform up
