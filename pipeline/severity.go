@@ -37,6 +37,24 @@ func (s Severity) String() string {
 	return "Severity(" + strconv.Itoa(int(s)) + ")"
 }
 
+// MarshalText writes the name, as String does, so that JSON reads "CRITICAL", also as a map key.
+func (s Severity) MarshalText() ([]byte, error) {
+	if !s.valid() {
+		return nil, fmt.Errorf("pipeline: %s is not a severity", s)
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText reads a name as ParseSeverity does.
+func (s *Severity) UnmarshalText(text []byte) error {
+	v, err := ParseSeverity(string(text))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
 func (s Severity) valid() bool {
 	return s >= SeverityUnknown && s <= SeverityCritical
 }

@@ -21,6 +21,9 @@ type LintReport struct {
 	Ok bool
 	// The findings as file:line:col: CODE message lines; empty when Ok.
 	Problem string
+	// The decision and the whole report as JSON (a pipeline.Verdict of a pipeline.LintReport): what the
+	// golden path's root module reads in one query.
+	Verdict dagger.JSON
 }
 
 // LintFinding is one problem the linter reported.
@@ -76,12 +79,14 @@ func (b *Build) Findings(
 		return nil, fmt.Errorf("lint: %v exited with %d and reported nothing:\n%s", command, code, pipeline.LastLines(stderr, 20))
 	}
 	rep := &pipeline.LintReport{Tool: command[0], Findings: findings}
-	r := &LintReport{Tool: command[0], Summary: rep.Markdown(), Ok: true}
+	v := pipeline.NewVerdict(rep, rep.Err())
+	data, err := v.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("lint: %s", err.Error())
+	}
+	r := &LintReport{Tool: command[0], Summary: rep.Markdown(), Ok: v.Ok, Problem: v.Problem, Verdict: dagger.JSON(data)}
 	for _, f := range findings {
 		r.Findings = append(r.Findings, &LintFinding{File: f.File, Line: f.Line, Column: f.Column, Code: f.Code, Message: f.Message})
-	}
-	if err := rep.Err(); err != nil {
-		r.Ok, r.Problem = false, err.Error()
 	}
 	return r, nil
 }

@@ -37,6 +37,9 @@ type TestReport struct {
 	Ok bool
 	// Why the gate fails, naming each failing test; empty when Ok.
 	Problem string
+	// The decision and the whole report as JSON (a pipeline.Verdict of a pipeline.TestReport): what the
+	// golden path's root module reads, so that it never parses the JUnit file again.
+	Verdict dagger.JSON
 }
 
 // TestFailure is one test that failed or errored.
@@ -88,7 +91,7 @@ func (b *Build) Tests(
 	if err != nil {
 		return nil, fmt.Errorf("test: %s", err.Error())
 	}
-	return newTestReport(rep, junit, out), nil
+	return newTestReport(rep, junit, out)
 }
 
 // Test runs pytest and fails when a test fails or none ran.
@@ -120,17 +123,19 @@ func (b *Build) testContainer(ctx context.Context, target, image string) (*dagge
 	return b.Build(ctx, target, nil, "")
 }
 
-func newTestReport(rep *pipeline.TestReport, junit *dagger.File, out string) *TestReport {
+func newTestReport(rep *pipeline.TestReport, junit *dagger.File, out string) (*TestReport, error) {
+	v := pipeline.NewVerdict(rep, rep.Err())
+	data, err := v.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("test: %s", err.Error())
+	}
 	r := &TestReport{
 		Total: rep.Total, Passed: rep.Passed, Failed: rep.Failed, Errors: rep.Errors, Skipped: rep.Skipped,
 		Duration: rep.Duration, Junit: junit, Output: pipeline.LastLines(out, 40), Summary: rep.Markdown(),
-		Ok: true,
-	}
-	if err := rep.Err(); err != nil {
-		r.Ok, r.Problem = false, err.Error()
+		Ok: v.Ok, Problem: v.Problem, Verdict: dagger.JSON(data),
 	}
 	for _, c := range rep.Failures() {
 		r.Failures = append(r.Failures, &TestFailure{TestID: c.ID, File: c.File, Line: c.Line, Message: c.Message})
 	}
-	return r
+	return r, nil
 }

@@ -183,7 +183,7 @@ func (s *Scan) scan(ctx context.Context, image *dagger.File, name string) (*Repo
 	converted := ran.
 		WithExec([]string{"trivy", "convert", "--format", "sarif", "--output", reportSARF, reportJSON}).
 		WithExec([]string{"trivy", "convert", "--format", "cyclonedx", "--output", sbomCDX, reportJSON})
-	return newReport(gate, rep, ran.File(reportJSON), converted.File(reportSARF), converted.File(sbomCDX)), nil
+	return newReport(gate, rep, ran.File(reportJSON), converted.File(reportSARF), converted.File(sbomCDX))
 }
 
 // ignores parses the ignore file, if any, and refuses entries that accept a

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"dagger/scan/internal/dagger"
 
 	"github.com/golden-path/golden-path/pipeline"
@@ -38,6 +40,9 @@ type Report struct {
 	Sarif *dagger.File
 	// The image's packages as a CycloneDX SBOM.
 	Sbom *dagger.File
+	// The decision and the gate's whole result as JSON (a pipeline.Verdict of a pipeline.GateResult): what
+	// the golden path's root module reads, so that it never reads the scan's inputs or decides again.
+	Verdict dagger.JSON
 }
 
 // Finding is one vulnerability in one package.
@@ -60,7 +65,12 @@ type Finding struct {
 	Target string
 }
 
-func newReport(gate *pipeline.GateResult, rep *pipeline.ScanReport, json, sarif, sbom *dagger.File) *Report {
+func newReport(gate *pipeline.GateResult, rep *pipeline.ScanReport, json, sarif, sbom *dagger.File) (*Report, error) {
+	v := pipeline.NewVerdict(gate, gate.Err())
+	data, err := v.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("scan: %s", err.Error())
+	}
 	counts := rep.Counts()
 	r := &Report{
 		Artifact:  rep.Artifact,
@@ -70,9 +80,11 @@ func newReport(gate *pipeline.GateResult, rep *pipeline.ScanReport, json, sarif,
 		Medium:    counts[pipeline.SeverityMedium],
 		Low:       counts[pipeline.SeverityLow],
 		Unknown:   counts[pipeline.SeverityUnknown],
-		Ok:        true,
+		Ok:        v.Ok,
+		Problem:   v.Problem,
 		Summary:   gate.Markdown(),
 		Json:      json, Sarif: sarif, Sbom: sbom,
+		Verdict: dagger.JSON(data),
 	}
 	for _, v := range rep.Vulnerabilities {
 		r.Findings = append(r.Findings, newFinding(v))
@@ -80,10 +92,7 @@ func newReport(gate *pipeline.GateResult, rep *pipeline.ScanReport, json, sarif,
 	for _, v := range gate.Blocking {
 		r.Blocking = append(r.Blocking, newFinding(v))
 	}
-	if err := gate.Err(); err != nil {
-		r.Ok, r.Problem = false, err.Error()
-	}
-	return r
+	return r, nil
 }
 
 func newFinding(v pipeline.Vulnerability) *Finding {
