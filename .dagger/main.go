@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/golden-path/golden-path/pipeline"
 	"github.com/golden-path/golden-path/pipeline/ghactions"
+	"github.com/golden-path/golden-path/pipeline/rollout"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -105,8 +107,7 @@ type ScanSummary struct {
 	// The findings as SARIF 2.1.0, for GitHub code scanning.
 	Sarif *dagger.File
 	// The image's packages as a CycloneDX SBOM.
-	Sbom   *dagger.File
-	report *dagger.ScanReport // within one call, for the reports
+	Sbom *dagger.File
 }
 
 // Stage is one stage of a ship run.
@@ -277,20 +278,20 @@ func (m *GoldenPath) Ship(
 	// deploy → verify: apply, wait for the rollout, smoke-test; a failure rolls back.
 	deployStart := time.Now()
 	if err := run.stage("deploy", func() (string, error) {
-		r := release.Deploy(kubeconfig, dagger.DeployReleaseDeployOpts{
+		// One query, one deploy: every query of the deploy's fields would deploy again.
+		data, err := release.Deploy(kubeconfig, dagger.DeployReleaseDeployOpts{
 			KubeAPI: kubeApi, RunID: runId, SmokePath: smokePath, Timeout: rolloutTimeout,
-		})
-		var err error
-		if res.Rollout, err = r.Result(ctx); err != nil {
+		}).Outcome(ctx)
+		if err != nil {
 			return "", err
 		}
-		if res.SmokeURL, err = r.SmokeURL(ctx); err != nil {
-			return "", err
+		var out rollout.Outcome
+		if err := json.Unmarshal([]byte(data), &out); err != nil {
+			return "", fmt.Errorf("the deploy's outcome is not readable (%s): rebuild the deploy module at the version of this one", err.Error())
 		}
+		res.Rollout, res.SmokeURL = out.Result, out.SmokeURL
 		run.summary.SmokeURL = res.SmokeURL
-		ns, _ := r.Namespace(ctx)
-		rev, _ := r.Revision(ctx)
-		return fmt.Sprintf("%s, revision %s: %s", ns, rev, res.Rollout), nil
+		return fmt.Sprintf("%s, revision %s: %s", out.Namespace, out.Revision, out.Result), nil
 	}); err != nil {
 		return nil, run.fail()
 	}
@@ -385,11 +386,8 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 	// config: the one file a team edits.
 	var cfg *pipeline.Config
 	if err := run.stage("config", func() (string, error) {
-		data, err := source.File(pipeline.ConfigFile).Contents(ctx)
-		if err != nil {
-			return "", fmt.Errorf("no %s in the source folder: copy the one in examples/fastapi-service and set your service's name and team", pipeline.ConfigFile)
-		}
-		if cfg, err = pipeline.ParseConfig([]byte(data), pipeline.ConfigFile); err != nil {
+		var err error
+		if cfg, err = pipeline.ReadConfig(func(name string) (string, error) { return source.File(name).Contents(ctx) }); err != nil {
 			return "", err
 		}
 		return cfg.Name + " (team " + cfg.Team + ")", nil
@@ -421,45 +419,31 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 	var g errgroup.Group
 	g.Go(func() error {
 		return run.stage("test", func() (string, error) {
-			junit := b.Tests().Junit()
-			xml, err := junit.Contents(ctx)
+			r := b.Tests()
+			v, err := verdict[*pipeline.TestReport](ctx, "test", r.Verdict)
 			if err != nil {
 				return "", err
 			}
-			if tests, err = pipeline.ParseJUnit([]byte(xml)); err != nil {
-				return "", err
-			}
+			tests = v.Report
 			res.Tests = &TestSummary{
 				Total: tests.Total, Passed: tests.Passed, Failed: tests.Failed, Errors: tests.Errors, Skipped: tests.Skipped,
-				Junit: junit,
+				Junit: r.Junit(),
 			}
-			return testDetail(tests), tests.Err()
+			return testDetail(tests), v.Err()
 		})
 	})
 	g.Go(func() error {
 		return run.stage("lint", func() (string, error) {
-			r := b.Findings()
-			tool, err := r.Tool(ctx)
+			v, err := verdict[*pipeline.LintReport](ctx, "lint", b.Findings().Verdict)
 			if err != nil {
 				return "", err
 			}
-			lint = &pipeline.LintReport{Tool: tool}
-			fs, err := r.Findings(ctx)
-			if err != nil {
-				return "", err
-			}
-			for _, f := range fs {
-				pf, err := lintFinding(ctx, &f)
-				if err != nil {
-					return "", err
-				}
-				lint.Findings = append(lint.Findings, pf)
-			}
+			lint = v.Report
 			res.Lint = &LintSummary{Tool: lint.Tool}
 			for _, f := range lint.Findings {
 				res.Lint.Findings = append(res.Lint.Findings, f.String())
 			}
-			return fmt.Sprintf("%d findings", len(lint.Findings)), lint.Err()
+			return fmt.Sprintf("%d findings", len(lint.Findings)), v.Err()
 		})
 	})
 	var gate *pipeline.GateResult
@@ -482,102 +466,35 @@ func testDetail(r *pipeline.TestReport) string {
 	return fmt.Sprintf("%d passed, %d skipped", r.Passed, r.Skipped)
 }
 
-func lintFinding(ctx context.Context, f *dagger.BuildLintFinding) (pipeline.Finding, error) {
-	var pf pipeline.Finding
-	var err error
-	if pf.File, err = f.File(ctx); err != nil {
-		return pf, err
+// verdict reads a stage module's verdict in one query and decodes it: the module decided, the root reads.
+// The query's error is the module's own (e.g. "test: pytest did not run: …").
+func verdict[R any](ctx context.Context, stage string, query func(context.Context) (dagger.JSON, error)) (pipeline.Verdict[R], error) {
+	data, err := query(ctx)
+	if err != nil {
+		return pipeline.Verdict[R]{}, err
 	}
-	if pf.Line, err = f.Line(ctx); err != nil {
-		return pf, err
-	}
-	if pf.Column, err = f.Column(ctx); err != nil {
-		return pf, err
-	}
-	if pf.Code, err = f.Code(ctx); err != nil {
-		return pf, err
-	}
-	pf.Message, err = f.Message(ctx)
-	return pf, err
+	return pipeline.DecodeVerdict[R](stage, string(data))
 }
 
-// scanStage scans the image with the scan module; a scanner failure is an
-// error (fail closed), and so are findings the gate blocks.
+// scanStage scans the image with the scan module, which decides the gate; a scanner failure is an error
+// (fail closed), and so are findings the gate blocks.
 func scanStage(ctx context.Context, source *dagger.Directory, image *dagger.Container, name string, opts dagger.ScanOpts) (*ScanSummary, *pipeline.GateResult, error) {
-	s, err := scanSummary(ctx, source, image, name, &opts)
-	if s == nil {
-		return nil, nil, err
-	}
-	gate, gerr := scanGate(ctx, opts.IgnoreFile, s.report, name)
-	if gerr != nil && err == nil {
-		err = gerr
-	}
-	return s, gate, err
-}
-
-// scanGate reads the scan's Trivy JSON report and applies the gate again in-process, for the reports: the
-// blocking findings with package and versions, and the expired ignore entries that made them block again.
-func scanGate(ctx context.Context, ignoreFile *dagger.File, r *dagger.ScanReport, name string) (*pipeline.GateResult, error) {
-	data, err := r.JSON().Contents(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := pipeline.ParseTrivyJSON([]byte(data))
-	if err != nil {
-		return nil, err
-	}
-	rep.Artifact = name // Trivy names the tarball it read, not the service
-	t, err := r.Threshold(ctx)
-	if err != nil {
-		return nil, err
-	}
-	threshold, err := pipeline.ParseSeverity(t)
-	if err != nil {
-		return nil, err
-	}
-	var ignores *pipeline.IgnoreFile
-	if ignoreFile != nil {
-		text, err := ignoreFile.Contents(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if ignores, err = pipeline.ParseIgnoreFile([]byte(text), pipeline.IgnoreFileName); err != nil {
-			return nil, err
-		}
-	}
-	return pipeline.Evaluate(rep, threshold, ignores, time.Now()), nil
-}
-
-func scanSummary(ctx context.Context, source *dagger.Directory, image *dagger.Container, name string, opts *dagger.ScanOpts) (*ScanSummary, error) {
 	if ok, err := source.Exists(ctx, pipeline.IgnoreFileName); err == nil && ok {
 		opts.IgnoreFile = source.File(pipeline.IgnoreFileName)
 	}
-	r := dag.Scan(*opts).Container(image, dagger.ScanContainerOpts{Name: name})
-	// The first field read runs the scan: its error is the scanner's.
-	ok, err := r.Ok(ctx)
+	r := dag.Scan(opts).Container(image, dagger.ScanContainerOpts{Name: name})
+	// Reading the verdict runs the scan: its error is the scanner's.
+	v, err := verdict[*pipeline.GateResult](ctx, "scan", r.Verdict)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s := &ScanSummary{Sarif: r.Sarif(), Sbom: r.Sbom(), report: r}
-	for _, f := range []struct {
-		n   *int
-		get func(context.Context) (int, error)
-	}{{&s.Critical, r.Critical}, {&s.High, r.High}, {&s.Medium, r.Medium}, {&s.Low, r.Low}} {
-		if *f.n, err = f.get(ctx); err != nil {
-			return nil, err
-		}
+	gate := v.Report
+	s := &ScanSummary{
+		Critical: gate.Counts[pipeline.SeverityCritical], High: gate.Counts[pipeline.SeverityHigh],
+		Medium: gate.Counts[pipeline.SeverityMedium], Low: gate.Counts[pipeline.SeverityLow],
+		Summary: gate.Markdown(), Sarif: r.Sarif(), Sbom: r.Sbom(),
 	}
-	if s.Summary, err = r.Summary(ctx); err != nil {
-		return nil, err
-	}
-	if !ok {
-		problem, err := r.Problem(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return s, errors.New(problem)
-	}
-	return s, nil
+	return s, gate, v.Err()
 }
 
 func scanDetail(s *ScanSummary) string {

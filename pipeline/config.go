@@ -149,6 +149,24 @@ func ParseConfig(data []byte, file string) (*Config, error) {
 	return cfg, nil
 }
 
+// ReadConfig loads golden-path.yaml through read, which returns the contents
+// of a file of the service's source folder by name (for a Dagger directory,
+// its File(name).Contents), and parses it with ParseConfig. Every stage that
+// needs the file loads it this way, so a missing file is told the same way
+// by each, in words that hold for any service's repository.
+func ReadConfig(read func(name string) (string, error)) (*Config, error) {
+	data, err := read(ConfigFile)
+	if err != nil {
+		return nil, errors.New(MissingConfig)
+	}
+	return ParseConfig([]byte(data), ConfigFile)
+}
+
+// MissingConfig is ReadConfig's error when the source folder has no
+// golden-path.yaml.
+const MissingConfig = "no " + ConfigFile + " at the top of the service's source folder: add one with the lines " +
+	`"apiVersion: ` + ConfigAPIVersion + `", "name: <your service>" and "team: <your team>" (every other setting has a default)`
+
 // parseYAMLDocument returns the root mapping of the single YAML document in
 // data, or the problem that prevents reading it.
 func parseYAMLDocument(data []byte, file string) (*yaml.Node, *FieldError) {

@@ -400,3 +400,29 @@ func TestParseConfigEdgeCases(t *testing.T) {
 		})
 	}
 }
+
+// ReadConfig reads golden-path.yaml by its name; a missing file gets the one
+// message every stage gives, and the three lines it asks for are enough.
+func TestReadConfig(t *testing.T) {
+	files := map[string]string{}
+	read := func(name string) (string, error) {
+		data, ok := files[name]
+		if !ok {
+			return "", fs.ErrNotExist
+		}
+		return data, nil
+	}
+	_, err := ReadConfig(read)
+	assert.Check(t, is.Error(err, MissingConfig))
+	assert.Check(t, !strings.Contains(err.Error(), "examples/"), "the message points at this repository's files")
+
+	files[ConfigFile] = "apiVersion: " + ConfigAPIVersion + "\nname: orders\nteam: checkout\n"
+	cfg, err := ReadConfig(read)
+	assert.NilError(t, err, "the lines MissingConfig asks for are not enough")
+	assert.Check(t, is.Equal(cfg.Name, "orders"))
+	assert.Check(t, is.Equal(cfg.Port, DefaultPort))
+
+	files[ConfigFile] = "apiVersion: " + ConfigAPIVersion + "\nname: Orders\nteam: checkout\n"
+	_, err = ReadConfig(read)
+	assert.Check(t, is.ErrorContains(err, ConfigFile+":2: name: \"Orders\" cannot be used"))
+}

@@ -16,6 +16,7 @@ import (
 	"gotest.tools/v3/fs"
 
 	"github.com/golden-path/golden-path/internal/daggertest"
+	"github.com/golden-path/golden-path/pipeline"
 )
 
 const example = "examples/fastapi-service"
@@ -180,6 +181,12 @@ func TestShipBrokenExamples(t *testing.T) {
 			},
 			want:   []string{`golden-path\.yaml:\d+: port: .*70000`, `golden-path\.yaml:\d+: replicaz: `},
 			stages: `| config | ❌ failed |`,
+		},
+		{
+			name:    "no golden-path.yaml",
+			breakIt: func(t *testing.T, dir string) { assert.NilError(t, os.Remove(filepath.Join(dir, "golden-path.yaml"))) },
+			want:    []string{regexp.QuoteMeta("config: " + pipeline.MissingConfig)},
+			stages:  `| config | ❌ failed |`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,6 +26,9 @@ type Rollout struct {
 	SmokeUrl string
 	// What happened: e.g. "3/3 pods ready, smoke test passed".
 	Result string
+	// All of the above as one JSON object (a rollout.Outcome of the golden-path pipeline): each query runs the
+	// deploy again, so a caller that needs several fields reads this one.
+	Outcome dagger.JSON
 }
 
 // kubectl runs kubectl steps in a container with the kubeconfig mounted as a
@@ -68,10 +71,10 @@ func (k *kubectl) try(ctx context.Context, stdin string, args ...string) (string
 // the API server. When the rollout times out or the smoke test fails, the
 // previous revision is restored and waited for, and Deploy fails with the
 // reason, the failing pods' events and their last log lines. Deploys of one
-// service are serialized by a Lease in its namespace. A deploy runs once per
-// session: the fields of its Rollout are read one query each, and each read
-// must not deploy again; a new session (a new `dagger call`) deploys anew.
-// +cache="session"
+// service are serialized by a Lease in its namespace. Every query deploys (a
+// side effect is never answered from a cache): read one field, Outcome when
+// you need several.
+// +cache="never"
 func (r *Release) Deploy(
 	ctx context.Context,
 	// Kubeconfig of the cluster (for AKS: az aks get-credentials, then kubelogin convert-kubeconfig -l workloadidentity in GitHub Actions).

@@ -56,11 +56,7 @@ func (d *Deploy) Render(
 	// +default="dev"
 	environment string,
 ) (*Release, error) {
-	data, err := source.File(pipeline.ConfigFile).Contents(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("render: no %s in the source folder: copy the one in examples/fastapi-service", pipeline.ConfigFile)
-	}
-	cfg, err := pipeline.ParseConfig([]byte(data), pipeline.ConfigFile)
+	cfg, err := pipeline.ReadConfig(func(name string) (string, error) { return source.File(name).Contents(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("render: %s", err.Error())
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"dagger/deploy/internal/dagger"
+
 	"github.com/golden-path/golden-path/pipeline/rollout"
 )
 
@@ -81,7 +83,7 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 	failure := d.verify(ctx, res, smokePath)
 	if failure == nil {
 		res.Revision, _ = d.revision(ctx)
-		return res, nil
+		return res.withOutcome()
 	}
 	return nil, d.rollback(ctx, prev, failure, string(annotated))
 }
@@ -315,4 +317,16 @@ func shortDigest(ref string) string {
 		return ref[i+8 : i+8+12]
 	}
 	return ref
+}
+
+// withOutcome sets r.Outcome from its fields.
+func (r *Rollout) withOutcome() (*Rollout, error) {
+	data, err := json.Marshal(rollout.Outcome{
+		Namespace: r.Namespace, Deployment: r.Deployment, Image: r.Image, Revision: r.Revision, SmokeURL: r.SmokeUrl, Result: r.Result,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("deploy: %s", err.Error())
+	}
+	r.Outcome = dagger.JSON(data)
+	return r, nil
 }

@@ -50,11 +50,7 @@ func (m *Observe) Generate(
 	// +optional
 	namespace string,
 ) (*Objects, error) {
-	data, err := source.File(pipeline.ConfigFile).Contents(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("observe: no %s in the source folder: copy the one in examples/fastapi-service", pipeline.ConfigFile)
-	}
-	cfg, err := pipeline.ParseConfig([]byte(data), pipeline.ConfigFile)
+	cfg, err := pipeline.ReadConfig(func(name string) (string, error) { return source.File(name).Contents(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("observe: %s", err.Error())
 	}

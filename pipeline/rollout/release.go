@@ -137,3 +137,21 @@ func LeaseExpired(leaseJSON []byte, now time.Time) (holder string, expired bool,
 	end := l.Spec.RenewTime.Add(time.Duration(l.Spec.LeaseDurationSeconds) * time.Second)
 	return l.Spec.HolderIdentity, now.After(end), nil
 }
+
+// Outcome is a deploy that succeeded, as one value: a deploy module returns
+// it as JSON so that its caller reads it in one query (a query per field
+// would run the deploy again).
+type Outcome struct {
+	// Namespace is the namespace the release was applied to.
+	Namespace string `json:"namespace"`
+	// Deployment is the service's Deployment.
+	Deployment string `json:"deployment"`
+	// Image is the image now serving, by digest.
+	Image string `json:"image"`
+	// Revision is the Deployment's revision after the rollout.
+	Revision string `json:"revision"`
+	// SmokeURL is the URL the smoke test called last.
+	SmokeURL string `json:"smokeUrl"`
+	// Result says what happened, e.g. "3/3 pods ready, smoke test passed".
+	Result string `json:"result"`
+}

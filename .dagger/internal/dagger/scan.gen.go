@@ -19,7 +19,7 @@ func (r *Binding) AsScan() *Scan { // scan (../../../modules/scan/main.go:25:6)
 }
 
 // Retrieve the binding value, as type ScanFinding
-func (r *Binding) AsScanFinding() *ScanFinding { // scan (../../../modules/scan/report.go:44:6)
+func (r *Binding) AsScanFinding() *ScanFinding { // scan (../../../modules/scan/report.go:49:6)
 	q := r.query.Select("asScanFinding")
 
 	return &ScanFinding{
@@ -28,7 +28,7 @@ func (r *Binding) AsScanFinding() *ScanFinding { // scan (../../../modules/scan/
 }
 
 // Retrieve the binding value, as type ScanReport
-func (r *Binding) AsScanReport() *ScanReport { // scan (../../../modules/scan/report.go:10:6)
+func (r *Binding) AsScanReport() *ScanReport { // scan (../../../modules/scan/report.go:12:6)
 	q := r.query.Select("asScanReport")
 
 	return &ScanReport{
@@ -37,7 +37,7 @@ func (r *Binding) AsScanReport() *ScanReport { // scan (../../../modules/scan/re
 }
 
 // Create or update a binding of type ScanFinding in the environment
-func (r *Env) WithScanFindingInput(name string, value *ScanFinding, description string) *Env { // scan (../../../modules/scan/report.go:44:6)
+func (r *Env) WithScanFindingInput(name string, value *ScanFinding, description string) *Env { // scan (../../../modules/scan/report.go:49:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withScanFindingInput")
 	q = q.Arg("name", name)
@@ -50,7 +50,7 @@ func (r *Env) WithScanFindingInput(name string, value *ScanFinding, description 
 }
 
 // Declare a desired ScanFinding output to be assigned in the environment
-func (r *Env) WithScanFindingOutput(name string, description string) *Env { // scan (../../../modules/scan/report.go:44:6)
+func (r *Env) WithScanFindingOutput(name string, description string) *Env { // scan (../../../modules/scan/report.go:49:6)
 	q := r.query.Select("withScanFindingOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -85,7 +85,7 @@ func (r *Env) WithScanOutput(name string, description string) *Env { // scan (..
 }
 
 // Create or update a binding of type ScanReport in the environment
-func (r *Env) WithScanReportInput(name string, value *ScanReport, description string) *Env { // scan (../../../modules/scan/report.go:10:6)
+func (r *Env) WithScanReportInput(name string, value *ScanReport, description string) *Env { // scan (../../../modules/scan/report.go:12:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withScanReportInput")
 	q = q.Arg("name", name)
@@ -98,7 +98,7 @@ func (r *Env) WithScanReportInput(name string, value *ScanReport, description st
 }
 
 // Declare a desired ScanReport output to be assigned in the environment
-func (r *Env) WithScanReportOutput(name string, description string) *Env { // scan (../../../modules/scan/report.go:10:6)
+func (r *Env) WithScanReportOutput(name string, description string) *Env { // scan (../../../modules/scan/report.go:12:6)
 	q := r.query.Select("withScanReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -390,7 +390,7 @@ func (r *Scan) AsNode() Node {
 }
 
 // Finding is one vulnerability in one package.
-type ScanFinding struct { // scan (../../../modules/scan/report.go:44:6)
+type ScanFinding struct { // scan (../../../modules/scan/report.go:49:6)
 	query *querybuilder.Selection
 
 	fixed           *string
@@ -411,7 +411,7 @@ func (r *ScanFinding) WithGraphQLQuery(q *querybuilder.Selection) *ScanFinding {
 }
 
 // The version that fixes it; empty when there is none yet.
-func (r *ScanFinding) Fixed(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:54:2)
+func (r *ScanFinding) Fixed(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:59:2)
 	if r.fixed != nil {
 		return *r.fixed, nil
 	}
@@ -473,7 +473,7 @@ func (r *ScanFinding) UnmarshalJSON(bs []byte) error {
 }
 
 // The package's installed version.
-func (r *ScanFinding) Installed(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:52:2)
+func (r *ScanFinding) Installed(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:57:2)
 	if r.installed != nil {
 		return *r.installed, nil
 	}
@@ -486,7 +486,7 @@ func (r *ScanFinding) Installed(ctx context.Context) (string, error) { // scan (
 }
 
 // The affected package, as Trivy names it (binary package for Debian).
-func (r *ScanFinding) PkgName(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:50:2)
+func (r *ScanFinding) PkgName(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:55:2)
 	if r.pkgName != nil {
 		return *r.pkgName, nil
 	}
@@ -499,7 +499,7 @@ func (r *ScanFinding) PkgName(ctx context.Context) (string, error) { // scan (..
 }
 
 // CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
-func (r *ScanFinding) Severity(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:48:2)
+func (r *ScanFinding) Severity(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:53:2)
 	if r.severity != nil {
 		return *r.severity, nil
 	}
@@ -512,7 +512,7 @@ func (r *ScanFinding) Severity(ctx context.Context) (string, error) { // scan (.
 }
 
 // The scanned part of the image the package belongs to, e.g. its OS packages.
-func (r *ScanFinding) Target(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:60:2)
+func (r *ScanFinding) Target(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:65:2)
 	if r.target != nil {
 		return *r.target, nil
 	}
@@ -525,7 +525,7 @@ func (r *ScanFinding) Target(ctx context.Context) (string, error) { // scan (../
 }
 
 // A one-line description; it may be empty.
-func (r *ScanFinding) Title(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:56:2)
+func (r *ScanFinding) Title(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:61:2)
 	if r.title != nil {
 		return *r.title, nil
 	}
@@ -538,7 +538,7 @@ func (r *ScanFinding) Title(ctx context.Context) (string, error) { // scan (../.
 }
 
 // The advisory's web page; it may be empty.
-func (r *ScanFinding) URL(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:58:2)
+func (r *ScanFinding) URL(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:63:2)
 	if r.url != nil {
 		return *r.url, nil
 	}
@@ -551,7 +551,7 @@ func (r *ScanFinding) URL(ctx context.Context) (string, error) { // scan (../../
 }
 
 // The vulnerability's ID, e.g. CVE-2023-1234 or GHSA-xxxx-xxxx-xxxx.
-func (r *ScanFinding) VulnerabilityID(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:46:2)
+func (r *ScanFinding) VulnerabilityID(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:51:2)
 	if r.vulnerabilityId != nil {
 		return *r.vulnerabilityId, nil
 	}
@@ -572,7 +572,7 @@ func (r *ScanFinding) AsNode() Node {
 }
 
 // Report is what one scan found and what the gate decided.
-type ScanReport struct { // scan (../../../modules/scan/report.go:10:6)
+type ScanReport struct { // scan (../../../modules/scan/report.go:12:6)
 	query *querybuilder.Selection
 
 	artifact  *string
@@ -586,6 +586,7 @@ type ScanReport struct { // scan (../../../modules/scan/report.go:10:6)
 	summary   *string
 	threshold *string
 	unknown   *int
+	verdict   *JSON
 }
 
 func (r *ScanReport) WithGraphQLQuery(q *querybuilder.Selection) *ScanReport {
@@ -595,7 +596,7 @@ func (r *ScanReport) WithGraphQLQuery(q *querybuilder.Selection) *ScanReport {
 }
 
 // The scanned image's name.
-func (r *ScanReport) Artifact(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:12:2)
+func (r *ScanReport) Artifact(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:14:2)
 	if r.artifact != nil {
 		return *r.artifact, nil
 	}
@@ -608,7 +609,7 @@ func (r *ScanReport) Artifact(ctx context.Context) (string, error) { // scan (..
 }
 
 // Findings at or above the threshold that no valid ignore entry covers.
-func (r *ScanReport) Blocking(ctx context.Context) ([]ScanFinding, error) { // scan (../../../modules/scan/report.go:28:2)
+func (r *ScanReport) Blocking(ctx context.Context) ([]ScanFinding, error) { // scan (../../../modules/scan/report.go:30:2)
 	q := r.query.Select("blocking")
 
 	q = q.Select("id")
@@ -641,7 +642,7 @@ func (r *ScanReport) Blocking(ctx context.Context) ([]ScanFinding, error) { // s
 }
 
 // CRITICAL findings.
-func (r *ScanReport) Critical(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:16:2)
+func (r *ScanReport) Critical(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:18:2)
 	if r.critical != nil {
 		return *r.critical, nil
 	}
@@ -654,7 +655,7 @@ func (r *ScanReport) Critical(ctx context.Context) (int, error) { // scan (../..
 }
 
 // Every finding, most severe first.
-func (r *ScanReport) Findings(ctx context.Context) ([]ScanFinding, error) { // scan (../../../modules/scan/report.go:26:2)
+func (r *ScanReport) Findings(ctx context.Context) ([]ScanFinding, error) { // scan (../../../modules/scan/report.go:28:2)
 	q := r.query.Select("findings")
 
 	q = q.Select("id")
@@ -687,7 +688,7 @@ func (r *ScanReport) Findings(ctx context.Context) ([]ScanFinding, error) { // s
 }
 
 // HIGH findings.
-func (r *ScanReport) High(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:18:2)
+func (r *ScanReport) High(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:20:2)
 	if r.high != nil {
 		return *r.high, nil
 	}
@@ -749,7 +750,7 @@ func (r *ScanReport) UnmarshalJSON(bs []byte) error {
 }
 
 // Trivy's JSON report.
-func (r *ScanReport) JSON() *File { // scan (../../../modules/scan/report.go:36:2)
+func (r *ScanReport) JSON() *File { // scan (../../../modules/scan/report.go:38:2)
 	q := r.query.Select("json")
 
 	return &File{
@@ -758,7 +759,7 @@ func (r *ScanReport) JSON() *File { // scan (../../../modules/scan/report.go:36:
 }
 
 // LOW findings.
-func (r *ScanReport) Low(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:22:2)
+func (r *ScanReport) Low(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:24:2)
 	if r.low != nil {
 		return *r.low, nil
 	}
@@ -771,7 +772,7 @@ func (r *ScanReport) Low(ctx context.Context) (int, error) { // scan (../../../m
 }
 
 // MEDIUM findings.
-func (r *ScanReport) Medium(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:20:2)
+func (r *ScanReport) Medium(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:22:2)
 	if r.medium != nil {
 		return *r.medium, nil
 	}
@@ -784,7 +785,7 @@ func (r *ScanReport) Medium(ctx context.Context) (int, error) { // scan (../../.
 }
 
 // Whether the gate passes.
-func (r *ScanReport) Ok(ctx context.Context) (bool, error) { // scan (../../../modules/scan/report.go:30:2)
+func (r *ScanReport) Ok(ctx context.Context) (bool, error) { // scan (../../../modules/scan/report.go:32:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -797,7 +798,7 @@ func (r *ScanReport) Ok(ctx context.Context) (bool, error) { // scan (../../../m
 }
 
 // Why the gate fails, naming each blocking finding; empty when Ok.
-func (r *ScanReport) Problem(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:32:2)
+func (r *ScanReport) Problem(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:34:2)
 	if r.problem != nil {
 		return *r.problem, nil
 	}
@@ -810,7 +811,7 @@ func (r *ScanReport) Problem(ctx context.Context) (string, error) { // scan (../
 }
 
 // The same report as SARIF 2.1.0, for GitHub code scanning.
-func (r *ScanReport) Sarif() *File { // scan (../../../modules/scan/report.go:38:2)
+func (r *ScanReport) Sarif() *File { // scan (../../../modules/scan/report.go:40:2)
 	q := r.query.Select("sarif")
 
 	return &File{
@@ -819,7 +820,7 @@ func (r *ScanReport) Sarif() *File { // scan (../../../modules/scan/report.go:38
 }
 
 // The image's packages as a CycloneDX SBOM.
-func (r *ScanReport) Sbom() *File { // scan (../../../modules/scan/report.go:40:2)
+func (r *ScanReport) Sbom() *File { // scan (../../../modules/scan/report.go:42:2)
 	q := r.query.Select("sbom")
 
 	return &File{
@@ -828,7 +829,7 @@ func (r *ScanReport) Sbom() *File { // scan (../../../modules/scan/report.go:40:
 }
 
 // Markdown: counts by severity, blocking findings with package, installed and fixed version.
-func (r *ScanReport) Summary(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:34:2)
+func (r *ScanReport) Summary(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:36:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -841,7 +842,7 @@ func (r *ScanReport) Summary(ctx context.Context) (string, error) { // scan (../
 }
 
 // The gate's threshold.
-func (r *ScanReport) Threshold(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:14:2)
+func (r *ScanReport) Threshold(ctx context.Context) (string, error) { // scan (../../../modules/scan/report.go:16:2)
 	if r.threshold != nil {
 		return *r.threshold, nil
 	}
@@ -854,13 +855,27 @@ func (r *ScanReport) Threshold(ctx context.Context) (string, error) { // scan (.
 }
 
 // Findings of unknown severity.
-func (r *ScanReport) Unknown(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:24:2)
+func (r *ScanReport) Unknown(ctx context.Context) (int, error) { // scan (../../../modules/scan/report.go:26:2)
 	if r.unknown != nil {
 		return *r.unknown, nil
 	}
 	q := r.query.Select("unknown")
 
 	var response int
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The decision and the gate's whole result as JSON (a pipeline.Verdict of a pipeline.GateResult): what
+// the golden path's root module reads, so that it never reads the scan's inputs or decides again.
+func (r *ScanReport) Verdict(ctx context.Context) (JSON, error) { // scan (../../../modules/scan/report.go:45:2)
+	if r.verdict != nil {
+		return *r.verdict, nil
+	}
+	q := r.query.Select("verdict")
+
+	var response JSON
 
 	q = q.Bind(&response)
 	return response, q.Execute(ctx)

@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type GoldenPath
-func (r *Binding) AsGoldenPath() *GoldenPath { // golden-path (../../../../.dagger/main.go:24:6)
+func (r *Binding) AsGoldenPath() *GoldenPath { // golden-path (../../../../.dagger/main.go:26:6)
 	q := r.query.Select("asGoldenPath")
 
 	return &GoldenPath{
@@ -19,7 +19,7 @@ func (r *Binding) AsGoldenPath() *GoldenPath { // golden-path (../../../../.dagg
 }
 
 // Retrieve the binding value, as type GoldenPathLintSummary
-func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:86:6)
+func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:88:6)
 	q := r.query.Select("asGoldenPathLintSummary")
 
 	return &GoldenPathLintSummary{
@@ -28,7 +28,7 @@ func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-p
 }
 
 // Retrieve the binding value, as type GoldenPathScanSummary
-func (r *Binding) AsGoldenPathScanSummary() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:94:6)
+func (r *Binding) AsGoldenPathScanSummary() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:96:6)
 	q := r.query.Select("asGoldenPathScanSummary")
 
 	return &GoldenPathScanSummary{
@@ -37,7 +37,7 @@ func (r *Binding) AsGoldenPathScanSummary() *GoldenPathScanSummary { // golden-p
 }
 
 // Retrieve the binding value, as type GoldenPathShipResult
-func (r *Binding) AsGoldenPathShipResult() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:32:6)
+func (r *Binding) AsGoldenPathShipResult() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:34:6)
 	q := r.query.Select("asGoldenPathShipResult")
 
 	return &GoldenPathShipResult{
@@ -46,7 +46,7 @@ func (r *Binding) AsGoldenPathShipResult() *GoldenPathShipResult { // golden-pat
 }
 
 // Retrieve the binding value, as type GoldenPathStage
-func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../../../.dagger/main.go:113:6)
+func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../../../.dagger/main.go:114:6)
 	q := r.query.Select("asGoldenPathStage")
 
 	return &GoldenPathStage{
@@ -55,7 +55,7 @@ func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../.
 }
 
 // Retrieve the binding value, as type GoldenPathTestSummary
-func (r *Binding) AsGoldenPathTestSummary() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:70:6)
+func (r *Binding) AsGoldenPathTestSummary() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:72:6)
 	q := r.query.Select("asGoldenPathTestSummary")
 
 	return &GoldenPathTestSummary{
@@ -64,7 +64,7 @@ func (r *Binding) AsGoldenPathTestSummary() *GoldenPathTestSummary { // golden-p
 }
 
 // Create or update a binding of type GoldenPath in the environment
-func (r *Env) WithGoldenPathInput(name string, value *GoldenPath, description string) *Env { // golden-path (../../../../.dagger/main.go:24:6)
+func (r *Env) WithGoldenPathInput(name string, value *GoldenPath, description string) *Env { // golden-path (../../../../.dagger/main.go:26:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathInput")
 	q = q.Arg("name", name)
@@ -77,7 +77,7 @@ func (r *Env) WithGoldenPathInput(name string, value *GoldenPath, description st
 }
 
 // Create or update a binding of type GoldenPathLintSummary in the environment
-func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:86:6)
+func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:88:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathLintSummaryInput")
 	q = q.Arg("name", name)
@@ -90,7 +90,7 @@ func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintS
 }
 
 // Declare a desired GoldenPathLintSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathLintSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:86:6)
+func (r *Env) WithGoldenPathLintSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:88:6)
 	q := r.query.Select("withGoldenPathLintSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -101,7 +101,7 @@ func (r *Env) WithGoldenPathLintSummaryOutput(name string, description string) *
 }
 
 // Declare a desired GoldenPath output to be assigned in the environment
-func (r *Env) WithGoldenPathOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:24:6)
+func (r *Env) WithGoldenPathOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:26:6)
 	q := r.query.Select("withGoldenPathOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -112,7 +112,7 @@ func (r *Env) WithGoldenPathOutput(name string, description string) *Env { // go
 }
 
 // Create or update a binding of type GoldenPathScanSummary in the environment
-func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:94:6)
+func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:96:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathScanSummaryInput")
 	q = q.Arg("name", name)
@@ -125,7 +125,7 @@ func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanS
 }
 
 // Declare a desired GoldenPathScanSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathScanSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:94:6)
+func (r *Env) WithGoldenPathScanSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:96:6)
 	q := r.query.Select("withGoldenPathScanSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -136,7 +136,7 @@ func (r *Env) WithGoldenPathScanSummaryOutput(name string, description string) *
 }
 
 // Create or update a binding of type GoldenPathShipResult in the environment
-func (r *Env) WithGoldenPathShipResultInput(name string, value *GoldenPathShipResult, description string) *Env { // golden-path (../../../../.dagger/main.go:32:6)
+func (r *Env) WithGoldenPathShipResultInput(name string, value *GoldenPathShipResult, description string) *Env { // golden-path (../../../../.dagger/main.go:34:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathShipResultInput")
 	q = q.Arg("name", name)
@@ -149,7 +149,7 @@ func (r *Env) WithGoldenPathShipResultInput(name string, value *GoldenPathShipRe
 }
 
 // Declare a desired GoldenPathShipResult output to be assigned in the environment
-func (r *Env) WithGoldenPathShipResultOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:32:6)
+func (r *Env) WithGoldenPathShipResultOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:34:6)
 	q := r.query.Select("withGoldenPathShipResultOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -160,7 +160,7 @@ func (r *Env) WithGoldenPathShipResultOutput(name string, description string) *E
 }
 
 // Create or update a binding of type GoldenPathStage in the environment
-func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, description string) *Env { // golden-path (../../../../.dagger/main.go:113:6)
+func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, description string) *Env { // golden-path (../../../../.dagger/main.go:114:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathStageInput")
 	q = q.Arg("name", name)
@@ -173,7 +173,7 @@ func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, desc
 }
 
 // Declare a desired GoldenPathStage output to be assigned in the environment
-func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:113:6)
+func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:114:6)
 	q := r.query.Select("withGoldenPathStageOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -184,7 +184,7 @@ func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { 
 }
 
 // Create or update a binding of type GoldenPathTestSummary in the environment
-func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:70:6)
+func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:72:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathTestSummaryInput")
 	q = q.Arg("name", name)
@@ -197,7 +197,7 @@ func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestS
 }
 
 // Declare a desired GoldenPathTestSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathTestSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:70:6)
+func (r *Env) WithGoldenPathTestSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:72:6)
 	q := r.query.Select("withGoldenPathTestSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -208,7 +208,7 @@ func (r *Env) WithGoldenPathTestSummaryOutput(name string, description string) *
 }
 
 // GoldenPath is the golden path for one service.
-type GoldenPath struct { // golden-path (../../../../.dagger/main.go:24:6)
+type GoldenPath struct { // golden-path (../../../../.dagger/main.go:26:6)
 	query *querybuilder.Selection
 
 	id      *ID
@@ -275,34 +275,34 @@ type GoldenPathReportOpts struct {
 	//
 	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
 	//
-	Source *Directory // golden-path (../../../../.dagger/main.go:347:2)
+	Source *Directory // golden-path (../../../../.dagger/main.go:348:2)
 	//
 	// Path of the Dockerfile inside the source folder.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // golden-path (../../../../.dagger/main.go:351:2)
+	Dockerfile string // golden-path (../../../../.dagger/main.go:352:2)
 	//
 	// Vulnerabilities at or above this severity fail the scan gate: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
 	//
 	//
 	// Default: "CRITICAL"
-	Severity string // golden-path (../../../../.dagger/main.go:355:2)
+	Severity string // golden-path (../../../../.dagger/main.go:356:2)
 	//
 	// OCI repository of Trivy's vulnerability DB.
 	//
 	//
 	// Default: "mirror.gcr.io/aquasec/trivy-db:2"
-	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:359:2)
+	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:360:2)
 	//
 	// A service reaching the DB's registry, bound as host "db-registry".
 	//
-	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:362:2)
+	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:363:2)
 	//
 	// The service's folder inside its git repository, e.g. examples/fastapi-service: the reports' annotations
 	// name files from the repository's root. Empty when the service is the repository.
 	//
-	RepoPath string // golden-path (../../../../.dagger/main.go:366:2)
+	RepoPath string // golden-path (../../../../.dagger/main.go:367:2)
 }
 
 // Report runs ship's gates (config, build, test ∥ lint ∥ scan) like ship does,
@@ -311,7 +311,7 @@ type GoldenPathReportOpts struct {
 // `dagger call report --source . reports export --path reports`. Its result
 // is kept for the session only: the vulnerability DB changes daily, and a
 // cached report must not contradict a ship that failed on a new finding.
-func (r *GoldenPath) Report(opts ...GoldenPathReportOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:342:1)
+func (r *GoldenPath) Report(opts ...GoldenPathReportOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:343:1)
 	q := r.query.Select("report")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -350,115 +350,115 @@ type GoldenPathShipOpts struct {
 	//
 	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
 	//
-	Source *Directory // golden-path (../../../../.dagger/main.go:138:2)
+	Source *Directory // golden-path (../../../../.dagger/main.go:139:2)
 	//
 	// Path of the Dockerfile inside the source folder.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // golden-path (../../../../.dagger/main.go:142:2)
+	Dockerfile string // golden-path (../../../../.dagger/main.go:143:2)
 	//
 	// Vulnerabilities at or above this severity stop the ship: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
 	//
 	//
 	// Default: "CRITICAL"
-	Severity string // golden-path (../../../../.dagger/main.go:146:2)
+	Severity string // golden-path (../../../../.dagger/main.go:147:2)
 	//
 	// OCI repository of Trivy's vulnerability DB.
 	//
 	//
 	// Default: "mirror.gcr.io/aquasec/trivy-db:2"
-	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:150:2)
+	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:151:2)
 	//
 	// A service reaching the DB's registry, bound as host "db-registry" (e.g. tcp://localhost:5000; then
 	// name the repository db-registry:5000/…).
 	//
-	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:154:2)
+	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:155:2)
 	//
 	// Registry to publish to, e.g. myacr.azurecr.io; without it nothing is published.
 	//
-	Registry string // golden-path (../../../../.dagger/main.go:157:2)
+	Registry string // golden-path (../../../../.dagger/main.go:158:2)
 	//
 	// Repository inside the registry; <team>/<name> from golden-path.yaml when empty.
 	//
-	Repository string // golden-path (../../../../.dagger/main.go:160:2)
+	Repository string // golden-path (../../../../.dagger/main.go:161:2)
 	//
 	// The git commit SHA being shipped: the image's immutable tag (in GitHub Actions, ${{ github.sha }}).
 	//
-	Commit string // golden-path (../../../../.dagger/main.go:163:2)
+	Commit string // golden-path (../../../../.dagger/main.go:164:2)
 	//
 	// Registry user name (for an ACR token: 00000000-0000-0000-0000-000000000000).
 	//
-	Username string // golden-path (../../../../.dagger/main.go:166:2)
+	Username string // golden-path (../../../../.dagger/main.go:167:2)
 	//
 	// Registry password or token, e.g. env://ACR_TOKEN.
 	//
-	Password *Secret // golden-path (../../../../.dagger/main.go:169:2)
+	Password *Secret // golden-path (../../../../.dagger/main.go:170:2)
 	//
 	// A service reaching a registry on the caller's loopback, e.g. tcp://localhost:5001.
 	//
-	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:172:2)
+	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:173:2)
 	//
 	// Environment to render the manifests for: an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // golden-path (../../../../.dagger/main.go:176:2)
+	Environment string // golden-path (../../../../.dagger/main.go:177:2)
 	//
 	// Kubeconfig of the cluster to deploy to; without it nothing is deployed (for AKS: az aks get-credentials,
 	// then kubelogin convert-kubeconfig -l workloadidentity in GitHub Actions).
 	//
-	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:180:2)
+	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:181:2)
 	//
 	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
 	//
-	KubeAPI *Service // golden-path (../../../../.dagger/main.go:183:2)
+	KubeAPI *Service // golden-path (../../../../.dagger/main.go:184:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. the GitHub Actions run URL.
 	//
-	RunID string // golden-path (../../../../.dagger/main.go:186:2)
+	RunID string // golden-path (../../../../.dagger/main.go:187:2)
 	//
 	// A request the smoke test makes after the health checks, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // golden-path (../../../../.dagger/main.go:189:2)
+	SmokePath string // golden-path (../../../../.dagger/main.go:190:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	RolloutTimeout int // golden-path (../../../../.dagger/main.go:193:2)
+	RolloutTimeout int // golden-path (../../../../.dagger/main.go:194:2)
 	//
 	// Prometheus' URL; after the deploy, ship waits until it scrapes the service (e.g.
 	// http://prometheus-operated.monitoring:9090).
 	//
-	PrometheusURL string // golden-path (../../../../.dagger/main.go:197:2)
+	PrometheusURL string // golden-path (../../../../.dagger/main.go:198:2)
 	//
 	// A service reaching Prometheus on the caller's loopback, e.g. tcp://localhost:9090.
 	//
-	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:200:2)
+	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:201:2)
 	//
 	// How long to wait for Prometheus to scrape the service, in seconds.
 	//
 	//
 	// Default: 120
-	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:204:2)
+	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:205:2)
 	//
 	// The service's folder inside its git repository, e.g. examples/fastapi-service: the reports' annotations
 	// name files from the repository's root. Empty when the service is the repository.
 	//
-	RepoPath string // golden-path (../../../../.dagger/main.go:208:2)
+	RepoPath string // golden-path (../../../../.dagger/main.go:209:2)
 	//
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	//
-	GrafanaURL string // golden-path (../../../../.dagger/main.go:211:2)
+	GrafanaURL string // golden-path (../../../../.dagger/main.go:212:2)
 	//
 	// A Grafana service account token (Editor), e.g. env://GRAFANA_TOKEN.
 	//
-	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:214:2)
+	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:215:2)
 	//
 	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
 	//
-	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:217:2)
+	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:218:2)
 }
 
 // Ship runs the golden path on a service: it reads golden-path.yaml, builds
@@ -469,7 +469,7 @@ type GoldenPathShipOpts struct {
 // Accepted vulnerabilities go in the source's .trivyignore.yaml, each with a
 // statement and an expiry date. After a failed ship, `report` with the same
 // arguments returns the summary, SARIF and JUnit files for CI to export.
-func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:133:1)
+func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:134:1)
 	q := r.query.Select("ship")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -576,7 +576,7 @@ func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { //
 }
 
 // Version returns the golden-path release these modules belong to.
-func (r *GoldenPath) Version(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:27:1)
+func (r *GoldenPath) Version(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:29:1)
 	if r.version != nil {
 		return *r.version, nil
 	}
@@ -597,7 +597,7 @@ func (r *GoldenPath) AsNode() Node {
 }
 
 // LintSummary is the lint stage's outcome.
-type GoldenPathLintSummary struct { // golden-path (../../../../.dagger/main.go:86:6)
+type GoldenPathLintSummary struct { // golden-path (../../../../.dagger/main.go:88:6)
 	query *querybuilder.Selection
 
 	id   *ID
@@ -611,7 +611,7 @@ func (r *GoldenPathLintSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // Each finding as file:line:col: CODE message.
-func (r *GoldenPathLintSummary) Findings(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:90:2)
+func (r *GoldenPathLintSummary) Findings(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:92:2)
 	q := r.query.Select("findings")
 
 	var response []string
@@ -670,7 +670,7 @@ func (r *GoldenPathLintSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // The linter's command.
-func (r *GoldenPathLintSummary) Tool(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:88:2)
+func (r *GoldenPathLintSummary) Tool(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:90:2)
 	if r.tool != nil {
 		return *r.tool, nil
 	}
@@ -691,7 +691,7 @@ func (r *GoldenPathLintSummary) AsNode() Node {
 }
 
 // ScanSummary is the scan stage's outcome.
-type GoldenPathScanSummary struct { // golden-path (../../../../.dagger/main.go:94:6)
+type GoldenPathScanSummary struct { // golden-path (../../../../.dagger/main.go:96:6)
 	query *querybuilder.Selection
 
 	critical *int
@@ -709,7 +709,7 @@ func (r *GoldenPathScanSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // CRITICAL findings.
-func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:96:2)
+func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:98:2)
 	if r.critical != nil {
 		return *r.critical, nil
 	}
@@ -722,7 +722,7 @@ func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // 
 }
 
 // HIGH findings.
-func (r *GoldenPathScanSummary) High(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:98:2)
+func (r *GoldenPathScanSummary) High(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:100:2)
 	if r.high != nil {
 		return *r.high, nil
 	}
@@ -784,7 +784,7 @@ func (r *GoldenPathScanSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // LOW findings.
-func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:102:2)
+func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:104:2)
 	if r.low != nil {
 		return *r.low, nil
 	}
@@ -797,7 +797,7 @@ func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golde
 }
 
 // MEDIUM findings.
-func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:100:2)
+func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:102:2)
 	if r.medium != nil {
 		return *r.medium, nil
 	}
@@ -810,7 +810,7 @@ func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // go
 }
 
 // The findings as SARIF 2.1.0, for GitHub code scanning.
-func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dagger/main.go:106:2)
+func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dagger/main.go:108:2)
 	q := r.query.Select("sarif")
 
 	return &File{
@@ -819,7 +819,7 @@ func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dag
 }
 
 // The image's packages as a CycloneDX SBOM.
-func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagger/main.go:108:2)
+func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagger/main.go:110:2)
 	q := r.query.Select("sbom")
 
 	return &File{
@@ -828,7 +828,7 @@ func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagg
 }
 
 // Markdown: counts by severity and the blocking findings.
-func (r *GoldenPathScanSummary) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:104:2)
+func (r *GoldenPathScanSummary) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:106:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -849,7 +849,7 @@ func (r *GoldenPathScanSummary) AsNode() Node {
 }
 
 // ShipResult is what a ship run produced.
-type GoldenPathShipResult struct { // golden-path (../../../../.dagger/main.go:32:6)
+type GoldenPathShipResult struct { // golden-path (../../../../.dagger/main.go:34:6)
 	query *querybuilder.Selection
 
 	dashboardUrl *string
@@ -870,7 +870,7 @@ func (r *GoldenPathShipResult) WithGraphQLQuery(q *querybuilder.Selection) *Gold
 }
 
 // The service's Grafana dashboard; empty without --grafana-url.
-func (r *GoldenPathShipResult) DashboardURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:54:2)
+func (r *GoldenPathShipResult) DashboardURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:56:2)
 	if r.dashboardUrl != nil {
 		return *r.dashboardUrl, nil
 	}
@@ -932,7 +932,7 @@ func (r *GoldenPathShipResult) UnmarshalJSON(bs []byte) error {
 }
 
 // The service's runtime image, built from its Dockerfile.
-func (r *GoldenPathShipResult) Image() *Container { // golden-path (../../../../.dagger/main.go:38:2)
+func (r *GoldenPathShipResult) Image() *Container { // golden-path (../../../../.dagger/main.go:40:2)
 	q := r.query.Select("image")
 
 	return &Container{
@@ -941,7 +941,7 @@ func (r *GoldenPathShipResult) Image() *Container { // golden-path (../../../../
 }
 
 // What the linter found.
-func (r *GoldenPathShipResult) Lint() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:42:2)
+func (r *GoldenPathShipResult) Lint() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:44:2)
 	q := r.query.Select("lint")
 
 	return &GoldenPathLintSummary{
@@ -950,7 +950,7 @@ func (r *GoldenPathShipResult) Lint() *GoldenPathLintSummary { // golden-path (.
 }
 
 // The manifests rendered for the environment, policy-checked; nil when nothing was published.
-func (r *GoldenPathShipResult) Manifests() *File { // golden-path (../../../../.dagger/main.go:48:2)
+func (r *GoldenPathShipResult) Manifests() *File { // golden-path (../../../../.dagger/main.go:50:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -959,7 +959,7 @@ func (r *GoldenPathShipResult) Manifests() *File { // golden-path (../../../../.
 }
 
 // Whether every stage passed.
-func (r *GoldenPathShipResult) Ok(ctx context.Context) (bool, error) { // golden-path (../../../../.dagger/main.go:60:2)
+func (r *GoldenPathShipResult) Ok(ctx context.Context) (bool, error) { // golden-path (../../../../.dagger/main.go:62:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -972,7 +972,7 @@ func (r *GoldenPathShipResult) Ok(ctx context.Context) (bool, error) { // golden
 }
 
 // Each failed stage with what to fix.
-func (r *GoldenPathShipResult) Problems(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:62:2)
+func (r *GoldenPathShipResult) Problems(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:64:2)
 	q := r.query.Select("problems")
 
 	var response []string
@@ -982,7 +982,7 @@ func (r *GoldenPathShipResult) Problems(ctx context.Context) ([]string, error) {
 }
 
 // The published image by digest, <registry>/<repository>@sha256:…; empty when nothing was published.
-func (r *GoldenPathShipResult) Published(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:46:2)
+func (r *GoldenPathShipResult) Published(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:48:2)
 	if r.published != nil {
 		return *r.published, nil
 	}
@@ -995,7 +995,7 @@ func (r *GoldenPathShipResult) Published(ctx context.Context) (string, error) { 
 }
 
 // The reports for CI: summary.md, and junit.xml, lint.txt, scan.sarif, sbom.cdx.json when their stage ran.
-func (r *GoldenPathShipResult) Reports() *Directory { // golden-path (../../../../.dagger/main.go:66:2)
+func (r *GoldenPathShipResult) Reports() *Directory { // golden-path (../../../../.dagger/main.go:68:2)
 	q := r.query.Select("reports")
 
 	return &Directory{
@@ -1004,7 +1004,7 @@ func (r *GoldenPathShipResult) Reports() *Directory { // golden-path (../../../.
 }
 
 // The rollout's outcome; empty when nothing was deployed.
-func (r *GoldenPathShipResult) Rollout(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:50:2)
+func (r *GoldenPathShipResult) Rollout(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:52:2)
 	if r.rollout != nil {
 		return *r.rollout, nil
 	}
@@ -1017,7 +1017,7 @@ func (r *GoldenPathShipResult) Rollout(ctx context.Context) (string, error) { //
 }
 
 // What the vulnerability scan found.
-func (r *GoldenPathShipResult) Scan() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:44:2)
+func (r *GoldenPathShipResult) Scan() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:46:2)
 	q := r.query.Select("scan")
 
 	return &GoldenPathScanSummary{
@@ -1026,7 +1026,7 @@ func (r *GoldenPathShipResult) Scan() *GoldenPathScanSummary { // golden-path (.
 }
 
 // The service's name, from golden-path.yaml.
-func (r *GoldenPathShipResult) Service(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:34:2)
+func (r *GoldenPathShipResult) Service(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:36:2)
 	if r.service != nil {
 		return *r.service, nil
 	}
@@ -1039,7 +1039,7 @@ func (r *GoldenPathShipResult) Service(ctx context.Context) (string, error) { //
 }
 
 // The URL the smoke test called; empty when nothing was deployed.
-func (r *GoldenPathShipResult) SmokeURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:52:2)
+func (r *GoldenPathShipResult) SmokeURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:54:2)
 	if r.smokeUrl != nil {
 		return *r.smokeUrl, nil
 	}
@@ -1052,7 +1052,7 @@ func (r *GoldenPathShipResult) SmokeURL(ctx context.Context) (string, error) { /
 }
 
 // Every stage in the order it ran, with its outcome and time.
-func (r *GoldenPathShipResult) Stages(ctx context.Context) ([]GoldenPathStage, error) { // golden-path (../../../../.dagger/main.go:58:2)
+func (r *GoldenPathShipResult) Stages(ctx context.Context) ([]GoldenPathStage, error) { // golden-path (../../../../.dagger/main.go:60:2)
 	q := r.query.Select("stages")
 
 	q = q.Select("id")
@@ -1085,7 +1085,7 @@ func (r *GoldenPathShipResult) Stages(ctx context.Context) ([]GoldenPathStage, e
 }
 
 // The markdown step summary of the run.
-func (r *GoldenPathShipResult) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:64:2)
+func (r *GoldenPathShipResult) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:66:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -1098,7 +1098,7 @@ func (r *GoldenPathShipResult) Summary(ctx context.Context) (string, error) { //
 }
 
 // The service's scrape targets Prometheus has up; empty without --prometheus-url.
-func (r *GoldenPathShipResult) Targets(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:56:2)
+func (r *GoldenPathShipResult) Targets(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:58:2)
 	q := r.query.Select("targets")
 
 	var response []string
@@ -1108,7 +1108,7 @@ func (r *GoldenPathShipResult) Targets(ctx context.Context) ([]string, error) { 
 }
 
 // The team that owns the service, from golden-path.yaml.
-func (r *GoldenPathShipResult) Team(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:36:2)
+func (r *GoldenPathShipResult) Team(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:38:2)
 	if r.team != nil {
 		return *r.team, nil
 	}
@@ -1121,7 +1121,7 @@ func (r *GoldenPathShipResult) Team(ctx context.Context) (string, error) { // go
 }
 
 // What pytest found.
-func (r *GoldenPathShipResult) Tests() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:40:2)
+func (r *GoldenPathShipResult) Tests() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:42:2)
 	q := r.query.Select("tests")
 
 	return &GoldenPathTestSummary{
@@ -1138,7 +1138,7 @@ func (r *GoldenPathShipResult) AsNode() Node {
 }
 
 // Stage is one stage of a ship run.
-type GoldenPathStage struct { // golden-path (../../../../.dagger/main.go:113:6)
+type GoldenPathStage struct { // golden-path (../../../../.dagger/main.go:114:6)
 	query *querybuilder.Selection
 
 	detail  *string
@@ -1155,7 +1155,7 @@ func (r *GoldenPathStage) WithGraphQLQuery(q *querybuilder.Selection) *GoldenPat
 }
 
 // A one-line note, e.g. "2 of 13 tests failed".
-func (r *GoldenPathStage) Detail(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:121:2)
+func (r *GoldenPathStage) Detail(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:122:2)
 	if r.detail != nil {
 		return *r.detail, nil
 	}
@@ -1217,7 +1217,7 @@ func (r *GoldenPathStage) UnmarshalJSON(bs []byte) error {
 }
 
 // The stage's name: config, build, test, lint, scan, publish, render, observability, policy, deploy or observe.
-func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:115:2)
+func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:116:2)
 	if r.name != nil {
 		return *r.name, nil
 	}
@@ -1230,7 +1230,7 @@ func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-
 }
 
 // How long the stage took, in seconds.
-func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // golden-path (../../../../.dagger/main.go:119:2)
+func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // golden-path (../../../../.dagger/main.go:120:2)
 	if r.seconds != nil {
 		return *r.seconds, nil
 	}
@@ -1243,7 +1243,7 @@ func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // gol
 }
 
 // passed, failed or skipped.
-func (r *GoldenPathStage) Status(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:117:2)
+func (r *GoldenPathStage) Status(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:118:2)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -1264,7 +1264,7 @@ func (r *GoldenPathStage) AsNode() Node {
 }
 
 // TestSummary is the test stage's outcome.
-type GoldenPathTestSummary struct { // golden-path (../../../../.dagger/main.go:70:6)
+type GoldenPathTestSummary struct { // golden-path (../../../../.dagger/main.go:72:6)
 	query *querybuilder.Selection
 
 	errors  *int
@@ -1282,7 +1282,7 @@ func (r *GoldenPathTestSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // Tests that errored before or outside their assertions, e.g. in a fixture.
-func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:78:2)
+func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:80:2)
 	if r.errors != nil {
 		return *r.errors, nil
 	}
@@ -1295,7 +1295,7 @@ func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // go
 }
 
 // Tests whose assertions failed.
-func (r *GoldenPathTestSummary) Failed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:76:2)
+func (r *GoldenPathTestSummary) Failed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:78:2)
 	if r.failed != nil {
 		return *r.failed, nil
 	}
@@ -1357,7 +1357,7 @@ func (r *GoldenPathTestSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // The JUnit XML report pytest wrote.
-func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dagger/main.go:82:2)
+func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dagger/main.go:84:2)
 	q := r.query.Select("junit")
 
 	return &File{
@@ -1366,7 +1366,7 @@ func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dag
 }
 
 // Tests that passed.
-func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:74:2)
+func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:76:2)
 	if r.passed != nil {
 		return *r.passed, nil
 	}
@@ -1379,7 +1379,7 @@ func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // go
 }
 
 // Tests that were skipped.
-func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:80:2)
+func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:82:2)
 	if r.skipped != nil {
 		return *r.skipped, nil
 	}
@@ -1392,7 +1392,7 @@ func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // g
 }
 
 // Tests that ran.
-func (r *GoldenPathTestSummary) Total(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:72:2)
+func (r *GoldenPathTestSummary) Total(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:74:2)
 	if r.total != nil {
 		return *r.total, nil
 	}
@@ -1413,7 +1413,7 @@ func (r *GoldenPathTestSummary) AsNode() Node {
 }
 
 // GoldenPath is the golden path for one service.
-func (r *Query) GoldenPath() *GoldenPath { // golden-path (../../../../.dagger/main.go:24:6)
+func (r *Query) GoldenPath() *GoldenPath { // golden-path (../../../../.dagger/main.go:26:6)
 	q := r.query.Select("goldenPath")
 
 	return &GoldenPath{

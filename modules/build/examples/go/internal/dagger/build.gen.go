@@ -19,7 +19,7 @@ func (r *Binding) AsBuild() *Build { // build (../../../../../../modules/build/m
 }
 
 // Retrieve the binding value, as type BuildLintFinding
-func (r *Binding) AsBuildLintFinding() *BuildLintFinding { // build (../../../../../../modules/build/lint.go:27:6)
+func (r *Binding) AsBuildLintFinding() *BuildLintFinding { // build (../../../../../../modules/build/lint.go:30:6)
 	q := r.query.Select("asBuildLintFinding")
 
 	return &BuildLintFinding{
@@ -37,7 +37,7 @@ func (r *Binding) AsBuildLintReport() *BuildLintReport { // build (../../../../.
 }
 
 // Retrieve the binding value, as type BuildTestFailure
-func (r *Binding) AsBuildTestFailure() *BuildTestFailure { // build (../../../../../../modules/build/test.go:43:6)
+func (r *Binding) AsBuildTestFailure() *BuildTestFailure { // build (../../../../../../modules/build/test.go:46:6)
 	q := r.query.Select("asBuildTestFailure")
 
 	return &BuildTestFailure{
@@ -128,22 +128,22 @@ type BuildFindingsOpts struct {
 	//
 	//
 	// Default: ["flake8","src","tests"]
-	Command []string // build (../../../../../../modules/build/lint.go:47:2)
+	Command []string // build (../../../../../../modules/build/lint.go:50:2)
 	//
 	// Dockerfile stage that has the linter.
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../../../../modules/build/lint.go:51:2)
+	Target string // build (../../../../../../modules/build/lint.go:54:2)
 	//
 	// Image to lint in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../../../../modules/build/lint.go:54:2)
+	Image string // build (../../../../../../modules/build/lint.go:57:2)
 }
 
 // Findings runs the linter (flake8 by default) in the Dockerfile's test stage
 // and returns its findings; findings do not make it fail (Lint does).
-func (r *Build) Findings(opts ...BuildFindingsOpts) *BuildLintReport { // build (../../../../../../modules/build/lint.go:42:1)
+func (r *Build) Findings(opts ...BuildFindingsOpts) *BuildLintReport { // build (../../../../../../modules/build/lint.go:45:1)
 	q := r.query.Select("findings")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `command` optional argument
@@ -221,11 +221,11 @@ type BuildLintOpts struct {
 	//
 	//
 	// Default: ["flake8","src","tests"]
-	Command []string // build (../../../../../../modules/build/lint.go:96:2)
+	Command []string // build (../../../../../../modules/build/lint.go:101:2)
 }
 
 // Lint runs the linter and fails on any finding, naming file:line:col and code.
-func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../../../../modules/build/lint.go:91:1)
+func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../../../../modules/build/lint.go:96:1)
 	q := r.query.Select("lint")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `command` optional argument
@@ -289,15 +289,15 @@ type BuildTestOpts struct {
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../../../../modules/build/test.go:101:2)
+	Target string // build (../../../../../../modules/build/test.go:104:2)
 	//
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../../../../modules/build/test.go:104:2)
+	Image string // build (../../../../../../modules/build/test.go:107:2)
 }
 
 // Test runs pytest and fails when a test fails or none ran.
-func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../../../../../modules/build/test.go:96:1)
+func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../../../../../modules/build/test.go:99:1)
 	q := r.query.Select("test")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -322,20 +322,20 @@ type BuildTestsOpts struct {
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../../../../modules/build/test.go:61:2)
+	Target string // build (../../../../../../modules/build/test.go:64:2)
 	//
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../../../../modules/build/test.go:64:2)
+	Image string // build (../../../../../../modules/build/test.go:67:2)
 	//
 	// Extra arguments to pytest, e.g. ["-k", "health"].
 	//
-	Args []string // build (../../../../../../modules/build/test.go:67:2)
+	Args []string // build (../../../../../../modules/build/test.go:70:2)
 }
 
 // Tests runs pytest and returns its report; failing tests do not make it
 // fail (Test does). It fails only when pytest could not report at all.
-func (r *Build) Tests(opts ...BuildTestsOpts) *BuildTestReport { // build (../../../../../../modules/build/test.go:56:1)
+func (r *Build) Tests(opts ...BuildTestsOpts) *BuildTestReport { // build (../../../../../../modules/build/test.go:59:1)
 	q := r.query.Select("tests")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -366,7 +366,7 @@ func (r *Build) AsNode() Node {
 }
 
 // LintFinding is one problem the linter reported.
-type BuildLintFinding struct { // build (../../../../../../modules/build/lint.go:27:6)
+type BuildLintFinding struct { // build (../../../../../../modules/build/lint.go:30:6)
 	query *querybuilder.Selection
 
 	code    *string
@@ -384,7 +384,7 @@ func (r *BuildLintFinding) WithGraphQLQuery(q *querybuilder.Selection) *BuildLin
 }
 
 // The linter's code, e.g. F401.
-func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build (../../../../../../modules/build/lint.go:35:2)
+func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build (../../../../../../modules/build/lint.go:38:2)
 	if r.code != nil {
 		return *r.code, nil
 	}
@@ -397,7 +397,7 @@ func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build 
 }
 
 // The column of the finding, from 1.
-func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (../../../../../../modules/build/lint.go:33:2)
+func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (../../../../../../modules/build/lint.go:36:2)
 	if r.column != nil {
 		return *r.column, nil
 	}
@@ -410,7 +410,7 @@ func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (
 }
 
 // The file, relative to the source folder, e.g. src/main.py.
-func (r *BuildLintFinding) File(ctx context.Context) (string, error) { // build (../../../../../../modules/build/lint.go:29:2)
+func (r *BuildLintFinding) File(ctx context.Context) (string, error) { // build (../../../../../../modules/build/lint.go:32:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -472,7 +472,7 @@ func (r *BuildLintFinding) UnmarshalJSON(bs []byte) error {
 }
 
 // The line of the finding, from 1.
-func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (../../../../../../modules/build/lint.go:31:2)
+func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (../../../../../../modules/build/lint.go:34:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -485,7 +485,7 @@ func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (..
 }
 
 // What the linter says is wrong.
-func (r *BuildLintFinding) Message(ctx context.Context) (string, error) { // build (../../../../../../modules/build/lint.go:37:2)
+func (r *BuildLintFinding) Message(ctx context.Context) (string, error) { // build (../../../../../../modules/build/lint.go:40:2)
 	if r.message != nil {
 		return *r.message, nil
 	}
@@ -514,6 +514,7 @@ type BuildLintReport struct { // build (../../../../../../modules/build/lint.go:
 	problem *string
 	summary *string
 	tool    *string
+	verdict *JSON
 }
 
 func (r *BuildLintReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildLintReport {
@@ -656,6 +657,20 @@ func (r *BuildLintReport) Tool(ctx context.Context) (string, error) { // build (
 	return response, q.Execute(ctx)
 }
 
+// The decision and the whole report as JSON (a pipeline.Verdict of a pipeline.LintReport): what the
+// golden path's root module reads in one query.
+func (r *BuildLintReport) Verdict(ctx context.Context) (JSON, error) { // build (../../../../../../modules/build/lint.go:26:2)
+	if r.verdict != nil {
+		return *r.verdict, nil
+	}
+	q := r.query.Select("verdict")
+
+	var response JSON
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // AsNode returns this BuildLintReport as a Node.
 // This is a local type conversion — no GraphQL call.
 func (r *BuildLintReport) AsNode() Node {
@@ -665,7 +680,7 @@ func (r *BuildLintReport) AsNode() Node {
 }
 
 // TestFailure is one test that failed or errored.
-type BuildTestFailure struct { // build (../../../../../../modules/build/test.go:43:6)
+type BuildTestFailure struct { // build (../../../../../../modules/build/test.go:46:6)
 	query *querybuilder.Selection
 
 	file    *string
@@ -682,7 +697,7 @@ func (r *BuildTestFailure) WithGraphQLQuery(q *querybuilder.Selection) *BuildTes
 }
 
 // The test's file, when pytest reported it.
-func (r *BuildTestFailure) File(ctx context.Context) (string, error) { // build (../../../../../../modules/build/test.go:47:2)
+func (r *BuildTestFailure) File(ctx context.Context) (string, error) { // build (../../../../../../modules/build/test.go:50:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -744,7 +759,7 @@ func (r *BuildTestFailure) UnmarshalJSON(bs []byte) error {
 }
 
 // The test's line in that file, when pytest reported it; 0 otherwise.
-func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (../../../../../../modules/build/test.go:49:2)
+func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (../../../../../../modules/build/test.go:52:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -757,7 +772,7 @@ func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (..
 }
 
 // The assertion or error message.
-func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // build (../../../../../../modules/build/test.go:51:2)
+func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // build (../../../../../../modules/build/test.go:54:2)
 	if r.message != nil {
 		return *r.message, nil
 	}
@@ -770,7 +785,7 @@ func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // bui
 }
 
 // pytest node id, e.g. tests/test_main.py::test_health.
-func (r *BuildTestFailure) TestID(ctx context.Context) (string, error) { // build (../../../../../../modules/build/test.go:45:2)
+func (r *BuildTestFailure) TestID(ctx context.Context) (string, error) { // build (../../../../../../modules/build/test.go:48:2)
 	if r.testId != nil {
 		return *r.testId, nil
 	}
@@ -805,6 +820,7 @@ type BuildTestReport struct { // build (../../../../../../modules/build/test.go:
 	skipped  *int
 	summary  *string
 	total    *int
+	verdict  *JSON
 }
 
 func (r *BuildTestReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildTestReport {
@@ -1034,6 +1050,20 @@ func (r *BuildTestReport) Total(ctx context.Context) (int, error) { // build (..
 	return response, q.Execute(ctx)
 }
 
+// The decision and the whole report as JSON (a pipeline.Verdict of a pipeline.TestReport): what the
+// golden path's root module reads, so that it never parses the JUnit file again.
+func (r *BuildTestReport) Verdict(ctx context.Context) (JSON, error) { // build (../../../../../../modules/build/test.go:42:2)
+	if r.verdict != nil {
+		return *r.verdict, nil
+	}
+	q := r.query.Select("verdict")
+
+	var response JSON
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // AsNode returns this BuildTestReport as a Node.
 // This is a local type conversion — no GraphQL call.
 func (r *BuildTestReport) AsNode() Node {
@@ -1056,7 +1086,7 @@ func (r *Env) WithBuildInput(name string, value *Build, description string) *Env
 }
 
 // Create or update a binding of type BuildLintFinding in the environment
-func (r *Env) WithBuildLintFindingInput(name string, value *BuildLintFinding, description string) *Env { // build (../../../../../../modules/build/lint.go:27:6)
+func (r *Env) WithBuildLintFindingInput(name string, value *BuildLintFinding, description string) *Env { // build (../../../../../../modules/build/lint.go:30:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildLintFindingInput")
 	q = q.Arg("name", name)
@@ -1069,7 +1099,7 @@ func (r *Env) WithBuildLintFindingInput(name string, value *BuildLintFinding, de
 }
 
 // Declare a desired BuildLintFinding output to be assigned in the environment
-func (r *Env) WithBuildLintFindingOutput(name string, description string) *Env { // build (../../../../../../modules/build/lint.go:27:6)
+func (r *Env) WithBuildLintFindingOutput(name string, description string) *Env { // build (../../../../../../modules/build/lint.go:30:6)
 	q := r.query.Select("withBuildLintFindingOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1115,7 +1145,7 @@ func (r *Env) WithBuildOutput(name string, description string) *Env { // build (
 }
 
 // Create or update a binding of type BuildTestFailure in the environment
-func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, description string) *Env { // build (../../../../../../modules/build/test.go:43:6)
+func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, description string) *Env { // build (../../../../../../modules/build/test.go:46:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildTestFailureInput")
 	q = q.Arg("name", name)
@@ -1128,7 +1158,7 @@ func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, de
 }
 
 // Declare a desired BuildTestFailure output to be assigned in the environment
-func (r *Env) WithBuildTestFailureOutput(name string, description string) *Env { // build (../../../../../../modules/build/test.go:43:6)
+func (r *Env) WithBuildTestFailureOutput(name string, description string) *Env { // build (../../../../../../modules/build/test.go:46:6)
 	q := r.query.Select("withBuildTestFailureOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)

@@ -19,7 +19,7 @@ func (r *Binding) AsDeploy() *Deploy { // deploy (../../../../../../modules/depl
 }
 
 // Retrieve the binding value, as type DeployPolicyReport
-func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../../../../modules/deploy/render.go:131:6)
+func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../../../../modules/deploy/render.go:127:6)
 	q := r.query.Select("asDeployPolicyReport")
 
 	return &DeployPolicyReport{
@@ -77,13 +77,13 @@ type DeployConstraintsOpts struct {
 	//
 	//
 	// Default: "deny"
-	EnforcementAction string // deploy (../../../../../../modules/deploy/render.go:194:2)
+	EnforcementAction string // deploy (../../../../../../modules/deploy/render.go:190:2)
 }
 
 // Constraints returns the platform's rules as Gatekeeper Constraints (for
 // the gatekeeper-library templates), to enforce in the cluster what the
 // pipeline checks.
-func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../../../../modules/deploy/render.go:190:1)
+func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../../../../modules/deploy/render.go:186:1)
 	q := r.query.Select("constraints")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `enforcementAction` optional argument
@@ -169,7 +169,7 @@ func (r *Deploy) Password() *Secret { // deploy (../../../../../../modules/deplo
 }
 
 // Policy checks any rendered manifests against the platform's rules.
-func (r *Deploy) Policy(manifests *File) *DeployPolicyReport { // deploy (../../../../../../modules/deploy/render.go:163:1)
+func (r *Deploy) Policy(manifests *File) *DeployPolicyReport { // deploy (../../../../../../modules/deploy/render.go:159:1)
 	assertNotNil("manifests", manifests)
 	q := r.query.Select("policy")
 	q = q.Arg("manifests", manifests)
@@ -291,7 +291,7 @@ func (r *Deploy) AsNode() Node {
 }
 
 // PolicyReport is the policy gate's decision on a release's manifests.
-type DeployPolicyReport struct { // deploy (../../../../../../modules/deploy/render.go:131:6)
+type DeployPolicyReport struct { // deploy (../../../../../../modules/deploy/render.go:127:6)
 	query *querybuilder.Selection
 
 	id      *ID
@@ -355,7 +355,7 @@ func (r *DeployPolicyReport) UnmarshalJSON(bs []byte) error {
 }
 
 // Whether every object passes every rule.
-func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../../../../modules/deploy/render.go:133:2)
+func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../../../../modules/deploy/render.go:129:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -368,7 +368,7 @@ func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (
 }
 
 // Markdown: the rules and every violation with its fix.
-func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:137:2)
+func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:133:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -381,7 +381,7 @@ func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // d
 }
 
 // Each violation: rule, object, container, field, problem and fix.
-func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:135:2)
+func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:131:2)
 	q := r.query.Select("violations")
 
 	var response []string
@@ -549,7 +549,7 @@ func (r *DeployRelease) WithGraphQLQuery(q *querybuilder.Selection) *DeployRelea
 
 // Check fails when the release's manifests break a rule of the platform,
 // naming every violation and its fix.
-func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:150:1)
+func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:146:1)
 	q := r.query.Select("check")
 
 	return &DeployRelease{
@@ -576,21 +576,21 @@ type DeployReleaseDeployOpts struct {
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
 	// bound as host "kube-api", the server name the kubeconfig must use.
 	//
-	KubeAPI *Service // deploy (../../../../../../modules/deploy/apply.go:82:2)
+	KubeAPI *Service // deploy (../../../../../../modules/deploy/apply.go:85:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. a GitHub Actions run URL.
 	//
-	RunID string // deploy (../../../../../../modules/deploy/apply.go:85:2)
+	RunID string // deploy (../../../../../../modules/deploy/apply.go:88:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	Timeout int // deploy (../../../../../../modules/deploy/apply.go:89:2)
+	Timeout int // deploy (../../../../../../modules/deploy/apply.go:92:2)
 	//
 	// A request the smoke test makes after the health paths, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // deploy (../../../../../../modules/deploy/apply.go:92:2)
+	SmokePath string // deploy (../../../../../../modules/deploy/apply.go:95:2)
 }
 
 // Deploy applies the release to the cluster (server-side apply, one field
@@ -598,10 +598,10 @@ type DeployReleaseDeployOpts struct {
 // the API server. When the rollout times out or the smoke test fails, the
 // previous revision is restored and waited for, and Deploy fails with the
 // reason, the failing pods' events and their last log lines. Deploys of one
-// service are serialized by a Lease in its namespace. A deploy runs once per
-// session: the fields of its Rollout are read one query each, and each read
-// must not deploy again; a new session (a new `dagger call`) deploys anew.
-func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../../../../modules/deploy/apply.go:75:1)
+// service are serialized by a Lease in its namespace. Every query deploys (a
+// side effect is never answered from a cache): read one field, Outcome when
+// you need several.
+func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../../../../modules/deploy/apply.go:78:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("deploy")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -773,7 +773,7 @@ func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // de
 // ones the cluster enforces with Gatekeeper): no privileged containers,
 // required labels, resource requests and limits, runAsNonRoot, images by
 // digest, liveness and readiness probes. Every violation is listed.
-func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../../../../modules/deploy/render.go:144:1)
+func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../../../../modules/deploy/render.go:140:1)
 	q := r.query.Select("policy")
 
 	return &DeployPolicyReport{
@@ -826,6 +826,7 @@ type DeployRollout struct { // deploy (../../../../../../modules/deploy/apply.go
 	id         *ID
 	image      *string
 	namespace  *string
+	outcome    *JSON
 	result     *string
 	revision   *string
 	smokeUrl   *string
@@ -925,6 +926,20 @@ func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // depl
 	return response, q.Execute(ctx)
 }
 
+// All of the above as one JSON object (a rollout.Outcome of the golden-path pipeline): each query runs the
+// deploy again, so a caller that needs several fields reads this one.
+func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (../../../../../../modules/deploy/apply.go:31:2)
+	if r.outcome != nil {
+		return *r.outcome, nil
+	}
+	q := r.query.Select("outcome")
+
+	var response JSON
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // What happened: e.g. "3/3 pods ready, smoke test passed".
 func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/apply.go:28:2)
 	if r.result != nil {
@@ -997,7 +1012,7 @@ func (r *Env) WithDeployOutput(name string, description string) *Env { // deploy
 }
 
 // Create or update a binding of type DeployPolicyReport in the environment
-func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:131:6)
+func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:127:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployPolicyReportInput")
 	q = q.Arg("name", name)
@@ -1010,7 +1025,7 @@ func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport
 }
 
 // Declare a desired DeployPolicyReport output to be assigned in the environment
-func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:131:6)
+func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:127:6)
 	q := r.query.Select("withDeployPolicyReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
