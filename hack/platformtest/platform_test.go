@@ -45,6 +45,21 @@ func TestMirroredPythonImageHasFastAPI(t *testing.T) {
 	assert.Check(t, is.Regexp(`(?m)^\d+\.\d+\.\d+ \(.*pyflakes`, out))
 }
 
+// The engine injects no CA into the containers it runs: the machine's extra
+// CAs are the engine's system CAs, so no exec pays for update-ca-certificates
+// before and after it (seconds of CPU each); the Go SDK's runtime, the one
+// container that downloads, has them built in.
+func TestEngineInjectsNoCAs(t *testing.T) {
+	c := daggertest.Connect(t)
+	ctx := context.Background()
+	out, err := c.Container().From("python:3.12-slim").
+		WithEnvVariable("CACHE_BUST", token(t)).
+		WithExec([]string{"sh", "-c", "ls -A /usr/local/share/ca-certificates; echo end"}).
+		Stdout(ctx)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(out, "end\n"), "certificates the engine injected into the container")
+}
+
 // (b) A service is reached through a binding.
 func TestServiceBinding(t *testing.T) {
 	c := daggertest.Connect(t)
