@@ -118,9 +118,12 @@ func TestDaggerDevelopLeavesNoDiff(t *testing.T) {
 	examples, err := filepath.Glob(filepath.Join(root, "modules", "*", "examples", "go", "dagger.json"))
 	assert.NilError(t, err)
 	mods = append(append(mods, examples...), filepath.Join(root, "examples", "go", "dagger.json"), filepath.Join(root, "dagger.json"))
+	// dagger develop rewrites every file of a module's context in place (the pipeline/ package too): it runs in
+	// a copy, so that the tests that read the checkout meanwhile never see a half-written file.
+	work := copyCheckout(t, root)
 	for _, m := range mods {
-		dir := filepath.Dir(m)
-		rel, _ := filepath.Rel(root, dir)
+		rel, _ := filepath.Rel(root, filepath.Dir(m))
+		dir := filepath.Join(work, rel)
 		t.Run(rel, func(t *testing.T) {
 			// The generated code is committed, so a clean checkout builds.
 			src := rel
@@ -131,9 +134,9 @@ func TestDaggerDevelopLeavesNoDiff(t *testing.T) {
 				out, err := exec.Command("git", "-C", root, "ls-files", "--error-unmatch", filepath.Join(src, gen)).CombinedOutput()
 				assert.Check(t, err, "%s is not committed: %s", filepath.Join(src, gen), out)
 			}
-			before := worktreeState(t, root, rel)
+			before := worktreeState(t, work, rel)
 			daggertest.MustCLI(t, dir, "develop")
-			assert.Equal(t, worktreeState(t, root, rel), before,
+			assert.Equal(t, worktreeState(t, work, rel), before,
 				"dagger develop changed files in %s: commit the regenerated code", rel)
 		})
 	}
@@ -141,6 +144,42 @@ func TestDaggerDevelopLeavesNoDiff(t *testing.T) {
 
 // worktreeState is everything git sees differ from HEAD under rel: on a clean
 // checkout, nothing.
+// copyCheckout copies the files of the checkout at root that git sees (tracked
+// and untracked, not ignored), as they are in the working tree, to a new git
+// repository in a temporary folder, committed; it returns the folder.
+func copyCheckout(t *testing.T, root string) string {
+	t.Helper()
+	out, err := exec.Command("git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	assert.NilError(t, err)
+	work := t.TempDir()
+	for _, rel := range strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00") {
+		src, dst := filepath.Join(root, rel), filepath.Join(work, rel)
+		fi, err := os.Lstat(src)
+		if os.IsNotExist(err) {
+			continue // deleted in the working tree
+		}
+		assert.NilError(t, err)
+		assert.NilError(t, os.MkdirAll(filepath.Dir(dst), 0o755))
+		if fi.Mode()&os.ModeSymlink != 0 {
+			target, err := os.Readlink(src)
+			assert.NilError(t, err)
+			assert.NilError(t, os.Symlink(target, dst))
+			continue
+		}
+		data, err := os.ReadFile(src)
+		assert.NilError(t, err)
+		assert.NilError(t, os.WriteFile(dst, data, fi.Mode().Perm()))
+	}
+	for _, args := range [][]string{
+		{"init", "-q"}, {"add", "-A"},
+		{"-c", "user.name=platformtest", "-c", "user.email=platformtest@localhost", "commit", "-q", "-m", "copy of the checkout"},
+	} {
+		out, err := exec.Command("git", append([]string{"-C", work}, args...)...).CombinedOutput()
+		assert.NilError(t, err, "git %s: %s", strings.Join(args, " "), out)
+	}
+	return work
+}
+
 func worktreeState(t *testing.T, root, rel string) string {
 	t.Helper()
 	var b strings.Builder
