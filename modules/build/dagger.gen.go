@@ -90,12 +90,14 @@ func (r LintReport) MarshalJSON() ([]byte, error) {
 		Summary  string
 		Ok       bool
 		Problem  string
+		Verdict  dagger.JSON
 	}
 	concrete.Tool = r.Tool
 	concrete.Findings = r.Findings
 	concrete.Summary = r.Summary
 	concrete.Ok = r.Ok
 	concrete.Problem = r.Problem
+	concrete.Verdict = r.Verdict
 	return json.Marshal(&concrete)
 }
 
@@ -106,6 +108,7 @@ func (r *LintReport) UnmarshalJSON(bs []byte) error {
 		Summary  string
 		Ok       bool
 		Problem  string
+		Verdict  dagger.JSON
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -116,6 +119,7 @@ func (r *LintReport) UnmarshalJSON(bs []byte) error {
 	r.Summary = concrete.Summary
 	r.Ok = concrete.Ok
 	r.Problem = concrete.Problem
+	r.Verdict = concrete.Verdict
 	return nil
 }
 
@@ -133,6 +137,7 @@ func (r TestReport) MarshalJSON() ([]byte, error) {
 		Summary  string
 		Ok       bool
 		Problem  string
+		Verdict  dagger.JSON
 	}
 	concrete.Total = r.Total
 	concrete.Passed = r.Passed
@@ -146,6 +151,7 @@ func (r TestReport) MarshalJSON() ([]byte, error) {
 	concrete.Summary = r.Summary
 	concrete.Ok = r.Ok
 	concrete.Problem = r.Problem
+	concrete.Verdict = r.Verdict
 	return json.Marshal(&concrete)
 }
 
@@ -163,6 +169,7 @@ func (r *TestReport) UnmarshalJSON(bs []byte) error {
 		Summary  string
 		Ok       bool
 		Problem  string
+		Verdict  dagger.JSON
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -180,6 +187,7 @@ func (r *TestReport) UnmarshalJSON(bs []byte) error {
 	r.Summary = concrete.Summary
 	r.Ok = concrete.Ok
 	r.Problem = concrete.Problem
+	r.Verdict = concrete.Verdict
 	return nil
 }
 

@@ -219,6 +219,7 @@ func (r Rollout) MarshalJSON() ([]byte, error) {
 		Revision   string
 		SmokeUrl   string
 		Result     string
+		Outcome    dagger.JSON
 	}
 	concrete.Namespace = r.Namespace
 	concrete.Deployment = r.Deployment
@@ -226,6 +227,7 @@ func (r Rollout) MarshalJSON() ([]byte, error) {
 	concrete.Revision = r.Revision
 	concrete.SmokeUrl = r.SmokeUrl
 	concrete.Result = r.Result
+	concrete.Outcome = r.Outcome
 	return json.Marshal(&concrete)
 }
 
@@ -237,6 +239,7 @@ func (r *Rollout) UnmarshalJSON(bs []byte) error {
 		Revision   string
 		SmokeUrl   string
 		Result     string
+		Outcome    dagger.JSON
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -248,6 +251,7 @@ func (r *Rollout) UnmarshalJSON(bs []byte) error {
 	r.Revision = concrete.Revision
 	r.SmokeUrl = concrete.SmokeUrl
 	r.Result = concrete.Result
+	r.Outcome = concrete.Outcome
 	return nil
 }
 

@@ -116,6 +116,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 		Json      *dagger.File
 		Sarif     *dagger.File
 		Sbom      *dagger.File
+		Verdict   dagger.JSON
 	}
 	concrete.Artifact = r.Artifact
 	concrete.Threshold = r.Threshold
@@ -132,6 +133,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	concrete.Json = r.Json
 	concrete.Sarif = r.Sarif
 	concrete.Sbom = r.Sbom
+	concrete.Verdict = r.Verdict
 	return json.Marshal(&concrete)
 }
 
@@ -152,6 +154,7 @@ func (r *Report) UnmarshalJSON(bs []byte) error {
 		Json      *dagger.File
 		Sarif     *dagger.File
 		Sbom      *dagger.File
+		Verdict   dagger.JSON
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -172,6 +175,7 @@ func (r *Report) UnmarshalJSON(bs []byte) error {
 	r.Json = concrete.Json
 	r.Sarif = concrete.Sarif
 	r.Sbom = concrete.Sbom
+	r.Verdict = concrete.Verdict
 	return nil
 }
 
