@@ -135,7 +135,7 @@ func TestDeployAndRollBack(t *testing.T) {
 	}{
 		{"crash on start", func(dir string) {
 			edit(t, filepath.Join(dir, "Dockerfile"), `CMD ["sh", "-c", "exec python3`, `CMD ["sh", "-c", "echo boom: cannot start >&2; exit 3; exec python3`)
-		}, "20", `the rollout did not finish within 20s`},
+		}, "30", `the rollout did not finish within 30s`},
 		{"failing health", func(dir string) {
 			edit(t, filepath.Join(dir, "src/main.py"), `    return {"status": "ok"}`,
 				"    if os.environ.get(\"BREAK_HEALTH\"):\n        return JSONResponse({\"status\": \"broken\"}, status_code=500)\n    return {\"status\": \"ok\"}")

@@ -301,15 +301,32 @@ func (d *deployment) diagnosis(ctx context.Context) string {
 			break
 		}
 		b.WriteString("  " + p.String() + "\n")
-		logs, _, code, _ := d.k.try(ctx, "", "logs", p.Pod, "-n", ns, "--tail=10", "--previous")
-		if code != 0 || strings.TrimSpace(logs) == "" {
-			logs, _, _, _ = d.k.try(ctx, "", "logs", p.Pod, "-n", ns, "--tail=10")
-		}
-		if logs = strings.TrimSpace(logs); logs != "" {
+		if logs := d.podLogs(ctx, p.Pod, ns); logs != "" {
 			b.WriteString("    last log lines:\n      " + strings.ReplaceAll(logs, "\n", "\n      ") + "\n")
 		}
 	}
 	return b.String()
+}
+
+// podLogs returns the last log lines of a pod's container: the previous one
+// (the one that crashed) first, else the current one. While a crashed
+// container is being replaced the kubelet answers "unable to retrieve
+// container logs for …": that is no log, and both are asked again, three
+// times at most, two seconds apart.
+func (d *deployment) podLogs(ctx context.Context, pod, ns string) string {
+	for attempt := 0; attempt < 3; attempt++ {
+		if attempt > 0 {
+			time.Sleep(2 * time.Second)
+		}
+		for _, which := range [][]string{{"--previous"}, nil} {
+			out, _, code, _ := d.k.try(ctx, "", append([]string{"logs", pod, "-n", ns, "--tail=10"}, which...)...)
+			out = strings.TrimSpace(out)
+			if code == 0 && out != "" && !strings.HasPrefix(out, "unable to retrieve container logs") {
+				return out
+			}
+		}
+	}
+	return ""
 }
 
 func shortDigest(ref string) string {
