@@ -33,7 +33,9 @@ ship: platform
 
 ## test: every test: build and vet from a clean checkout, unit tests, tests through the real engine. The
 ## workflow tests (hack/actionstest, a module of its own) run beside the root module's packages.
-test: platform vet
+## The platform starts (mostly waiting on processes) while vet compiles every module (CPU): side by side.
+test:
+	$(MAKE) --no-print-directory -j2 platform vet
 	cd hack/kubetool && go test -count=1 ./...
 	eval "$$(hack/platform env)" && { \
 		(cd hack/actionstest && go test $(GO_TEST_FLAGS) -parallel $(GO_TEST_PARALLEL) ./...) & actions=$$!; \
@@ -46,10 +48,15 @@ test-fast: vet
 	cd hack/actionstest && env -u CI go test -count=1 ./...
 	env -u CI go test -count=1 $$(go list ./... | grep -v -e '/tests$$' -e '/hack/platformtest$$')
 
-## vet: build and vet every Go module of the repository.
+## vet: build and vet every Go module of the repository. The Dagger modules are main packages that the
+## engine compiles and links in the tests: here vet type-checks them (a compile error fails it), with
+## -trimpath so that their compiled packages are keyed by content, not by the clone's folder: a fresh clone
+## reuses them (a fresh clone, warm caches: 80 s before, 20 s). The tests' packages keep their paths (assertion messages
+## quote the source line).
 vet:
 	go build ./... && go vet ./...
-	for m in $(MODULES) hack/kubetool hack/actionstest; do (cd $$m && go build ./... && go vet ./...) || exit 1; done
+	for m in hack/kubetool hack/actionstest; do (cd $$m && go build ./... && go vet ./...) || exit 1; done
+	for m in $(MODULES); do (cd $$m && GOFLAGS="$$GOFLAGS -trimpath" go vet ./...) || exit 1; done
 
 platform:
 	hack/platform up
