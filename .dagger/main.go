@@ -225,12 +225,12 @@ func (m *GoldenPath) Ship(
 		return nil, run.fail()
 	}
 	if registry == "" {
-		return run.result(res), nil
+		return run.result(ctx, res), nil
 	}
 	deploy := dag.Deploy(dagger.DeployOpts{
 		Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel,
 	})
-	if err := run.stage("publish", func() (string, error) {
+	if err := run.stage(ctx, "publish", func(ctx context.Context) (string, error) {
 		if repository == "" {
 			repository = res.Team + "/" + res.Service
 		}
@@ -244,7 +244,7 @@ func (m *GoldenPath) Ship(
 	// PrometheusRule and dashboard ConfigMap, checked before anything reaches a cluster.
 	var release *dagger.DeployRelease
 	var ns string
-	if err := run.stage("render", func() (string, error) {
+	if err := run.stage(ctx, "render", func(ctx context.Context) (string, error) {
 		release = deploy.Render(res.Published, commit, dagger.DeployRenderOpts{Source: source, Environment: environment})
 		var err error
 		ns, err = release.Namespace(ctx)
@@ -253,7 +253,7 @@ func (m *GoldenPath) Ship(
 		return nil, run.fail()
 	}
 	obs := dag.Observe().Generate(dagger.ObserveGenerateOpts{Source: source, Namespace: ns})
-	if err := run.stage("observability", func() (string, error) {
+	if err := run.stage(ctx, "observability", func(ctx context.Context) (string, error) {
 		if err := obs.Check(ctx, release.Manifests()); err != nil {
 			return "", err
 		}
@@ -263,7 +263,7 @@ func (m *GoldenPath) Ship(
 	}); err != nil {
 		return nil, run.fail()
 	}
-	if err := run.stage("policy", func() (string, error) {
+	if err := run.stage(ctx, "policy", func(ctx context.Context) (string, error) {
 		if _, err := release.Check().Namespace(ctx); err != nil { // reading a field runs the check
 			return "", err
 		}
@@ -273,11 +273,11 @@ func (m *GoldenPath) Ship(
 		return nil, run.fail()
 	}
 	if kubeconfig == nil {
-		return run.result(res), nil
+		return run.result(ctx, res), nil
 	}
 	// deploy → verify: apply, wait for the rollout, smoke-test; a failure rolls back.
 	deployStart := time.Now()
-	if err := run.stage("deploy", func() (string, error) {
+	if err := run.stage(ctx, "deploy", func(ctx context.Context) (string, error) {
 		// One query, one deploy: every query of the deploy's fields would deploy again.
 		data, err := release.Deploy(kubeconfig, dagger.DeployReleaseDeployOpts{
 			KubeAPI: kubeApi, RunID: runId, SmokePath: smokePath, Timeout: rolloutTimeout,
@@ -298,9 +298,9 @@ func (m *GoldenPath) Ship(
 	// observe: Prometheus scrapes the service and its counter moved after the smoke test; the dashboard is in
 	// Grafana.
 	if prometheusUrl == "" && grafanaUrl == "" {
-		return run.result(res), nil
+		return run.result(ctx, res), nil
 	}
-	if err := run.stage("observe", func() (string, error) {
+	if err := run.stage(ctx, "observe", func(ctx context.Context) (string, error) {
 		var detail []string
 		if prometheusUrl != "" {
 			v := obs.Verify(prometheusUrl, dagger.ObserveObjectsVerifyOpts{
@@ -330,7 +330,7 @@ func (m *GoldenPath) Ship(
 	}); err != nil {
 		return nil, run.fail()
 	}
-	return run.result(res), nil
+	return run.result(ctx, res), nil
 }
 
 // Report runs ship's gates (config, build, test ∥ lint ∥ scan) like ship does,
@@ -370,7 +370,7 @@ func (m *GoldenPath) Report(
 		Severity: severity, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
 	})
 	run.repoPath = repoPath
-	return run.result(res)
+	return run.result(ctx, res)
 }
 
 // gateOpts are the scan gate's settings.
@@ -385,7 +385,7 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 
 	// config: the one file a team edits.
 	var cfg *pipeline.Config
-	if err := run.stage("config", func() (string, error) {
+	if err := run.stage(ctx, "config", func(ctx context.Context) (string, error) {
 		var err error
 		if cfg, err = pipeline.ReadConfig(func(name string) (string, error) { return source.File(name).Contents(ctx) }); err != nil {
 			return "", err
@@ -397,13 +397,13 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 	res.Service, res.Team = cfg.Name, cfg.Team
 	run.summary.Service, run.summary.Team = cfg.Name, cfg.Team
 
-	// Vulnerability annotations point at the FROM line the runtime image's packages come from.
-	run.dockerfile = dockerfile
-	if data, err := source.File(dockerfile).Contents(ctx); err == nil {
-		run.baseImageLine = ghactions.BaseImageLine(pipeline.ParseDockerfile(dockerfile, []byte(data)), "")
-	}
 	b := dag.Build(dagger.BuildOpts{Source: source, Dockerfile: dockerfile})
-	if err := run.stage("build", func() (string, error) {
+	if err := run.stage(ctx, "build", func(ctx context.Context) (string, error) {
+		// Vulnerability annotations point at the FROM line the runtime image's packages come from.
+		run.dockerfile = dockerfile
+		if data, err := source.File(dockerfile).Contents(ctx); err == nil {
+			run.baseImageLine = ghactions.BaseImageLine(pipeline.ParseDockerfile(dockerfile, []byte(data)), "")
+		}
 		var err error
 		res.Image, err = b.Build().Sync(ctx)
 		return dockerfile, err
@@ -418,7 +418,7 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 	// so that the run reports every gate that fails.
 	var g errgroup.Group
 	g.Go(func() error {
-		return run.stage("test", func() (string, error) {
+		return run.stage(ctx, "test", func(ctx context.Context) (string, error) {
 			r := b.Tests()
 			v, err := verdict[*pipeline.TestReport](ctx, "test", r.Verdict)
 			if err != nil {
@@ -433,7 +433,7 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 		})
 	})
 	g.Go(func() error {
-		return run.stage("lint", func() (string, error) {
+		return run.stage(ctx, "lint", func(ctx context.Context) (string, error) {
 			v, err := verdict[*pipeline.LintReport](ctx, "lint", b.Findings().Verdict)
 			if err != nil {
 				return "", err
@@ -448,7 +448,7 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 	})
 	var gate *pipeline.GateResult
 	g.Go(func() error {
-		return run.stage("scan", func() (string, error) {
+		return run.stage(ctx, "scan", func(ctx context.Context) (string, error) {
 			var err error
 			res.Scan, gate, err = scanStage(ctx, source, res.Image, cfg.Name, scanOpts)
 			return scanDetail(res.Scan), err

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
 	"time"
+
+	"dagger/golden-path/internal/dagger"
+
+	telemetry "github.com/dagger/otel-go"
 
 	"github.com/golden-path/golden-path/pipeline"
 	"github.com/golden-path/golden-path/pipeline/ghactions"
@@ -24,10 +29,15 @@ type shipRun struct {
 }
 
 // stage runs fn as the named stage and records its outcome; fn returns a
-// one-line detail and the stage's error.
-func (r *shipRun) stage(name string, fn func() (string, error)) error {
+// one-line detail and the stage's error. The stage is one span of the run's
+// progress output: its inner calls (the modules' containers and their logs)
+// show only when it fails, so a green run's log is its stages, and a red
+// run's log shows the failing stage's own output.
+func (r *shipRun) stage(ctx context.Context, name string, fn func(context.Context) (string, error)) (err error) {
+	ctx, span := dagger.Tracer().Start(ctx, name, telemetry.Encapsulate())
+	defer telemetry.EndWithCause(span, &err)
 	start := time.Now()
-	detail, err := fn()
+	detail, err := fn(ctx)
 	st := pipeline.StageResult{Name: name, Status: pipeline.StagePassed, Duration: time.Since(start), Detail: detail}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -73,7 +83,7 @@ func (r *shipRun) fail() error {
 }
 
 // result completes res with the run's stages, verdict, summary and reports.
-func (r *shipRun) result(res *ShipResult) *ShipResult {
+func (r *shipRun) result(ctx context.Context, res *ShipResult) *ShipResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	res.Ok, res.Problems, res.Stages = len(r.failed) == 0, r.failed, nil
@@ -105,6 +115,14 @@ func (r *shipRun) result(res *ShipResult) *ShipResult {
 	}
 	if res.Scan != nil {
 		reports = reports.WithFile("scan.sarif", res.Scan.Sarif).WithFile("sbom.cdx.json", res.Scan.Sbom)
+	}
+	// Made here, in a span of its own, rather than when the result is returned: the progress output shows
+	// one line for the reports, not each file with its contents.
+	ctx, span := dagger.Tracer().Start(ctx, "reports", telemetry.Encapsulate())
+	synced, err := reports.Sync(ctx)
+	telemetry.EndWithCause(span, &err)
+	if err == nil {
+		reports = synced
 	}
 	res.Reports = reports
 	return res

@@ -81,6 +81,33 @@ func TestShipExample(t *testing.T) {
 	assert.Check(t, is.Regexp(`\| test \| ✅ passed \| [^|]+ \| [1-9]\d* passed, 0 skipped \|`, summary))
 	assert.Check(t, is.Contains(summary, "| lint | ✅ passed |"))
 	assert.Check(t, is.Contains(summary, "| scan | ✅ passed |"))
+
+	// A green ship's log (plain progress) is its stages, one span each, folded: a person reads it on a few
+	// screens, and no file passed between modules is printed.
+	progress := plainText(r.run.Stderr)
+	lines := strings.Count(progress, "\n")
+	assert.Check(t, lines <= 200, "the ship printed %d lines; the last ones:\n%s", lines, daggertest.Tail(progress, 60))
+	for _, stage := range []string{"config", "build", "test", "lint", "scan", "publish", "render", "observability", "policy", "deploy", "observe"} {
+		assert.Check(t, is.Regexp(`(?m)^\d+\s*: ┆ `+stage+` DONE`, progress))
+	}
+	for _, call := range stageCalls {
+		assert.Check(t, !regexp.MustCompile(call).MatchString(progress), "a passing stage's calls (%s) are in the log", call)
+	}
+	assert.Check(t, !strings.Contains(progress, "contents:"), "a file's contents are in the log")
+}
+
+// stageCalls are, by stage, a call that the stage makes: the progress output shows it only when the stage
+// fails.
+var stageCalls = map[string]string{
+	"config": `Directory\.file\(path: "golden-path\.yaml"\)`,
+	"build":  `Build\.build\b`,
+	"test":   `Build\.tests\b`,
+	"lint":   `Build\.findings\b`,
+}
+
+// plainText is the dagger CLI's output without its colours.
+func plainText(s string) string {
+	return regexp.MustCompile(`\x1b\[[0-9;]*m`).ReplaceAllString(s, "")
 }
 
 // ship is `dagger call ship` on src with the local platform's Trivy DB,
@@ -199,6 +226,11 @@ func TestShipBrokenExamples(t *testing.T) {
 				assert.Check(t, is.Regexp(regexp.MustCompile(w), msg))
 			}
 			assert.Check(t, is.Contains(msg, tc.stages))
+			// The progress output unfolds the failing stage: its own calls show, a passing stage's do not.
+			stage := strings.Fields(tc.stages)[1]
+			progress := plainText(strings.TrimSuffix(r.Stderr, msg))
+			assert.Check(t, is.Regexp(`(?m)^\d+\s*: ┆ `+stage+` ERROR`, progress))
+			assert.Check(t, is.Regexp(stageCalls[stage], progress), "the failing %s stage's calls are not in the log", stage)
 			// After a failed gate nothing later runs.
 			if tc.stages == `| build | ❌ failed |` || tc.stages == `| config | ❌ failed |` {
 				assert.Check(t, !strings.Contains(msg, "| test |"), "test ran after a failed %s", tc.stages)

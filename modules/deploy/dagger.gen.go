@@ -387,7 +387,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg enforcementAction", err))
 				}
 			}
-			return (*Deploy).Constraints(&parent, enforcementAction)
+			return (*Deploy).Constraints(&parent, ctx, enforcementAction)
 		case "Policy":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)

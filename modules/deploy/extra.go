@@ -100,7 +100,9 @@ func (r *Release) WithManifests(
 	}
 	next := *r
 	next.Objects = append(append([]string(nil), r.Objects...), objects...)
-	next.Manifests = dag.File(r.Environment+".yaml", strings.TrimRight(rendered, "\n")+"\n---\n"+out)
+	if next.Manifests, err = workdirFile(ctx, r.Environment+".yaml", []byte(strings.TrimRight(rendered, "\n")+"\n---\n"+out)); err != nil {
+		return nil, fmt.Errorf("render: %s", err.Error())
+	}
 	return &next, nil
 }
 

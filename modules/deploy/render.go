@@ -80,10 +80,14 @@ func (d *Deploy) Render(
 	if err != nil {
 		return nil, err
 	}
+	manifests, err := workdirFile(ctx, environment+".yaml", res.YAML)
+	if err != nil {
+		return nil, fmt.Errorf("render: %s", err.Error())
+	}
 	rel := &Release{
 		Service: cfg.Name, Commit: commit, HealthPaths: []string{cfg.Health.Readiness, cfg.Health.Liveness},
 		Environment: environment, Namespace: res.Namespace, Image: res.Image,
-		Manifests:    dag.File(environment+".yaml", string(res.YAML)),
+		Manifests:    manifests,
 		KubectlImage: d.KubectlImage,
 	}
 	for _, o := range res.Objects {
@@ -184,6 +188,7 @@ func checkManifests(ctx context.Context, manifests *dagger.File) (*PolicyReport,
 // the gatekeeper-library templates), to enforce in the cluster what the
 // pipeline checks.
 func (d *Deploy) Constraints(
+	ctx context.Context,
 	// What the cluster does on a violation: deny, dryrun or warn.
 	// +optional
 	// +default="deny"
@@ -193,5 +198,5 @@ func (d *Deploy) Constraints(
 	if err != nil {
 		return nil, err
 	}
-	return dag.File("constraints.yaml", string(data)), nil
+	return workdirFile(ctx, "constraints.yaml", data)
 }

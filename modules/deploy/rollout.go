@@ -13,6 +13,9 @@ import (
 	"github.com/golden-path/golden-path/pipeline/rollout"
 )
 
+// releasePath is where kubectl finds the release's manifests.
+const releasePath = "/gp/release.yaml"
+
 // deployment is one Deploy of a release.
 type deployment struct {
 	k       *kubectl
@@ -47,6 +50,13 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 	if err != nil {
 		return nil, err
 	}
+	// The manifests reach kubectl as a mounted file: as stdin they would be a call argument, which the progress
+	// output prints in full.
+	release, err := workdirFile(ctx, "release.yaml", annotated)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: %s", err.Error())
+	}
+	d.k.ctr = d.k.ctr.WithMountedFile(releasePath, release)
 	createdNS := !prev.namespace
 	if createdNS {
 		if _, err := d.k.run(ctx, "create the namespace "+ns, "", "create", "namespace", ns); err != nil && !strings.Contains(err.Error(), "AlreadyExists") {
@@ -55,8 +65,8 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 	}
 	// The API server validates every object before any is applied, so a
 	// refused object changes nothing.
-	if _, err := d.k.run(ctx, "validate the manifests (server-side dry run)", string(annotated),
-		"apply", "--server-side", "--dry-run=server", "--field-manager=golden-path", "--force-conflicts", "-f", "-"); err != nil {
+	if _, err := d.k.run(ctx, "validate the manifests (server-side dry run)", "",
+		"apply", "--server-side", "--dry-run=server", "--field-manager=golden-path", "--force-conflicts", "-f", releasePath); err != nil {
 		if createdNS {
 			d.k.try(ctx, "", "delete", "namespace", ns, "--ignore-not-found", "--wait=false")
 		}
@@ -74,8 +84,8 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 	prev.namespace = prev.namespace && !createdNS // ours to remove if this deploy fails
 	// One field manager, golden-path, owns what the pipeline sets; it takes
 	// back fields that a `rollout undo` or a hand edit changed since.
-	if _, err := d.k.run(ctx, "apply the manifests", string(annotated),
-		"apply", "--server-side", "--field-manager=golden-path", "--force-conflicts", "-f", "-"); err != nil {
+	if _, err := d.k.run(ctx, "apply the manifests", "",
+		"apply", "--server-side", "--field-manager=golden-path", "--force-conflicts", "-f", releasePath); err != nil {
 		return nil, err
 	}
 
@@ -85,7 +95,7 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 		res.Revision, _ = d.revision(ctx)
 		return res.withOutcome()
 	}
-	return nil, d.rollback(ctx, prev, failure, string(annotated))
+	return nil, d.rollback(ctx, prev, failure)
 }
 
 // before reads the namespace and the Deployment as they are.
@@ -242,7 +252,7 @@ func (d *deployment) revision(ctx context.Context) (string, error) {
 // rollback puts back what was there before a failed release and returns
 // the error that fails the pipeline: the reason, the failing pods' events
 // and last log lines, and what was restored.
-func (d *deployment) rollback(ctx context.Context, prev previous, failure error, manifests string) error {
+func (d *deployment) rollback(ctx context.Context, prev previous, failure error) error {
 	ns, name := d.r.Namespace, d.r.Service
 	var ce *rollout.ClusterError
 	if errors.As(failure, &ce) && ce.Kind != rollout.Failed {
@@ -253,7 +263,7 @@ func (d *deployment) rollback(ctx context.Context, prev previous, failure error,
 	b.WriteString(d.diagnosis(ctx))
 	if !prev.exists {
 		// Nothing to roll back to: remove what this deploy created.
-		d.k.try(ctx, manifests, "delete", "-f", "-", "--ignore-not-found", "--wait=false")
+		d.k.try(ctx, "", "delete", "-f", releasePath, "--ignore-not-found", "--wait=false")
 		if !prev.namespace {
 			d.k.try(ctx, "", "delete", "namespace", ns, "--ignore-not-found", "--wait=false")
 			fmt.Fprintf(&b, "There was no previous revision to roll back to: the objects of this release and the namespace %s, which this deploy created, were removed.\n", ns)

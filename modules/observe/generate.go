@@ -59,15 +59,26 @@ func (m *Observe) Generate(
 		return nil, err
 	}
 	manifests := strings.Join([]string{string(objs.ServiceMonitor), string(objs.PrometheusRule), string(objs.DashboardConfigMap)}, "---\n")
-	return &Objects{
+	o := &Objects{
 		Service: cfg.Name, Team: cfg.Team, Namespace: namespace,
 		DashboardUid: objs.DashboardUID, DashboardTitle: observe.DashboardTitle(cfg),
-		ServiceMonitor:     dag.File("servicemonitor.yaml", string(objs.ServiceMonitor)),
-		PrometheusRule:     dag.File("prometheusrule.yaml", string(objs.PrometheusRule)),
-		Dashboard:          dag.File("dashboard.json", string(objs.Dashboard)),
-		DashboardConfigMap: dag.File("dashboard-configmap.yaml", string(objs.DashboardConfigMap)),
-		Manifests:          dag.File("observe.yaml", manifests),
-	}, nil
+	}
+	for _, f := range []struct {
+		to   **dagger.File
+		name string
+		data []byte
+	}{
+		{&o.ServiceMonitor, "servicemonitor.yaml", objs.ServiceMonitor},
+		{&o.PrometheusRule, "prometheusrule.yaml", objs.PrometheusRule},
+		{&o.Dashboard, "dashboard.json", objs.Dashboard},
+		{&o.DashboardConfigMap, "dashboard-configmap.yaml", objs.DashboardConfigMap},
+		{&o.Manifests, "observe.yaml", []byte(manifests)},
+	} {
+		if *f.to, err = workdirFile(ctx, f.name, f.data); err != nil {
+			return nil, fmt.Errorf("observe: %s", err.Error())
+		}
+	}
+	return o, nil
 }
 
 // Check proves the objects before a deploy: every PromQL expression of the
