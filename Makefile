@@ -25,7 +25,11 @@ SHIP_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-re
 # Dagger modules and their examples modules: each has its own go.mod (Dagger v0.21 needs one per module).
 MODULES := .dagger $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json modules/*/examples/go/dagger.json examples/go/dagger.json))
 
-.PHONY: ship test test-fast vet platform
+# The order `dagger develop` regenerates them in: a module's generated client quotes the source lines of the
+# modules it calls, so the stage modules come first, then their examples, then the root module.
+GENERATE := $(patsubst %/dagger.json,%,$(wildcard modules/*/dagger.json) $(wildcard modules/*/examples/go/dagger.json) examples/go/dagger.json) .
+
+.PHONY: ship test test-fast vet generate platform
 
 ## ship: the main job — `dagger call ship` on the example service.
 ship: platform
@@ -57,6 +61,10 @@ vet:
 	go build ./... && go vet ./...
 	for m in hack/kubetool hack/actionstest; do (cd $$m && go build ./... && go vet ./...) || exit 1; done
 	for m in $(MODULES); do (cd $$m && GOFLAGS="$$GOFLAGS -trimpath" go vet ./...) || exit 1; done
+
+## generate: regenerate every module's Dagger code (commit it: hack/platformtest checks it is current).
+generate: platform
+	eval "$$(hack/platform env)" && for m in $(GENERATE); do (cd $$m && dagger --progress=plain develop >/dev/null) || exit 1; done
 
 platform:
 	hack/platform up

@@ -89,7 +89,7 @@ func (r ShipResult) MarshalJSON() ([]byte, error) {
 		Targets      []string
 		Stages       []*Stage
 		Ok           bool
-		Problems     []string
+		Problems     []*Problem
 		Summary      string
 		Reports      *dagger.Directory
 	}
@@ -129,7 +129,7 @@ func (r *ShipResult) UnmarshalJSON(bs []byte) error {
 		Targets      []string
 		Stages       []*Stage
 		Ok           bool
-		Problems     []string
+		Problems     []*Problem
 		Summary      string
 		Reports      *dagger.Directory
 	}
@@ -294,6 +294,38 @@ func (r *Stage) UnmarshalJSON(bs []byte) error {
 	r.Status = concrete.Status
 	r.Seconds = concrete.Seconds
 	r.Detail = concrete.Detail
+	return nil
+}
+
+func (r Problem) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Stage   string
+		Message string
+		File    string
+		Line    int
+	}
+	concrete.Stage = r.Stage
+	concrete.Message = r.Message
+	concrete.File = r.File
+	concrete.Line = r.Line
+	return json.Marshal(&concrete)
+}
+
+func (r *Problem) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Stage   string
+		Message string
+		File    string
+		Line    int
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Stage = concrete.Stage
+	r.Message = concrete.Message
+	r.File = concrete.File
+	r.Line = concrete.Line
 	return nil
 }
 

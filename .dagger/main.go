@@ -61,11 +61,23 @@ type ShipResult struct {
 	// Whether every stage passed.
 	Ok bool
 	// Each failed stage with what to fix.
-	Problems []string
+	Problems []*Problem
 	// The markdown step summary of the run.
 	Summary string
 	// The reports for CI: summary.md, and junit.xml, lint.txt, scan.sarif, sbom.cdx.json when their stage ran.
 	Reports *dagger.Directory
+}
+
+// Problem is a failed stage with what to fix.
+type Problem struct {
+	// The stage that failed.
+	Stage string
+	// What failed and how to fix it.
+	Message string
+	// The file at fault, relative to the service's folder; empty when the problem is about no one file.
+	File string
+	// The line of the problem in File; 0 when unknown.
+	Line int
 }
 
 // TestSummary is the test stage's outcome.

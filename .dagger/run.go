@@ -19,7 +19,7 @@ import (
 type shipRun struct {
 	mu      sync.Mutex
 	summary pipeline.ShipSummary
-	failed  []string
+	failed  []pipeline.Problem
 	// For the GitHub Actions reports: the scan gate's decision, the Dockerfile and the line of the FROM its
 	// runtime image's packages come from, and the service's folder in its repository.
 	gate          *pipeline.GateResult
@@ -43,11 +43,7 @@ func (r *shipRun) stage(ctx context.Context, name string, fn func(context.Contex
 	defer r.mu.Unlock()
 	if err != nil {
 		st.Status = pipeline.StageFailed
-		msg := err.Error()
-		if !strings.HasPrefix(msg, name+": ") { // modules name their stage already
-			msg = name + ": " + msg
-		}
-		r.failed = append(r.failed, msg)
+		r.failed = append(r.failed, pipeline.ProblemOf(name, err))
 	}
 	r.summary.Stages = append(r.summary.Stages, st)
 	return err
@@ -79,21 +75,28 @@ func (r *shipRun) fail() error {
 	if service == "" {
 		service = "(service)"
 	}
-	return errors.New("ship " + service + " failed:\n" + strings.Join(r.failed, "\n") + "\n\n" + r.summary.Markdown())
+	var failed []string
+	for _, p := range r.failed {
+		failed = append(failed, p.String())
+	}
+	return errors.New("ship " + service + " failed:\n" + strings.Join(failed, "\n") + "\n\n" + r.summary.Markdown())
 }
 
 // result completes res with the run's stages, verdict, summary and reports.
 func (r *shipRun) result(ctx context.Context, res *ShipResult) *ShipResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	res.Ok, res.Problems, res.Stages = len(r.failed) == 0, r.failed, nil
+	res.Ok, res.Problems, res.Stages = len(r.failed) == 0, nil, nil
+	for _, p := range r.failed {
+		res.Problems = append(res.Problems, &Problem{Stage: p.Stage, Message: p.Message, File: p.File, Line: p.Line})
+	}
 	for _, st := range r.summary.Stages {
 		res.Stages = append(res.Stages, &Stage{Name: st.Name, Status: string(st.Status), Seconds: st.Duration.Seconds(), Detail: st.Detail})
 	}
 	res.Summary = r.markdown(res)
 	reports := dag.Directory()
 	files, err := ghactions.Render(ghactions.Report{
-		Summary: r.summary, Ok: res.Ok, Problems: res.Problems, Scan: r.gate,
+		Summary: r.summary, Ok: res.Ok, Problems: r.failed, Scan: r.gate,
 		Dockerfile: r.dockerfile, BaseImageLine: r.baseImageLine,
 	}, ghactions.WithServiceDir(r.repoPath))
 	if err != nil {

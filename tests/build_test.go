@@ -119,6 +119,13 @@ func ship(src string, fields ...string) []string {
 		"--trivy-db-repository", "db-registry:" + port + "/aquasec/trivy-db"}, fields...)
 }
 
+// report is `dagger call report` on src as ship runs it, then the given fields.
+func report(src string, fields ...string) []string {
+	args := ship(src, fields...)
+	args[1] = "report"
+	return args
+}
+
 // brokenCopy copies the example to a temporary folder and breaks it.
 func brokenCopy(t *testing.T, breakIt func(dir string)) string {
 	t.Helper()
@@ -147,6 +154,9 @@ func TestShipBrokenExamples(t *testing.T) {
 		breakIt func(t *testing.T, dir string)
 		want    []string // regular expressions the error must match
 		stages  string   // the stage table row that must show the failure
+		// A regular expression the reports' annotations must match where the problem is in a file: the
+		// failed stage annotated at its file and line (from the module that failed, through the engine).
+		annotation string
 	}{
 		{
 			name: "failing test",
@@ -190,24 +200,27 @@ func TestShipBrokenExamples(t *testing.T) {
 			breakIt: func(t *testing.T, dir string) {
 				edit(t, filepath.Join(dir, "Dockerfile"), "\nWORKDIR /app", "\nWORKDIRR /app")
 			},
-			want:   []string{`Dockerfile:\d+: unknown instruction: WORKDIRR`, `\d+ \| WORKDIRR /app`},
-			stages: `| build | ❌ failed |`,
+			want:       []string{`Dockerfile:\d+: unknown instruction: WORKDIRR`, `\d+ \| WORKDIRR /app`},
+			stages:     `| build | ❌ failed |`,
+			annotation: `(?m)^::error file=Dockerfile,line=\d+,title=Stage build failed::Dockerfile:\d+: unknown instruction`,
 		},
 		{
 			name: "Dockerfile RUN fails",
 			breakIt: func(t *testing.T, dir string) {
 				edit(t, filepath.Join(dir, "Dockerfile"), "\nWORKDIR /app", "\nWORKDIR /app\nRUN test -f /nonexistent-marker")
 			},
-			want:   []string{`Dockerfile:\d+: RUN failed with exit code 1`, `\d+ \| RUN test -f /nonexistent-marker`},
-			stages: `| build | ❌ failed |`,
+			want:       []string{`Dockerfile:\d+: RUN failed with exit code 1`, `\d+ \| RUN test -f /nonexistent-marker`},
+			stages:     `| build | ❌ failed |`,
+			annotation: `(?m)^::error file=Dockerfile,line=\d+,title=Stage build failed::Dockerfile:\d+: RUN failed`,
 		},
 		{
 			name: "invalid golden-path.yaml",
 			breakIt: func(t *testing.T, dir string) {
 				edit(t, filepath.Join(dir, "golden-path.yaml"), "port: 8000", "port: 70000\nreplicaz: 2")
 			},
-			want:   []string{`golden-path\.yaml:\d+: port: .*70000`, `golden-path\.yaml:\d+: replicaz: `},
-			stages: `| config | ❌ failed |`,
+			want:       []string{`golden-path\.yaml:\d+: port: .*70000`, `golden-path\.yaml:\d+: replicaz: `},
+			stages:     `| config | ❌ failed |`,
+			annotation: `(?m)^::error file=golden-path\.yaml,line=\d+,title=Stage config failed::golden-path\.yaml:\d+: port`,
 		},
 		{
 			name:    "no golden-path.yaml",
@@ -231,6 +244,12 @@ func TestShipBrokenExamples(t *testing.T) {
 			progress := plainText(strings.TrimSuffix(r.Stderr, msg))
 			assert.Check(t, is.Regexp(`(?m)^\d+\s*: ┆ `+stage+` ERROR`, progress))
 			assert.Check(t, is.Regexp(stageCalls[stage], progress), "the failing %s stage's calls are not in the log", stage)
+			if tc.annotation != "" {
+				// As CI gets them after a red ship: `report` with the same arguments, its reports exported.
+				annotations := daggertest.CLI(t, root, report(dir, "reports", "file", "--path", "annotations.txt", "contents")...)
+				assert.Check(t, annotations.ExitCode == 0, annotations.ErrorText())
+				assert.Check(t, is.Regexp(tc.annotation, annotations.Stdout))
+			}
 			// After a failed gate nothing later runs.
 			if tc.stages == `| build | ❌ failed |` || tc.stages == `| config | ❌ failed |` {
 				assert.Check(t, !strings.Contains(msg, "| test |"), "test ran after a failed %s", tc.stages)

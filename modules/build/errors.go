@@ -9,7 +9,16 @@ import (
 	"dagger/build/internal/dagger"
 
 	"github.com/golden-path/golden-path/pipeline"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
+
+// stageError is err as the stage's problem: its message, and the file and
+// line it is about carried in the error's extensions, which reach the
+// module's caller (the golden path annotates them in its reports).
+func stageError(stage string, err error) error {
+	p := pipeline.ProblemOf(stage, err)
+	return &gqlerror.Error{Message: p.String(), Extensions: p.Extensions()}
+}
 
 // dockerfileError explains a failed Dockerfile build with the Dockerfile line
 // it failed on. It never wraps the engine's error: the SDK would then report

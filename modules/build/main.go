@@ -51,7 +51,7 @@ func (b *Build) Build(
 	platform dagger.Platform,
 ) (*dagger.Container, error) {
 	if err := b.requireDockerfile(ctx); err != nil {
-		return nil, err
+		return nil, stageError("build", err)
 	}
 	args, err := parseBuildArgs(buildArgs)
 	if err != nil {
@@ -65,7 +65,7 @@ func (b *Build) Build(
 	})
 	ctr, err = ctr.Sync(ctx)
 	if err != nil {
-		return nil, b.dockerfileError(ctx, err)
+		return nil, stageError("build", b.dockerfileError(ctx, err))
 	}
 	return ctr, nil
 }

@@ -55,7 +55,12 @@ func (d *Deploy) Render(
 	// +optional
 	// +default="dev"
 	environment string,
-) (*Release, error) {
+) (_ *Release, rerr error) {
+	defer func() {
+		if rerr != nil {
+			rerr = stageError("render", rerr)
+		}
+	}()
 	cfg, err := pipeline.ReadConfig(func(name string) (string, error) { return source.File(name).Contents(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("render: %s", err.Error())

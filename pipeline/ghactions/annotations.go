@@ -69,10 +69,14 @@ func (r Report) annotations(o *options) []annotation {
 	var out []annotation
 	for _, p := range r.undetailed() {
 		title := "Ship failed"
-		if p.stage != "" {
-			title = "Stage " + p.stage + " failed"
+		if p.Stage != "" {
+			title = "Stage " + p.Stage + " failed"
 		}
-		out = append(out, annotation{level: levelError, title: title, message: p.text})
+		a := annotation{level: levelError, title: title, message: p.Message}
+		if file, ok := o.inRepo(p.File); ok {
+			a.file, a.line = file, p.Line
+		}
+		out = append(out, a)
 	}
 	out = append(out, interleave(r.testAnnotations(o), r.lintAnnotations(o), r.vulnAnnotations(o))...)
 

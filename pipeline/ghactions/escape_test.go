@@ -128,7 +128,7 @@ func TestAnnotationEscaping(t *testing.T) {
 	}
 	r := Report{
 		Summary:  pipeline.ShipSummary{Service: "hello-api", Stages: stages("lint"), Lint: lintReport(finding)},
-		Problems: []string{"lint: flake8 found 1 problem"},
+		Problems: []pipeline.Problem{{Stage: "lint", Message: "flake8 found 1 problem"}},
 	}
 	files, err := Render(r, WithTempDir(t.TempDir()))
 	assert.NilError(t, err)
@@ -149,9 +149,9 @@ func TestOutputEscaping(t *testing.T) {
 	r := Report{
 		Summary: pipeline.ShipSummary{Service: "hello-api", Stages: stages("build")[:2],
 			Dashboard: "https://grafana.example.com/d/x?var-a=1&var-b=2"},
-		Problems: []string{
-			"build: 50% done: RUN a=b << EOF failed\n  second line\n  third line",
-			"no stage prefix at all",
+		Problems: []pipeline.Problem{
+			{Stage: "build", Message: "50% done: RUN a=b << EOF failed\n  second line\n  third line"},
+			{Message: "no stage prefix at all"},
 		},
 	}
 	files, err := Render(r, WithTempDir(t.TempDir()))
@@ -175,7 +175,7 @@ func TestOutputDelimiter(t *testing.T) {
 	inject := "x\n" + outputDelimiter + "\nimage<<EOF\nevil.example/app@sha256:0\nEOF"
 	r := Report{
 		Summary:  pipeline.ShipSummary{Service: "hello-api", Stages: stages("test")},
-		Problems: []string{"test: " + outputDelimiter + " then " + inject},
+		Problems: []pipeline.Problem{{Stage: "test", Message: outputDelimiter + " then " + inject}},
 	}
 	files, err := Render(r, WithTempDir(t.TempDir()))
 	assert.NilError(t, err)
@@ -222,7 +222,7 @@ func TestSummaryEscaping(t *testing.T) {
 
 	r := Report{
 		Summary:  pipeline.ShipSummary{Service: "hello-api", Stages: stages("build")[:2]},
-		Problems: []string{"build: ```\n# not a heading\n</details>"},
+		Problems: []pipeline.Problem{{Stage: "build", Message: "```\n# not a heading\n</details>"}},
 	}
 	files, err := Render(r, WithTempDir(t.TempDir()))
 	assert.NilError(t, err)

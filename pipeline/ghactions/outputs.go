@@ -52,14 +52,14 @@ func (r Report) outputs(o *options) ([]output, error) {
 	failedStage := ""
 	if st := r.firstFailed(); st != nil {
 		failedStage = st.Name
-	} else if ps := r.problems(); len(ps) > 0 {
-		failedStage = ps[0].stage
+	} else if len(r.Problems) > 0 {
+		failedStage = r.Problems[0].Stage
 	}
 	var problems []string
-	for _, p := range r.problems() {
-		line := firstLine(p.text)
-		if p.stage != "" {
-			line = p.stage + ": " + line
+	for _, p := range r.Problems {
+		line := firstLine(p.Message)
+		if p.Stage != "" {
+			line = p.Stage + ": " + line
 		}
 		problems = append(problems, strings.ReplaceAll(line, outputDelimiter, "(delimiter)"))
 	}

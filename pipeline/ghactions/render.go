@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -33,9 +32,9 @@ type Report struct {
 	// Ok says whether every stage passed; it must agree with Problems and
 	// the stages.
 	Ok bool
-	// Problems are the failed stages with what to fix, each
-	// "<stage>: <message>" as ship reports them.
-	Problems []string
+	// Problems are the failed stages with what to fix, and the file and
+	// line at fault where there is one (annotated there).
+	Problems []pipeline.Problem
 	// Scan is the vulnerability gate's decision; nil when the scan did not
 	// run.
 	Scan *pipeline.GateResult
@@ -154,24 +153,6 @@ func (r Report) check() error {
 	return nil
 }
 
-// problem is one failed stage with what to fix.
-type problem struct {
-	stage, text string
-}
-
-// problems splits r.Problems into stage and text ("test: 2 of 5 failed").
-func (r Report) problems() []problem {
-	var out []problem
-	for _, p := range r.Problems {
-		stage, text, ok := strings.Cut(p, ": ")
-		if !ok || strings.ContainsAny(stage, " \n") {
-			stage, text = "", p
-		}
-		out = append(out, problem{stage: stage, text: text})
-	}
-	return out
-}
-
 // detailed reports whether the summary and the annotations detail the
 // failure of stage item by item (failing tests, lint findings, blocking
 // vulnerabilities), so its problem text need not be repeated.
@@ -188,10 +169,10 @@ func (r Report) detailed(stage string) bool {
 }
 
 // undetailed are the problems that detailed does not cover.
-func (r Report) undetailed() []problem {
-	var out []problem
-	for _, p := range r.problems() {
-		if !r.detailed(p.stage) {
+func (r Report) undetailed() []pipeline.Problem {
+	var out []pipeline.Problem
+	for _, p := range r.Problems {
+		if !r.detailed(p.Stage) {
 			out = append(out, p)
 		}
 	}

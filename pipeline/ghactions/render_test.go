@@ -204,7 +204,7 @@ func TestRenderGolden(t *testing.T) {
 						"lint", "0 findings"), "scan", "0 critical, 0 high, 0 medium, 0 low"),
 					Tests: fails, Lint: lintReport(),
 				},
-				Problems: []string{"test: " + fails.Err().Error()},
+				Problems: []pipeline.Problem{{Stage: "test", Message: fails.Err().Error()}},
 				Scan:     scan(t, nil, ""),
 			},
 			opts:   []Option{WithServiceDir("examples/fastapi-service")},
@@ -228,7 +228,7 @@ func TestRenderGolden(t *testing.T) {
 						pipeline.Finding{File: "tests/test_main.py", Line: 30, Column: 5, Code: "B008", Message: "Do not perform function calls in argument defaults: `Depends()`"},
 					),
 				},
-				Problems: []string{"lint: flake8 found 3 problems; fix them (run flake8 locally to check):\n  ./src/main.py:1:1: F401 'os' imported but unused"},
+				Problems: []pipeline.Problem{{Stage: "lint", Message: "flake8 found 3 problems; fix them (run flake8 locally to check):\n  ./src/main.py:1:1: F401 'os' imported but unused"}},
 				Scan:     scan(t, nil, ""),
 			},
 			opts:   []Option{WithServiceDir("examples/fastapi-service/")},
@@ -249,7 +249,7 @@ func TestRenderGolden(t *testing.T) {
 							"lint", "0 findings"), "scan", "2 critical, 1 high, 1 medium, 0 low"),
 						Tests: mustJUnit(t, junitPass), Lint: lintReport(),
 					},
-					Problems:      []string{"scan: " + g.Err().Error()},
+					Problems:      []pipeline.Problem{{Stage: "scan", Message: g.Err().Error()}},
 					Scan:          g,
 					BaseImageLine: 8,
 				}
@@ -297,7 +297,7 @@ func TestRenderAnnotationTargets(t *testing.T) {
 				pipeline.Finding{File: "/app/src/other.py", Line: 4, Column: 1, Code: "F401", Message: "'re' imported but unused"},
 			),
 		},
-		Problems:      []string{"test: failed", "lint: failed", "scan: failed"},
+		Problems:      []pipeline.Problem{{Stage: "test", Message: "failed"}, {Stage: "lint", Message: "failed"}, {Stage: "scan", Message: "failed"}},
 		Scan:          g,
 		Dockerfile:    "build/Dockerfile",
 		BaseImageLine: 8,
@@ -333,21 +333,22 @@ func TestRenderAnnotationTargets(t *testing.T) {
 }
 
 // TestRenderStageProblems: a failed stage without item detail (a build that
-// failed, tests that did not run) is annotated once, without a file, and
-// listed under "What to fix".
+// failed, tests that did not run) is annotated once, at the file and line of
+// its problem, and listed under "What to fix".
 func TestRenderStageProblems(t *testing.T) {
 	sts := stages("build")[:2]
 	sts = append(sts, pipeline.StageResult{Name: "test", Status: pipeline.StageSkipped})
 	r := Report{
-		Summary:  pipeline.ShipSummary{Service: "hello-api", Stages: sts},
-		Problems: []string{"build: Dockerfile:17: RUN pip install -r requirements.txt failed (exit code 1):\n  ERROR: No matching distribution found for fastapi==9.9"},
+		Summary: pipeline.ShipSummary{Service: "hello-api", Stages: sts},
+		Problems: []pipeline.Problem{{Stage: "build", File: "Dockerfile", Line: 17,
+			Message: "Dockerfile:17: RUN pip install -r requirements.txt failed (exit code 1):\n  ERROR: No matching distribution found for fastapi==9.9"}},
 	}
-	files, err := Render(r, WithTempDir(t.TempDir()))
+	files, err := Render(r, WithTempDir(t.TempDir()), WithServiceDir("svc"))
 	assert.NilError(t, err)
 	cmds := parseCommands(t, string(files.Annotations))
 	assert.Equal(t, len(cmds), 1)
 	assert.Equal(t, cmds[0].name, "error")
-	assert.DeepEqual(t, cmds[0].props, map[string]string{"title": "Stage build failed"})
+	assert.DeepEqual(t, cmds[0].props, map[string]string{"title": "Stage build failed", "file": "svc/Dockerfile", "line": "17"})
 	assert.Equal(t, cmds[0].message, "Dockerfile:17: RUN pip install -r requirements.txt failed (exit code 1):\n  ERROR: No matching distribution found for fastapi==9.9")
 
 	summary := string(files.Summary)
@@ -369,7 +370,7 @@ func TestRenderManyFindings(t *testing.T) {
 	}
 	r := Report{
 		Summary:  pipeline.ShipSummary{Service: "hello-api", Stages: stages("lint"), Lint: lintReport(findings...)},
-		Problems: []string{"lint: flake8 found 12 problems"},
+		Problems: []pipeline.Problem{{Stage: "lint", Message: "flake8 found 12 problems"}},
 	}
 	files, err := Render(r, WithTempDir(t.TempDir()))
 	assert.NilError(t, err)
@@ -391,7 +392,7 @@ func TestRenderInputErrors(t *testing.T) {
 		field  string
 		msg    string
 	}{
-		{name: "ok with problems", report: Report{Ok: true, Problems: []string{"test: x"}, Summary: pipeline.ShipSummary{Stages: okStages}},
+		{name: "ok with problems", report: Report{Ok: true, Problems: []pipeline.Problem{{Stage: "test", Message: "x"}}, Summary: pipeline.ShipSummary{Stages: okStages}},
 			field: "Ok", msg: "lists 1 problem(s)"},
 		{name: "ok with a failed stage", report: Report{Ok: true, Summary: pipeline.ShipSummary{Stages: stages("lint")}},
 			field: "Ok", msg: `stage "lint" failed`},

@@ -24,10 +24,10 @@ func (r Report) markdown() string {
 		b.WriteString("\n### What to fix\n")
 		for _, p := range ps {
 			name := "ship"
-			if p.stage != "" {
-				name = p.stage
+			if p.Stage != "" {
+				name = p.Stage
 			}
-			fmt.Fprintf(&b, "\n**%s**\n\n%s\n", markdown.Text(name), codeBlock(p.text))
+			fmt.Fprintf(&b, "\n**%s**\n\n%s\n", markdown.Text(name), codeBlock(p.Message))
 		}
 	}
 	return b.String()

@@ -62,6 +62,9 @@ func (e *MissingFileError) Error() string {
 		"or fix or remove the entry in %s", e.Kustomization, e.Entry, e.Field, e.Path, e.Kustomization)
 }
 
+// Location is the kustomization that lists the missing file.
+func (e *MissingFileError) Location() (string, int) { return e.Kustomization, 0 }
+
 // ImageRefError is returned when the image to deploy is not pinned by
 // digest.
 type ImageRefError struct {
@@ -149,6 +152,16 @@ func (e *ManifestError) Error() string {
 		b.WriteString("\n  " + p.String())
 	}
 	return b.String()
+}
+
+// Location is the file of the first problem that names one.
+func (e *ManifestError) Location() (string, int) {
+	for _, p := range e.Problems {
+		if p.File != "" {
+			return p.File, 0
+		}
+	}
+	return "", 0
 }
 
 // KustomizeError is returned when kustomize fails on the overlay for a

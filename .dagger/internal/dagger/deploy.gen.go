@@ -19,7 +19,7 @@ func (r *Binding) AsDeploy() *Deploy { // deploy (../../../modules/deploy/main.g
 }
 
 // Retrieve the binding value, as type DeployPolicyReport
-func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:127:6)
+func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:136:6)
 	q := r.query.Select("asDeployPolicyReport")
 
 	return &DeployPolicyReport{
@@ -77,13 +77,13 @@ type DeployConstraintsOpts struct {
 	//
 	//
 	// Default: "deny"
-	EnforcementAction string // deploy (../../../modules/deploy/render.go:190:2)
+	EnforcementAction string // deploy (../../../modules/deploy/render.go:200:2)
 }
 
 // Constraints returns the platform's rules as Gatekeeper Constraints (for
 // the gatekeeper-library templates), to enforce in the cluster what the
 // pipeline checks.
-func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../modules/deploy/render.go:186:1)
+func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../modules/deploy/render.go:195:1)
 	q := r.query.Select("constraints")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `enforcementAction` optional argument
@@ -169,7 +169,7 @@ func (r *Deploy) Password() *Secret { // deploy (../../../modules/deploy/main.go
 }
 
 // Policy checks any rendered manifests against the platform's rules.
-func (r *Deploy) Policy(manifests *File) *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:159:1)
+func (r *Deploy) Policy(manifests *File) *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:168:1)
 	assertNotNil("manifests", manifests)
 	q := r.query.Select("policy")
 	q = q.Arg("manifests", manifests)
@@ -291,7 +291,7 @@ func (r *Deploy) AsNode() Node {
 }
 
 // PolicyReport is the policy gate's decision on a release's manifests.
-type DeployPolicyReport struct { // deploy (../../../modules/deploy/render.go:127:6)
+type DeployPolicyReport struct { // deploy (../../../modules/deploy/render.go:136:6)
 	query *querybuilder.Selection
 
 	id      *ID
@@ -355,7 +355,7 @@ func (r *DeployPolicyReport) UnmarshalJSON(bs []byte) error {
 }
 
 // Whether every object passes every rule.
-func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/render.go:129:2)
+func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/render.go:138:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -368,7 +368,7 @@ func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (
 }
 
 // Markdown: the rules and every violation with its fix.
-func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:133:2)
+func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:142:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -381,7 +381,7 @@ func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // d
 }
 
 // Each violation: rule, object, container, field, problem and fix.
-func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:131:2)
+func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:140:2)
 	q := r.query.Select("violations")
 
 	var response []string
@@ -549,7 +549,7 @@ func (r *DeployRelease) WithGraphQLQuery(q *querybuilder.Selection) *DeployRelea
 
 // Check fails when the release's manifests break a rule of the platform,
 // naming every violation and its fix.
-func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/deploy/render.go:146:1)
+func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/deploy/render.go:155:1)
 	q := r.query.Select("check")
 
 	return &DeployRelease{
@@ -773,7 +773,7 @@ func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // de
 // ones the cluster enforces with Gatekeeper): no privileged containers,
 // required labels, resource requests and limits, runAsNonRoot, images by
 // digest, liveness and readiness probes. Every violation is listed.
-func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:140:1)
+func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../modules/deploy/render.go:149:1)
 	q := r.query.Select("policy")
 
 	return &DeployPolicyReport{
@@ -1012,7 +1012,7 @@ func (r *Env) WithDeployOutput(name string, description string) *Env { // deploy
 }
 
 // Create or update a binding of type DeployPolicyReport in the environment
-func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../modules/deploy/render.go:127:6)
+func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../modules/deploy/render.go:136:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployPolicyReportInput")
 	q = q.Arg("name", name)
@@ -1025,7 +1025,7 @@ func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport
 }
 
 // Declare a desired DeployPolicyReport output to be assigned in the environment
-func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:127:6)
+func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:136:6)
 	q := r.query.Select("withDeployPolicyReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)

@@ -248,6 +248,9 @@ type GoldenPathID string
 type GoldenPathLintSummaryID string
 
 // A unique identifier for an object.
+type GoldenPathProblemID string
+
+// A unique identifier for an object.
 type GoldenPathScanSummaryID string
 
 // A unique identifier for an object.
@@ -13123,6 +13126,16 @@ func (r *Query) LoadGoldenPathLintSummaryFromID(id GoldenPathLintSummaryID) *Gol
 	q = q.Arg("id", id)
 
 	return &GoldenPathLintSummary{
+		query: q,
+	}
+}
+
+// Load a GoldenPathProblem from its ID.
+func (r *Query) LoadGoldenPathProblemFromID(id GoldenPathProblemID) *GoldenPathProblem {
+	q := r.query.Select("loadGoldenPathProblemFromID")
+	q = q.Arg("id", id)
+
+	return &GoldenPathProblem{
 		query: q,
 	}
 }

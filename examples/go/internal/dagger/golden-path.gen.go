@@ -19,7 +19,7 @@ func (r *Binding) AsGoldenPath() *GoldenPath { // golden-path (../../../../.dagg
 }
 
 // Retrieve the binding value, as type GoldenPathLintSummary
-func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:88:6)
+func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:100:6)
 	q := r.query.Select("asGoldenPathLintSummary")
 
 	return &GoldenPathLintSummary{
@@ -27,8 +27,17 @@ func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-p
 	}
 }
 
+// Retrieve the binding value, as type GoldenPathProblem
+func (r *Binding) AsGoldenPathProblem() *GoldenPathProblem { // golden-path (../../../../.dagger/main.go:72:6)
+	q := r.query.Select("asGoldenPathProblem")
+
+	return &GoldenPathProblem{
+		query: q,
+	}
+}
+
 // Retrieve the binding value, as type GoldenPathScanSummary
-func (r *Binding) AsGoldenPathScanSummary() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:96:6)
+func (r *Binding) AsGoldenPathScanSummary() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:108:6)
 	q := r.query.Select("asGoldenPathScanSummary")
 
 	return &GoldenPathScanSummary{
@@ -46,7 +55,7 @@ func (r *Binding) AsGoldenPathShipResult() *GoldenPathShipResult { // golden-pat
 }
 
 // Retrieve the binding value, as type GoldenPathStage
-func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../../../.dagger/main.go:114:6)
+func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../../../.dagger/main.go:126:6)
 	q := r.query.Select("asGoldenPathStage")
 
 	return &GoldenPathStage{
@@ -55,7 +64,7 @@ func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../.
 }
 
 // Retrieve the binding value, as type GoldenPathTestSummary
-func (r *Binding) AsGoldenPathTestSummary() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:72:6)
+func (r *Binding) AsGoldenPathTestSummary() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:84:6)
 	q := r.query.Select("asGoldenPathTestSummary")
 
 	return &GoldenPathTestSummary{
@@ -77,7 +86,7 @@ func (r *Env) WithGoldenPathInput(name string, value *GoldenPath, description st
 }
 
 // Create or update a binding of type GoldenPathLintSummary in the environment
-func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:88:6)
+func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:100:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathLintSummaryInput")
 	q = q.Arg("name", name)
@@ -90,7 +99,7 @@ func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintS
 }
 
 // Declare a desired GoldenPathLintSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathLintSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:88:6)
+func (r *Env) WithGoldenPathLintSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:100:6)
 	q := r.query.Select("withGoldenPathLintSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -111,8 +120,32 @@ func (r *Env) WithGoldenPathOutput(name string, description string) *Env { // go
 	}
 }
 
+// Create or update a binding of type GoldenPathProblem in the environment
+func (r *Env) WithGoldenPathProblemInput(name string, value *GoldenPathProblem, description string) *Env { // golden-path (../../../../.dagger/main.go:72:6)
+	assertNotNil("value", value)
+	q := r.query.Select("withGoldenPathProblemInput")
+	q = q.Arg("name", name)
+	q = q.Arg("value", value)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
+// Declare a desired GoldenPathProblem output to be assigned in the environment
+func (r *Env) WithGoldenPathProblemOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:72:6)
+	q := r.query.Select("withGoldenPathProblemOutput")
+	q = q.Arg("name", name)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
 // Create or update a binding of type GoldenPathScanSummary in the environment
-func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:96:6)
+func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:108:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathScanSummaryInput")
 	q = q.Arg("name", name)
@@ -125,7 +158,7 @@ func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanS
 }
 
 // Declare a desired GoldenPathScanSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathScanSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:96:6)
+func (r *Env) WithGoldenPathScanSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:108:6)
 	q := r.query.Select("withGoldenPathScanSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -160,7 +193,7 @@ func (r *Env) WithGoldenPathShipResultOutput(name string, description string) *E
 }
 
 // Create or update a binding of type GoldenPathStage in the environment
-func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, description string) *Env { // golden-path (../../../../.dagger/main.go:114:6)
+func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, description string) *Env { // golden-path (../../../../.dagger/main.go:126:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathStageInput")
 	q = q.Arg("name", name)
@@ -173,7 +206,7 @@ func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, desc
 }
 
 // Declare a desired GoldenPathStage output to be assigned in the environment
-func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:114:6)
+func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:126:6)
 	q := r.query.Select("withGoldenPathStageOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -184,7 +217,7 @@ func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { 
 }
 
 // Create or update a binding of type GoldenPathTestSummary in the environment
-func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:72:6)
+func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:84:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathTestSummaryInput")
 	q = q.Arg("name", name)
@@ -197,7 +230,7 @@ func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestS
 }
 
 // Declare a desired GoldenPathTestSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathTestSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:72:6)
+func (r *Env) WithGoldenPathTestSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:84:6)
 	q := r.query.Select("withGoldenPathTestSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -275,34 +308,34 @@ type GoldenPathReportOpts struct {
 	//
 	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
 	//
-	Source *Directory // golden-path (../../../../.dagger/main.go:348:2)
+	Source *Directory // golden-path (../../../../.dagger/main.go:360:2)
 	//
 	// Path of the Dockerfile inside the source folder.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // golden-path (../../../../.dagger/main.go:352:2)
+	Dockerfile string // golden-path (../../../../.dagger/main.go:364:2)
 	//
 	// Vulnerabilities at or above this severity fail the scan gate: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
 	//
 	//
 	// Default: "CRITICAL"
-	Severity string // golden-path (../../../../.dagger/main.go:356:2)
+	Severity string // golden-path (../../../../.dagger/main.go:368:2)
 	//
 	// OCI repository of Trivy's vulnerability DB.
 	//
 	//
 	// Default: "mirror.gcr.io/aquasec/trivy-db:2"
-	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:360:2)
+	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:372:2)
 	//
 	// A service reaching the DB's registry, bound as host "db-registry".
 	//
-	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:363:2)
+	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:375:2)
 	//
 	// The service's folder inside its git repository, e.g. examples/fastapi-service: the reports' annotations
 	// name files from the repository's root. Empty when the service is the repository.
 	//
-	RepoPath string // golden-path (../../../../.dagger/main.go:367:2)
+	RepoPath string // golden-path (../../../../.dagger/main.go:379:2)
 }
 
 // Report runs ship's gates (config, build, test ∥ lint ∥ scan) like ship does,
@@ -311,7 +344,7 @@ type GoldenPathReportOpts struct {
 // `dagger call report --source . reports export --path reports`. Its result
 // is kept for the session only: the vulnerability DB changes daily, and a
 // cached report must not contradict a ship that failed on a new finding.
-func (r *GoldenPath) Report(opts ...GoldenPathReportOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:343:1)
+func (r *GoldenPath) Report(opts ...GoldenPathReportOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:355:1)
 	q := r.query.Select("report")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -350,115 +383,115 @@ type GoldenPathShipOpts struct {
 	//
 	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
 	//
-	Source *Directory // golden-path (../../../../.dagger/main.go:139:2)
+	Source *Directory // golden-path (../../../../.dagger/main.go:151:2)
 	//
 	// Path of the Dockerfile inside the source folder.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // golden-path (../../../../.dagger/main.go:143:2)
+	Dockerfile string // golden-path (../../../../.dagger/main.go:155:2)
 	//
 	// Vulnerabilities at or above this severity stop the ship: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
 	//
 	//
 	// Default: "CRITICAL"
-	Severity string // golden-path (../../../../.dagger/main.go:147:2)
+	Severity string // golden-path (../../../../.dagger/main.go:159:2)
 	//
 	// OCI repository of Trivy's vulnerability DB.
 	//
 	//
 	// Default: "mirror.gcr.io/aquasec/trivy-db:2"
-	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:151:2)
+	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:163:2)
 	//
 	// A service reaching the DB's registry, bound as host "db-registry" (e.g. tcp://localhost:5000; then
 	// name the repository db-registry:5000/…).
 	//
-	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:155:2)
+	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:167:2)
 	//
 	// Registry to publish to, e.g. myacr.azurecr.io; without it nothing is published.
 	//
-	Registry string // golden-path (../../../../.dagger/main.go:158:2)
+	Registry string // golden-path (../../../../.dagger/main.go:170:2)
 	//
 	// Repository inside the registry; <team>/<name> from golden-path.yaml when empty.
 	//
-	Repository string // golden-path (../../../../.dagger/main.go:161:2)
+	Repository string // golden-path (../../../../.dagger/main.go:173:2)
 	//
 	// The git commit SHA being shipped: the image's immutable tag (in GitHub Actions, ${{ github.sha }}).
 	//
-	Commit string // golden-path (../../../../.dagger/main.go:164:2)
+	Commit string // golden-path (../../../../.dagger/main.go:176:2)
 	//
 	// Registry user name (for an ACR token: 00000000-0000-0000-0000-000000000000).
 	//
-	Username string // golden-path (../../../../.dagger/main.go:167:2)
+	Username string // golden-path (../../../../.dagger/main.go:179:2)
 	//
 	// Registry password or token, e.g. env://ACR_TOKEN.
 	//
-	Password *Secret // golden-path (../../../../.dagger/main.go:170:2)
+	Password *Secret // golden-path (../../../../.dagger/main.go:182:2)
 	//
 	// A service reaching a registry on the caller's loopback, e.g. tcp://localhost:5001.
 	//
-	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:173:2)
+	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:185:2)
 	//
 	// Environment to render the manifests for: an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // golden-path (../../../../.dagger/main.go:177:2)
+	Environment string // golden-path (../../../../.dagger/main.go:189:2)
 	//
 	// Kubeconfig of the cluster to deploy to; without it nothing is deployed (for AKS: az aks get-credentials,
 	// then kubelogin convert-kubeconfig -l workloadidentity in GitHub Actions).
 	//
-	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:181:2)
+	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:193:2)
 	//
 	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
 	//
-	KubeAPI *Service // golden-path (../../../../.dagger/main.go:184:2)
+	KubeAPI *Service // golden-path (../../../../.dagger/main.go:196:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. the GitHub Actions run URL.
 	//
-	RunID string // golden-path (../../../../.dagger/main.go:187:2)
+	RunID string // golden-path (../../../../.dagger/main.go:199:2)
 	//
 	// A request the smoke test makes after the health checks, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // golden-path (../../../../.dagger/main.go:190:2)
+	SmokePath string // golden-path (../../../../.dagger/main.go:202:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	RolloutTimeout int // golden-path (../../../../.dagger/main.go:194:2)
+	RolloutTimeout int // golden-path (../../../../.dagger/main.go:206:2)
 	//
 	// Prometheus' URL; after the deploy, ship waits until it scrapes the service (e.g.
 	// http://prometheus-operated.monitoring:9090).
 	//
-	PrometheusURL string // golden-path (../../../../.dagger/main.go:198:2)
+	PrometheusURL string // golden-path (../../../../.dagger/main.go:210:2)
 	//
 	// A service reaching Prometheus on the caller's loopback, e.g. tcp://localhost:9090.
 	//
-	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:201:2)
+	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:213:2)
 	//
 	// How long to wait for Prometheus to scrape the service, in seconds.
 	//
 	//
 	// Default: 120
-	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:205:2)
+	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:217:2)
 	//
 	// The service's folder inside its git repository, e.g. examples/fastapi-service: the reports' annotations
 	// name files from the repository's root. Empty when the service is the repository.
 	//
-	RepoPath string // golden-path (../../../../.dagger/main.go:209:2)
+	RepoPath string // golden-path (../../../../.dagger/main.go:221:2)
 	//
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	//
-	GrafanaURL string // golden-path (../../../../.dagger/main.go:212:2)
+	GrafanaURL string // golden-path (../../../../.dagger/main.go:224:2)
 	//
 	// A Grafana service account token (Editor), e.g. env://GRAFANA_TOKEN.
 	//
-	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:215:2)
+	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:227:2)
 	//
 	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
 	//
-	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:218:2)
+	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:230:2)
 }
 
 // Ship runs the golden path on a service: it reads golden-path.yaml, builds
@@ -469,7 +502,7 @@ type GoldenPathShipOpts struct {
 // Accepted vulnerabilities go in the source's .trivyignore.yaml, each with a
 // statement and an expiry date. After a failed ship, `report` with the same
 // arguments returns the summary, SARIF and JUnit files for CI to export.
-func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:134:1)
+func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:146:1)
 	q := r.query.Select("ship")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -597,7 +630,7 @@ func (r *GoldenPath) AsNode() Node {
 }
 
 // LintSummary is the lint stage's outcome.
-type GoldenPathLintSummary struct { // golden-path (../../../../.dagger/main.go:88:6)
+type GoldenPathLintSummary struct { // golden-path (../../../../.dagger/main.go:100:6)
 	query *querybuilder.Selection
 
 	id   *ID
@@ -611,7 +644,7 @@ func (r *GoldenPathLintSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // Each finding as file:line:col: CODE message.
-func (r *GoldenPathLintSummary) Findings(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:92:2)
+func (r *GoldenPathLintSummary) Findings(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:104:2)
 	q := r.query.Select("findings")
 
 	var response []string
@@ -670,7 +703,7 @@ func (r *GoldenPathLintSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // The linter's command.
-func (r *GoldenPathLintSummary) Tool(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:90:2)
+func (r *GoldenPathLintSummary) Tool(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:102:2)
 	if r.tool != nil {
 		return *r.tool, nil
 	}
@@ -690,8 +723,134 @@ func (r *GoldenPathLintSummary) AsNode() Node {
 	}
 }
 
+// Problem is a failed stage with what to fix.
+type GoldenPathProblem struct { // golden-path (../../../../.dagger/main.go:72:6)
+	query *querybuilder.Selection
+
+	file    *string
+	id      *ID
+	line    *int
+	message *string
+	stage   *string
+}
+
+func (r *GoldenPathProblem) WithGraphQLQuery(q *querybuilder.Selection) *GoldenPathProblem {
+	return &GoldenPathProblem{
+		query: q,
+	}
+}
+
+// The file at fault, relative to the service's folder; empty when the problem is about no one file.
+func (r *GoldenPathProblem) File(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:78:2)
+	if r.file != nil {
+		return *r.file, nil
+	}
+	q := r.query.Select("file")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// A unique identifier for this GoldenPathProblem.
+func (r *GoldenPathProblem) ID(ctx context.Context) (ID, error) {
+	if r.id != nil {
+		return *r.id, nil
+	}
+	q := r.query.Select("id")
+
+	var response ID
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// XXX_GraphQLType is an internal function. It returns the native GraphQL type name
+func (r *GoldenPathProblem) XXX_GraphQLType() string {
+	return "GoldenPathProblem"
+}
+
+// XXX_GraphQLIDType is an internal function. It returns the native GraphQL type name for the ID of this object
+func (r *GoldenPathProblem) XXX_GraphQLIDType() string {
+	return "ID"
+}
+
+// XXX_GraphQLID is an internal function. It returns the underlying type ID
+func (r *GoldenPathProblem) XXX_GraphQLID(ctx context.Context) (string, error) {
+	id, err := r.ID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return string(id), nil
+}
+
+func (r *GoldenPathProblem) MarshalJSON() ([]byte, error) {
+	id, err := r.ID(marshalCtx)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(id)
+}
+func (r *GoldenPathProblem) UnmarshalJSON(bs []byte) error {
+	var id string
+	err := json.Unmarshal(bs, &id)
+	if err != nil {
+		return err
+	}
+	*r = GoldenPathProblem{query: selectNode(dag.query, id, "GoldenPathProblem")}
+	return nil
+}
+
+// The line of the problem in File; 0 when unknown.
+func (r *GoldenPathProblem) Line(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:80:2)
+	if r.line != nil {
+		return *r.line, nil
+	}
+	q := r.query.Select("line")
+
+	var response int
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// What failed and how to fix it.
+func (r *GoldenPathProblem) Message(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:76:2)
+	if r.message != nil {
+		return *r.message, nil
+	}
+	q := r.query.Select("message")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The stage that failed.
+func (r *GoldenPathProblem) Stage(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:74:2)
+	if r.stage != nil {
+		return *r.stage, nil
+	}
+	q := r.query.Select("stage")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// AsNode returns this GoldenPathProblem as a Node.
+// This is a local type conversion — no GraphQL call.
+func (r *GoldenPathProblem) AsNode() Node {
+	return &NodeClient{
+		query: r.query,
+	}
+}
+
 // ScanSummary is the scan stage's outcome.
-type GoldenPathScanSummary struct { // golden-path (../../../../.dagger/main.go:96:6)
+type GoldenPathScanSummary struct { // golden-path (../../../../.dagger/main.go:108:6)
 	query *querybuilder.Selection
 
 	critical *int
@@ -709,7 +868,7 @@ func (r *GoldenPathScanSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // CRITICAL findings.
-func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:98:2)
+func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:110:2)
 	if r.critical != nil {
 		return *r.critical, nil
 	}
@@ -722,7 +881,7 @@ func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // 
 }
 
 // HIGH findings.
-func (r *GoldenPathScanSummary) High(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:100:2)
+func (r *GoldenPathScanSummary) High(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:112:2)
 	if r.high != nil {
 		return *r.high, nil
 	}
@@ -784,7 +943,7 @@ func (r *GoldenPathScanSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // LOW findings.
-func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:104:2)
+func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:116:2)
 	if r.low != nil {
 		return *r.low, nil
 	}
@@ -797,7 +956,7 @@ func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golde
 }
 
 // MEDIUM findings.
-func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:102:2)
+func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:114:2)
 	if r.medium != nil {
 		return *r.medium, nil
 	}
@@ -810,7 +969,7 @@ func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // go
 }
 
 // The findings as SARIF 2.1.0, for GitHub code scanning.
-func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dagger/main.go:108:2)
+func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dagger/main.go:120:2)
 	q := r.query.Select("sarif")
 
 	return &File{
@@ -819,7 +978,7 @@ func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dag
 }
 
 // The image's packages as a CycloneDX SBOM.
-func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagger/main.go:110:2)
+func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagger/main.go:122:2)
 	q := r.query.Select("sbom")
 
 	return &File{
@@ -828,7 +987,7 @@ func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagg
 }
 
 // Markdown: counts by severity and the blocking findings.
-func (r *GoldenPathScanSummary) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:106:2)
+func (r *GoldenPathScanSummary) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:118:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -972,13 +1131,36 @@ func (r *GoldenPathShipResult) Ok(ctx context.Context) (bool, error) { // golden
 }
 
 // Each failed stage with what to fix.
-func (r *GoldenPathShipResult) Problems(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:64:2)
+func (r *GoldenPathShipResult) Problems(ctx context.Context) ([]GoldenPathProblem, error) { // golden-path (../../../../.dagger/main.go:64:2)
 	q := r.query.Select("problems")
 
-	var response []string
+	q = q.Select("id")
+
+	type problems struct {
+		Id ID
+	}
+
+	convert := func(fields []problems) []GoldenPathProblem {
+		out := []GoldenPathProblem{}
+
+		for i := range fields {
+			val := GoldenPathProblem{id: &fields[i].Id}
+			val.query = selectNode(q.Root(), fields[i].Id, "GoldenPathProblem")
+			out = append(out, val)
+		}
+
+		return out
+	}
+	var response []problems
 
 	q = q.Bind(&response)
-	return response, q.Execute(ctx)
+
+	err := q.Execute(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	return convert(response), nil
 }
 
 // The published image by digest, <registry>/<repository>@sha256:…; empty when nothing was published.
@@ -1138,7 +1320,7 @@ func (r *GoldenPathShipResult) AsNode() Node {
 }
 
 // Stage is one stage of a ship run.
-type GoldenPathStage struct { // golden-path (../../../../.dagger/main.go:114:6)
+type GoldenPathStage struct { // golden-path (../../../../.dagger/main.go:126:6)
 	query *querybuilder.Selection
 
 	detail  *string
@@ -1155,7 +1337,7 @@ func (r *GoldenPathStage) WithGraphQLQuery(q *querybuilder.Selection) *GoldenPat
 }
 
 // A one-line note, e.g. "2 of 13 tests failed".
-func (r *GoldenPathStage) Detail(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:122:2)
+func (r *GoldenPathStage) Detail(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:134:2)
 	if r.detail != nil {
 		return *r.detail, nil
 	}
@@ -1217,7 +1399,7 @@ func (r *GoldenPathStage) UnmarshalJSON(bs []byte) error {
 }
 
 // The stage's name: config, build, test, lint, scan, publish, render, observability, policy, deploy or observe.
-func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:116:2)
+func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:128:2)
 	if r.name != nil {
 		return *r.name, nil
 	}
@@ -1230,7 +1412,7 @@ func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-
 }
 
 // How long the stage took, in seconds.
-func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // golden-path (../../../../.dagger/main.go:120:2)
+func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // golden-path (../../../../.dagger/main.go:132:2)
 	if r.seconds != nil {
 		return *r.seconds, nil
 	}
@@ -1243,7 +1425,7 @@ func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // gol
 }
 
 // passed, failed or skipped.
-func (r *GoldenPathStage) Status(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:118:2)
+func (r *GoldenPathStage) Status(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:130:2)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -1264,7 +1446,7 @@ func (r *GoldenPathStage) AsNode() Node {
 }
 
 // TestSummary is the test stage's outcome.
-type GoldenPathTestSummary struct { // golden-path (../../../../.dagger/main.go:72:6)
+type GoldenPathTestSummary struct { // golden-path (../../../../.dagger/main.go:84:6)
 	query *querybuilder.Selection
 
 	errors  *int
@@ -1282,7 +1464,7 @@ func (r *GoldenPathTestSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // Tests that errored before or outside their assertions, e.g. in a fixture.
-func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:80:2)
+func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:92:2)
 	if r.errors != nil {
 		return *r.errors, nil
 	}
@@ -1295,7 +1477,7 @@ func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // go
 }
 
 // Tests whose assertions failed.
-func (r *GoldenPathTestSummary) Failed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:78:2)
+func (r *GoldenPathTestSummary) Failed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:90:2)
 	if r.failed != nil {
 		return *r.failed, nil
 	}
@@ -1357,7 +1539,7 @@ func (r *GoldenPathTestSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // The JUnit XML report pytest wrote.
-func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dagger/main.go:84:2)
+func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dagger/main.go:96:2)
 	q := r.query.Select("junit")
 
 	return &File{
@@ -1366,7 +1548,7 @@ func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dag
 }
 
 // Tests that passed.
-func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:76:2)
+func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:88:2)
 	if r.passed != nil {
 		return *r.passed, nil
 	}
@@ -1379,7 +1561,7 @@ func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // go
 }
 
 // Tests that were skipped.
-func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:82:2)
+func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:94:2)
 	if r.skipped != nil {
 		return *r.skipped, nil
 	}
@@ -1392,7 +1574,7 @@ func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // g
 }
 
 // Tests that ran.
-func (r *GoldenPathTestSummary) Total(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:74:2)
+func (r *GoldenPathTestSummary) Total(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:86:2)
 	if r.total != nil {
 		return *r.total, nil
 	}

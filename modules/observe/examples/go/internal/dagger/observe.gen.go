@@ -243,12 +243,12 @@ type ObserveLintOpts struct {
 	//
 	// The service's source folder: golden-path.yaml.
 	//
-	Source *Directory // observe (../../../../../../modules/observe/generate.go:116:2)
+	Source *Directory // observe (../../../../../../modules/observe/generate.go:127:2)
 }
 
 // Lint generates the service's observability objects and checks the rules and
 // the dashboard, without a cluster or rendered manifests.
-func (r *Observe) Lint(ctx context.Context, opts ...ObserveLintOpts) error { // observe (../../../../../../modules/observe/generate.go:111:1)
+func (r *Observe) Lint(ctx context.Context, opts ...ObserveLintOpts) error { // observe (../../../../../../modules/observe/generate.go:122:1)
 	if r.lint != nil {
 		return nil
 	}
@@ -294,7 +294,7 @@ func (r *ObserveObjects) WithGraphQLQuery(q *querybuilder.Selection) *ObserveObj
 // rules parses and gives what an alert needs, the dashboard round-trips
 // through the Grafana SDK's types, and the ServiceMonitor selects a Service of
 // the rendered manifests by its labels and port. Every problem is named.
-func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // observe (../../../../../../modules/observe/generate.go:77:1)
+func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // observe (../../../../../../modules/observe/generate.go:88:1)
 	assertNotNil("manifests", manifests)
 	if r.check != nil {
 		return nil
