@@ -9,9 +9,13 @@ require (
 	github.com/vektah/gqlparser/v2 v2.5.32
 	go.opentelemetry.io/otel v1.43.0
 	go.opentelemetry.io/otel/trace v1.43.0
+	gotest.tools/v3 v3.5.2
 )
 
-require github.com/sethvargo/go-githubactions v1.4.0 // indirect
+require (
+	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/sethvargo/go-githubactions v1.4.0 // indirect
+)
 
 require (
 	github.com/99designs/gqlgen v0.17.89 // indirect
