@@ -2,7 +2,11 @@ package observe
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,4 +121,29 @@ func TestVerifyScrapedTimesOut(t *testing.T) {
 	_, err = VerifyScraped(context.Background(), c, Expect{Service: "hello-api"})
 	var ie *InputError
 	assert.Check(t, errors.As(err, &ie), "%v", err)
+}
+
+// When the time runs out while Prometheus is being asked, the answer is
+// what was missing before (here a target down), not the question cut short.
+func TestVerifyScrapedTimesOutDuringAQuestion(t *testing.T) {
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/targets" && asked.Add(1) > 1 {
+			<-r.Context().Done() // the second question outlives the timeout
+			return
+		}
+		data := any(promapi.Targets{Active: []promapi.Target{scrapeTarget("hello-api-0", "down", "server returned HTTP status 404 Not Found")}})
+		if r.URL.Path == "/api/v1/query" {
+			data = map[string]any{"resultType": "matrix", "result": []any{}}
+		}
+		assert.Check(t, json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": data}))
+	}))
+	defer srv.Close()
+	c, err := promapi.New(srv.URL)
+	assert.NilError(t, err)
+	_, err = VerifyScraped(context.Background(), c, expect, WithTimeout(300*time.Millisecond), WithPollInterval(10*time.Millisecond))
+	se := scrapeError(t, err)
+	assert.Check(t, is.Equal(se.Reason, TargetDown))
+	assert.Check(t, is.ErrorContains(err, "404"))
+	assert.Check(t, is.Equal(asked.Load(), int32(2)))
 }
