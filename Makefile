@@ -16,8 +16,9 @@ COMMIT ?= $(shell git rev-parse HEAD)
 # dashboard in the platform's Grafana stand-in (a fake of Grafana's HTTP API: no Grafana can be had here).
 PROMETHEUS_PORT ?= $(lastword $(subst :, ,$(or $(GP_PROMETHEUS_URL),http://127.0.0.1:9090)))
 GRAFANA_PORT ?= $(lastword $(subst :, ,$(or $(GP_GRAFANA_URL),http://127.0.0.1:3000)))
-SHIP_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-repository db-registry:$(REGISTRY_PORT)/aquasec/trivy-db \
-	--registry 127.0.0.1:$(ACR_PORT) --username golden-path --password file://$${GP_ACR_PASSWORD_FILE} \
+# The golden path's arguments (the service and its gates, shared by ship and report), then ship's.
+GATE_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-repository db-registry:$(REGISTRY_PORT)/aquasec/trivy-db
+SHIP_FLAGS ?= --registry 127.0.0.1:$(ACR_PORT) --username golden-path --password file://$${GP_ACR_PASSWORD_FILE} \
 	--registry-tunnel tcp://localhost:$(ACR_PORT) --commit $(COMMIT) \
 	--kubeconfig file://$${GP_KUBECONFIG_PIPELINE} --kube-api tcp://localhost:6443 \
 	--prometheus-url http://127.0.0.1:$(PROMETHEUS_PORT) --prometheus-tunnel tcp://localhost:$(PROMETHEUS_PORT) \
@@ -35,9 +36,9 @@ MODULE_TEST_ENV := DAGGER_SESSION_PORT=1 DAGGER_SESSION_TOKEN=unit-tests
 
 .PHONY: ship test test-fast test-modules vet generate platform
 
-## ship: the main job — `dagger call ship` on the example service.
+## ship: the main job — `dagger call … ship` on the example service.
 ship: platform
-	eval "$$(hack/platform env)" && dagger --progress=plain call ship --source $(EXAMPLE) $(SHIP_FLAGS) summary
+	eval "$$(hack/platform env)" && dagger --progress=plain call --source $(EXAMPLE) $(GATE_FLAGS) ship $(SHIP_FLAGS) summary
 
 ## test: every test: build and vet from a clean checkout, unit tests, tests through the real engine. The
 ## workflow tests (hack/actionstest, a module of its own) run beside the root module's packages.

@@ -60,16 +60,42 @@ func convertSlice[I any, O any](in []I, f func(I) O) []O {
 }
 
 func (r GoldenPath) MarshalJSON() ([]byte, error) {
-	var concrete struct{}
+	var concrete struct {
+		Source            *dagger.Directory
+		Dockerfile        string
+		Severity          string
+		TrivyDbRepository string
+		TrivyDbRegistry   *dagger.Service
+		RepoPath          string
+	}
+	concrete.Source = r.Source
+	concrete.Dockerfile = r.Dockerfile
+	concrete.Severity = r.Severity
+	concrete.TrivyDbRepository = r.TrivyDbRepository
+	concrete.TrivyDbRegistry = r.TrivyDbRegistry
+	concrete.RepoPath = r.RepoPath
 	return json.Marshal(&concrete)
 }
 
 func (r *GoldenPath) UnmarshalJSON(bs []byte) error {
-	var concrete struct{}
+	var concrete struct {
+		Source            *dagger.Directory
+		Dockerfile        string
+		Severity          string
+		TrivyDbRepository string
+		TrivyDbRegistry   *dagger.Service
+		RepoPath          string
+	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
 		return err
 	}
+	r.Source = concrete.Source
+	r.Dockerfile = concrete.Dockerfile
+	r.Severity = concrete.Severity
+	r.TrivyDbRepository = concrete.TrivyDbRepository
+	r.TrivyDbRegistry = concrete.TrivyDbRegistry
+	r.RepoPath = concrete.RepoPath
 	return nil
 }
 
@@ -454,89 +480,12 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			var source *dagger.Directory
-			if inputArgs["source"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
-				}
-			}
-			var dockerfile string
-			if inputArgs["dockerfile"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dockerfile"]), &dockerfile)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
-				}
-			}
-			var severity string
-			if inputArgs["severity"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["severity"]), &severity)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg severity", err))
-				}
-			}
-			var trivyDbRepository string
-			if inputArgs["trivyDbRepository"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyDbRepository"]), &trivyDbRepository)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRepository", err))
-				}
-			}
-			var trivyDbRegistry *dagger.Service
-			if inputArgs["trivyDbRegistry"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyDbRegistry"]), &trivyDbRegistry)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRegistry", err))
-				}
-			}
-			var repoPath string
-			if inputArgs["repoPath"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["repoPath"]), &repoPath)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repoPath", err))
-				}
-			}
-			return (*GoldenPath).Report(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, repoPath), nil
+			return (*GoldenPath).Report(&parent, ctx), nil
 		case "Ship":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var source *dagger.Directory
-			if inputArgs["source"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
-				}
-			}
-			var dockerfile string
-			if inputArgs["dockerfile"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dockerfile"]), &dockerfile)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
-				}
-			}
-			var severity string
-			if inputArgs["severity"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["severity"]), &severity)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg severity", err))
-				}
-			}
-			var trivyDbRepository string
-			if inputArgs["trivyDbRepository"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyDbRepository"]), &trivyDbRepository)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRepository", err))
-				}
-			}
-			var trivyDbRegistry *dagger.Service
-			if inputArgs["trivyDbRegistry"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyDbRegistry"]), &trivyDbRegistry)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRegistry", err))
-				}
 			}
 			var registry string
 			if inputArgs["registry"] != nil {
@@ -643,13 +592,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg scrapeTimeout", err))
 				}
 			}
-			var repoPath string
-			if inputArgs["repoPath"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["repoPath"]), &repoPath)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repoPath", err))
-				}
-			}
 			var grafanaUrl string
 			if inputArgs["grafanaUrl"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["grafanaUrl"]), &grafanaUrl)
@@ -671,7 +613,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg grafanaTunnel", err))
 				}
 			}
-			return (*GoldenPath).Ship(&parent, ctx, source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, registry, repository, commit, username, password, registryTunnel, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, repoPath, grafanaUrl, grafanaToken, grafanaTunnel)
+			return (*GoldenPath).Ship(&parent, ctx, registry, repository, commit, username, password, registryTunnel, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)
@@ -679,6 +621,55 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return (*GoldenPath).Version(&parent), nil
+		case "":
+			var parent GoldenPath
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var dockerfile string
+			if inputArgs["dockerfile"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dockerfile"]), &dockerfile)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
+				}
+			}
+			var severity string
+			if inputArgs["severity"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["severity"]), &severity)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg severity", err))
+				}
+			}
+			var trivyDbRepository string
+			if inputArgs["trivyDbRepository"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["trivyDbRepository"]), &trivyDbRepository)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRepository", err))
+				}
+			}
+			var trivyDbRegistry *dagger.Service
+			if inputArgs["trivyDbRegistry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["trivyDbRegistry"]), &trivyDbRegistry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRegistry", err))
+				}
+			}
+			var repoPath string
+			if inputArgs["repoPath"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["repoPath"]), &repoPath)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repoPath", err))
+				}
+			}
+			return New(source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, repoPath), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

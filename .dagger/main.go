@@ -1,9 +1,15 @@
 // The golden path: build, test, scan, publish, deploy and observe a service.
 //
 // golden-path is the delivery pipeline of the internal developer platform. A
-// product team points `dagger call ship` at its service and gets the whole
-// path, the same on a laptop and in CI. Each stage is a module of its own under
-// modules/; this root module composes them.
+// product team points `dagger call --source ./my-service ship` at its service
+// and gets the whole path, the same on a laptop and in CI. Each stage is a
+// module of its own under modules/; this root module composes them.
+//
+// The constructor's arguments are the service and its gates' settings (the
+// Dockerfile, the vulnerability threshold, the Trivy DB, the service's folder
+// in its repository): ship and report share them, so that after a red ship
+// `report` runs the very same gates, e.g.
+// `dagger call --source . report reports export --path reports`.
 package main
 
 import (
@@ -22,8 +28,54 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// GoldenPath is the golden path for one service.
-type GoldenPath struct{}
+// GoldenPath is the golden path for one service, with its gates' settings.
+type GoldenPath struct {
+	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
+	Source *dagger.Directory
+	// Path of the Dockerfile inside the source folder.
+	Dockerfile string
+	// Vulnerabilities at or above this severity fail the scan gate.
+	Severity string
+	// OCI repository of Trivy's vulnerability DB.
+	TrivyDbRepository string
+	// A service reaching the DB's registry, bound as host "db-registry".
+	TrivyDbRegistry *dagger.Service
+	// The service's folder inside its git repository; empty when the service is the repository.
+	RepoPath string
+}
+
+// New returns the golden path for the service in source, with the settings
+// of its gates; ship and report both run with them.
+func New(
+	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
+	// +defaultPath="/"
+	// +ignore=[".git", "**/__pycache__", "**/.pytest_cache", "**/.venv", "**/*.pyc"]
+	source *dagger.Directory,
+	// Path of the Dockerfile inside the source folder.
+	// +optional
+	// +default="Dockerfile"
+	dockerfile string,
+	// Vulnerabilities at or above this severity fail the scan gate and stop a ship: CRITICAL, HIGH, MEDIUM,
+	// LOW or UNKNOWN.
+	// +optional
+	// +default="CRITICAL"
+	severity string,
+	// OCI repository of Trivy's vulnerability DB.
+	// +optional
+	// +default="mirror.gcr.io/aquasec/trivy-db:2"
+	trivyDbRepository string,
+	// A service reaching the DB's registry, bound as host "db-registry" (e.g. tcp://localhost:5000; then
+	// name the repository db-registry:5000/…).
+	// +optional
+	trivyDbRegistry *dagger.Service,
+	// The service's folder inside its git repository, e.g. examples/fastapi-service: the reports' annotations
+	// name files from the repository's root. Empty when the service is the repository.
+	// +optional
+	repoPath string,
+) *GoldenPath {
+	return &GoldenPath{Source: source, Dockerfile: dockerfile, Severity: severity,
+		TrivyDbRepository: trivyDbRepository, TrivyDbRegistry: trivyDbRegistry, RepoPath: repoPath}
+}
 
 // Version returns the golden-path release these modules belong to.
 func (m *GoldenPath) Version() string {
@@ -140,31 +192,12 @@ type Stage struct {
 // what to fix; nothing after it runs, so nothing is pushed. When they pass
 // and a registry is given, the image is published under the commit SHA.
 // Accepted vulnerabilities go in the source's .trivyignore.yaml, each with a
-// statement and an expiry date. After a failed ship, `report` with the same
-// arguments returns the summary, SARIF and JUnit files for CI to export.
+// statement and an expiry date. After a failed ship, `report` on the same
+// golden path (the same constructor arguments) returns the summary, SARIF and
+// JUnit files for CI to export.
 // +cache="never"
 func (m *GoldenPath) Ship(
 	ctx context.Context,
-	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
-	// +defaultPath="/"
-	// +ignore=[".git", "**/__pycache__", "**/.pytest_cache", "**/.venv", "**/*.pyc"]
-	source *dagger.Directory,
-	// Path of the Dockerfile inside the source folder.
-	// +optional
-	// +default="Dockerfile"
-	dockerfile string,
-	// Vulnerabilities at or above this severity stop the ship: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
-	// +optional
-	// +default="CRITICAL"
-	severity string,
-	// OCI repository of Trivy's vulnerability DB.
-	// +optional
-	// +default="mirror.gcr.io/aquasec/trivy-db:2"
-	trivyDbRepository string,
-	// A service reaching the DB's registry, bound as host "db-registry" (e.g. tcp://localhost:5000; then
-	// name the repository db-registry:5000/…).
-	// +optional
-	trivyDbRegistry *dagger.Service,
 	// Registry to publish to, e.g. myacr.azurecr.io; without it nothing is published.
 	// +optional
 	registry string,
@@ -215,10 +248,6 @@ func (m *GoldenPath) Ship(
 	// +optional
 	// +default=120
 	scrapeTimeout int,
-	// The service's folder inside its git repository, e.g. examples/fastapi-service: the reports' annotations
-	// name files from the repository's root. Empty when the service is the repository.
-	// +optional
-	repoPath string,
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	// +optional
 	grafanaUrl string,
@@ -229,10 +258,8 @@ func (m *GoldenPath) Ship(
 	// +optional
 	grafanaTunnel *dagger.Service,
 ) (*ShipResult, error) {
-	run, res := m.gates(ctx, source, dockerfile, gateOpts{
-		Severity: severity, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
-	})
-	run.repoPath = repoPath
+	run, res := m.gates(ctx)
+	source := m.Source
 	if !run.passed() {
 		return nil, run.fail()
 	}
@@ -255,16 +282,14 @@ func (m *GoldenPath) Ship(
 	// render → observability → policy: the manifests for the environment with the service's ServiceMonitor,
 	// PrometheusRule and dashboard ConfigMap, checked before anything reaches a cluster.
 	var release *dagger.DeployRelease
-	var ns string
 	if err := run.stage(ctx, "render", func(ctx context.Context) (string, error) {
 		release = deploy.Render(res.Published, commit, dagger.DeployRenderOpts{Source: source, Environment: environment})
-		var err error
-		ns, err = release.Namespace(ctx)
+		ns, err := release.Namespace(ctx)
 		return environment + " → namespace " + ns, err
 	}); err != nil {
 		return nil, run.fail()
 	}
-	obs := dag.Observe().Generate(dagger.ObserveGenerateOpts{Source: source, Namespace: ns})
+	obs := dag.Observe().Generate(dagger.ObserveGenerateOpts{Source: source, Environment: environment})
 	if err := run.stage(ctx, "observability", func(ctx context.Context) (string, error) {
 		if err := obs.Check(ctx, release.Manifests()); err != nil {
 			return "", err
@@ -347,53 +372,23 @@ func (m *GoldenPath) Ship(
 
 // Report runs ship's gates (config, build, test ∥ lint ∥ scan) like ship does,
 // but returns their result instead of failing, and publishes nothing: after a
-// red ship, CI exports the reports with the same arguments, e.g.
-// `dagger call report --source . reports export --path reports`. Its result
+// red ship, CI exports the reports of the same golden path, e.g.
+// `dagger call --source . report reports export --path reports`. Its result
 // is kept for the session only: the vulnerability DB changes daily, and a
 // cached report must not contradict a ship that failed on a new finding.
 // +cache="session"
-func (m *GoldenPath) Report(
-	ctx context.Context,
-	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
-	// +defaultPath="/"
-	// +ignore=[".git", "**/__pycache__", "**/.pytest_cache", "**/.venv", "**/*.pyc"]
-	source *dagger.Directory,
-	// Path of the Dockerfile inside the source folder.
-	// +optional
-	// +default="Dockerfile"
-	dockerfile string,
-	// Vulnerabilities at or above this severity fail the scan gate: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
-	// +optional
-	// +default="CRITICAL"
-	severity string,
-	// OCI repository of Trivy's vulnerability DB.
-	// +optional
-	// +default="mirror.gcr.io/aquasec/trivy-db:2"
-	trivyDbRepository string,
-	// A service reaching the DB's registry, bound as host "db-registry".
-	// +optional
-	trivyDbRegistry *dagger.Service,
-	// The service's folder inside its git repository, e.g. examples/fastapi-service: the reports' annotations
-	// name files from the repository's root. Empty when the service is the repository.
-	// +optional
-	repoPath string,
-) *ShipResult {
-	run, res := m.gates(ctx, source, dockerfile, gateOpts{
-		Severity: severity, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
-	})
-	run.repoPath = repoPath
+func (m *GoldenPath) Report(ctx context.Context) *ShipResult {
+	run, res := m.gates(ctx)
 	return run.result(ctx, res)
 }
-
-// gateOpts are the scan gate's settings.
-type gateOpts = dagger.ScanOpts
 
 // gates runs config, build, then test ∥ lint ∥ scan, recording each stage;
 // the result's Ok says whether they all passed. It never fails: a failed
 // stage is in the run.
-func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, dockerfile string, scanOpts gateOpts) (*shipRun, *ShipResult) {
-	run := &shipRun{}
+func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
+	run := &shipRun{repoPath: m.RepoPath}
 	res := &ShipResult{}
+	source, dockerfile := m.Source, m.Dockerfile
 
 	// config: the one file a team edits.
 	var cfg *pipeline.Config
@@ -431,7 +426,7 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 	var g errgroup.Group
 	g.Go(func() error {
 		return run.stage(ctx, "test", func(ctx context.Context) (string, error) {
-			r := b.Tests()
+			r := b.TestReport()
 			v, err := verdict[*pipeline.TestReport](ctx, "test", r.Verdict)
 			if err != nil {
 				return "", err
@@ -446,7 +441,7 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 	})
 	g.Go(func() error {
 		return run.stage(ctx, "lint", func(ctx context.Context) (string, error) {
-			v, err := verdict[*pipeline.LintReport](ctx, "lint", b.Findings().Verdict)
+			v, err := verdict[*pipeline.LintReport](ctx, "lint", b.LintReport().Verdict)
 			if err != nil {
 				return "", err
 			}
@@ -462,7 +457,9 @@ func (m *GoldenPath) gates(ctx context.Context, source *dagger.Directory, docker
 	g.Go(func() error {
 		return run.stage(ctx, "scan", func(ctx context.Context) (string, error) {
 			var err error
-			res.Scan, gate, err = scanStage(ctx, source, res.Image, cfg.Name, scanOpts)
+			res.Scan, gate, err = scanStage(ctx, source, res.Image, cfg.Name, dagger.ScanOpts{
+				Severity: m.Severity, DbRepository: m.TrivyDbRepository, DbRegistry: m.TrivyDbRegistry,
+			})
 			return scanDetail(res.Scan), err
 		})
 	})
@@ -494,7 +491,7 @@ func scanStage(ctx context.Context, source *dagger.Directory, image *dagger.Cont
 	if ok, err := source.Exists(ctx, pipeline.IgnoreFileName); err == nil && ok {
 		opts.IgnoreFile = source.File(pipeline.IgnoreFileName)
 	}
-	r := dag.Scan(opts).Container(image, dagger.ScanContainerOpts{Name: name})
+	r := dag.Scan(opts).ContainerReport(image, dagger.ScanContainerReportOpts{Name: name})
 	// Reading the verdict runs the scan: its error is the scanner's.
 	v, err := verdict[*pipeline.GateResult](ctx, "scan", r.Verdict)
 	if err != nil {

@@ -54,6 +54,13 @@ type Config struct {
 	SLO SLO `yaml:"slo"`
 }
 
+// Namespace is the namespace of the service in an environment (dev,
+// staging, prod): <team>-<environment>. The render puts the release there,
+// the observe stage scopes the alerts to it.
+func (c *Config) Namespace(environment string) string {
+	return c.Team + "-" + environment
+}
+
 // Health holds the HTTP paths of the service's health checks.
 type Health struct {
 	// Liveness is the path that answers 2xx while the process is alive;

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,8 +102,8 @@ func TestShipExample(t *testing.T) {
 var stageCalls = map[string]string{
 	"config": `Directory\.file\(path: "golden-path\.yaml"\)`,
 	"build":  `Build\.build\b`,
-	"test":   `Build\.tests\b`,
-	"lint":   `Build\.findings\b`,
+	"test":   `Build\.testReport\b`,
+	"lint":   `Build\.lintReport\b`,
 }
 
 // plainText is the dagger CLI's output without its colours.
@@ -110,19 +111,27 @@ func plainText(s string) string {
 	return regexp.MustCompile(`\x1b\[[0-9;]*m`).ReplaceAllString(s, "")
 }
 
-// ship is `dagger call ship` on src with the local platform's Trivy DB,
-// reached through a tunnel to the host's registry, then the given fields.
+// ship is `dagger call … ship` on src with the local platform's Trivy DB,
+// reached through a tunnel to the host's registry (the golden path's
+// arguments, before ship), then ship's arguments and fields.
 func ship(src string, fields ...string) []string {
 	port := registryPort()
-	return append([]string{"call", "ship", "--source", src,
+	return append([]string{"call", "--source", src,
 		"--trivy-db-registry", "tcp://localhost:" + port,
-		"--trivy-db-repository", "db-registry:" + port + "/aquasec/trivy-db"}, fields...)
+		"--trivy-db-repository", "db-registry:" + port + "/aquasec/trivy-db", "ship"}, fields...)
 }
 
-// report is `dagger call report` on src as ship runs it, then the given fields.
+// report is `dagger call … report` on src as ship runs it, then the given
+// fields.
 func report(src string, fields ...string) []string {
-	args := ship(src, fields...)
-	args[1] = "report"
+	return asReport(ship(src, fields...))
+}
+
+// asReport turns ship's arguments into report's: the same golden path, its
+// report instead of ship.
+func asReport(shipArgs []string) []string {
+	args := slices.Clone(shipArgs)
+	args[slices.Index(args, "ship")] = "report"
 	return args
 }
 

@@ -155,7 +155,7 @@ func TestObserveModuleErrors(t *testing.T) {
 	m := requireMonitoring(t)
 	root := daggertest.RepoRoot(t)
 	example := filepath.Join(root, "examples", "fastapi-service")
-	res := daggertest.CLIEnv(t, root, []string{"GP_TEST_GRAFANA_TOKEN=glsa_wrong_token_for_the_test"}, "-m", "modules/observe", "call", "generate", "--source", example, "--namespace", "payments-dev",
+	res := daggertest.CLIEnv(t, root, []string{"GP_TEST_GRAFANA_TOKEN=glsa_wrong_token_for_the_test"}, "-m", "modules/observe", "call", "generate", "--source", example, "--environment", "dev",
 		"register", "--url", m.grafana, "--token", "env://GP_TEST_GRAFANA_TOKEN", "--grafana-tunnel", "tcp://localhost:"+port(t, m.grafana), "url")
 	assert.Assert(t, res.ExitCode != 0, res.Stdout)
 	assert.Check(t, is.Contains(res.ErrorText(), "grafana: "))
@@ -167,7 +167,7 @@ func TestObserveModuleErrors(t *testing.T) {
 	manifests := filepath.Join(t.TempDir(), "rendered.yaml")
 	assert.NilError(t, os.WriteFile(manifests, []byte("apiVersion: v1\nkind: Service\nmetadata:\n  name: hello-api\n"+
 		"  namespace: payments-dev\n  labels: {app: hello-api}\nspec:\n  ports: [{name: http, port: 80}]\n"), 0o644))
-	res = daggertest.CLI(t, root, "-m", "modules/observe", "call", "generate", "--source", example, "--namespace", "payments-dev",
+	res = daggertest.CLI(t, root, "-m", "modules/observe", "call", "generate", "--source", example, "--environment", "dev",
 		"check", "--manifests", manifests)
 	assert.Assert(t, res.ExitCode != 0, res.Stdout)
 	assert.Check(t, is.Contains(res.ErrorText(), "ServiceMonitor"))

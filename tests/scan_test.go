@@ -58,7 +58,7 @@ type scanResult struct {
 	Sbom     struct{ Contents string }
 }
 
-// scanImage runs the scan module's Image function through the engine, with
+// scanImage runs the scan module's ImageReport function through the engine, with
 // the DB registry reached through a tunnel to the host's registry.
 func scanImage(t *testing.T, c *dagger.Client, ref, repo, severity, ignoreFile string) (scanResult, error) {
 	t.Helper()
@@ -78,16 +78,18 @@ func scanImage(t *testing.T, c *dagger.Client, ref, repo, severity, ignoreFile s
 		vars["ignore"] = id
 		ignoreArg, ignoreVar = ", ignoreFile: $ignore", ", $ignore: ID!"
 	}
-	var out struct{ Scan struct{ Image scanResult } }
+	var out struct {
+		Scan struct{ ImageReport scanResult }
+	}
 	err = c.Do(ctx, &dagger.Request{
 		Query: `query($repo: String!, $svc: ID!, $sev: String!, $ref: String!` + ignoreVar + `) {
 			scan(dbRepository: $repo, dbRegistry: $svc, severity: $sev` + ignoreArg + `) {
-				image(ref: $ref) { ok problem critical high sarif { contents } sbom { contents } }
+				imageReport(ref: $ref) { ok problem critical high sarif { contents } sbom { contents } }
 			}
 		}`,
 		Variables: vars,
 	}, &dagger.Response{Data: &out})
-	return out.Scan.Image, err
+	return out.Scan.ImageReport, err
 }
 
 // An image with a planted CRITICAL fails the CRITICAL gate, naming the CVE,
@@ -212,8 +214,7 @@ func TestShipStopsOnCritical(t *testing.T) {
 	assert.Check(t, notFound(err), "the vulnerable image was pushed: %v", err)
 
 	// The same gates through report: no failure, the reports to export.
-	reportArgs := withDB(ship(example, "ok"))
-	reportArgs[1] = "report"
+	reportArgs := asReport(withDB(ship(example, "ok")))
 	assert.Check(t, is.Equal(strings.TrimSpace(daggertest.MustCLI(t, root, reportArgs...)), "false"))
 	reportArgs[len(reportArgs)-1] = "reports"
 	entries := daggertest.MustCLI(t, root, append(reportArgs, "entries")...)

@@ -34,9 +34,9 @@ func (m *Examples) GoldenPathShip(
 	// +optional
 	trivyDbRegistry *dagger.Service,
 ) (string, error) {
-	return dag.GoldenPath().Ship(dagger.GoldenPathShipOpts{
+	return dag.GoldenPath(dagger.GoldenPathOpts{
 		Source: source, TrivyDbRepository: trivyDbRepository, TrivyDbRegistry: trivyDbRegistry,
-	}).Summary(ctx)
+	}).Ship().Summary(ctx)
 }
 
 // GoldenPathReport runs the same gates without failing and returns the
@@ -55,7 +55,7 @@ func (m *Examples) GoldenPathReport(
 	// +optional
 	trivyDbRegistry *dagger.Service,
 ) *dagger.Directory {
-	return dag.GoldenPath().Report(dagger.GoldenPathReportOpts{
+	return dag.GoldenPath(dagger.GoldenPathOpts{
 		Source: source, TrivyDbRepository: trivyDbRepository, TrivyDbRegistry: trivyDbRegistry,
-	}).Reports()
+	}).Report().Reports()
 }

@@ -406,7 +406,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Build).Build(&parent, ctx, target, buildArgs, platform)
-		case "Findings":
+		case "Lint":
+			var parent Build
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var command []string
+			if inputArgs["command"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["command"]), &command)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg command", err))
+				}
+			}
+			return (*Build).Lint(&parent, ctx, command)
+		case "LintReport":
 			var parent Build
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
@@ -433,21 +447,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
 				}
 			}
-			return (*Build).Findings(&parent, ctx, command, target, image)
-		case "Lint":
-			var parent Build
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var command []string
-			if inputArgs["command"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["command"]), &command)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg command", err))
-				}
-			}
-			return (*Build).Lint(&parent, ctx, command)
+			return (*Build).LintReport(&parent, ctx, command, target, image)
 		case "Service":
 			var parent Build
 			err = json.Unmarshal(parentJSON, &parent)
@@ -490,7 +490,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Build).Test(&parent, ctx, target, image)
-		case "Tests":
+		case "TestReport":
 			var parent Build
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
@@ -517,7 +517,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg args", err))
 				}
 			}
-			return (*Build).Tests(&parent, ctx, target, image, args)
+			return (*Build).TestReport(&parent, ctx, target, image, args)
 		case "":
 			var parent Build
 			err = json.Unmarshal(parentJSON, &parent)
@@ -539,6 +539,30 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return New(source, dockerfile), nil
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
+	case "LintReport":
+		switch fnName {
+		case "Check":
+			var parent LintReport
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*LintReport).Check(&parent)
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
+	case "TestReport":
+		switch fnName {
+		case "Check":
+			var parent TestReport
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*TestReport).Check(&parent)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

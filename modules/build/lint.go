@@ -40,9 +40,10 @@ type LintFinding struct {
 	Message string
 }
 
-// Findings runs the linter (flake8 by default) in the Dockerfile's test stage
-// and returns its findings; findings do not make it fail (Lint does).
-func (b *Build) Findings(
+// LintReport runs the linter (flake8 by default) in the Dockerfile's test
+// stage and returns its findings; findings do not make it fail (its Check and
+// Lint do).
+func (b *Build) LintReport(
 	ctx context.Context,
 	// Linter command; it must print flake8's format, path:line:col: CODE message.
 	// +optional
@@ -91,7 +92,8 @@ func (b *Build) Findings(
 	return r, nil
 }
 
-// Lint runs the linter and fails on any finding, naming file:line:col and code.
+// Lint runs the linter and fails on any finding, naming file:line:col and
+// code: LintReport, then its Check.
 // +check
 func (b *Build) Lint(
 	ctx context.Context,
@@ -100,10 +102,16 @@ func (b *Build) Lint(
 	// +default=["flake8", "src", "tests"]
 	command []string,
 ) (*LintReport, error) {
-	r, err := b.Findings(ctx, command, "test", "")
+	r, err := b.LintReport(ctx, command, "test", "")
 	if err != nil {
 		return nil, err
 	}
+	return r.Check()
+}
+
+// Check fails on any finding, naming file:line:col and code; it returns the
+// report when there is none.
+func (r *LintReport) Check() (*LintReport, error) {
 	if !r.Ok {
 		return nil, fmt.Errorf("lint: %s", r.Problem)
 	}

@@ -1,9 +1,11 @@
 // Build, test and lint a service from its Dockerfile.
 //
 // The build stage of golden-path: Build turns the service's Dockerfile into a
-// container, Test runs pytest in the Dockerfile's test stage and returns a
-// typed report with the JUnit file, Lint runs flake8 and returns typed
-// findings. Test and Lint are checks, so `dagger check` runs them.
+// container, TestReport runs pytest in the Dockerfile's test stage and
+// returns a typed report with the JUnit file, LintReport runs flake8 and
+// returns typed findings. A report does not fail on what it found; its Check
+// is the gate. Test and Lint are a report and its Check, and checks, so
+// `dagger check` runs them.
 package main
 
 import (

@@ -54,9 +54,10 @@ type TestFailure struct {
 	Message string
 }
 
-// Tests runs pytest and returns its report; failing tests do not make it
-// fail (Test does). It fails only when pytest could not report at all.
-func (b *Build) Tests(
+// TestReport runs pytest and returns its report; failing tests do not make
+// it fail (its Check and Test do). It fails only when pytest could not report
+// at all.
+func (b *Build) TestReport(
 	ctx context.Context,
 	// Dockerfile stage that has the tests, pytest and the dependencies.
 	// +optional
@@ -94,7 +95,8 @@ func (b *Build) Tests(
 	return newTestReport(rep, junit, out)
 }
 
-// Test runs pytest and fails when a test fails or none ran.
+// Test runs pytest and fails when a test fails or none ran: TestReport, then
+// its Check.
 // +check
 func (b *Build) Test(
 	ctx context.Context,
@@ -106,10 +108,16 @@ func (b *Build) Test(
 	// +optional
 	image string,
 ) (*TestReport, error) {
-	r, err := b.Tests(ctx, target, image, nil)
+	r, err := b.TestReport(ctx, target, image, nil)
 	if err != nil {
 		return nil, err
 	}
+	return r.Check()
+}
+
+// Check fails when a test failed or none ran, naming each failing test; it
+// returns the report when the tests pass.
+func (r *TestReport) Check() (*TestReport, error) {
 	if !r.Ok {
 		return nil, fmt.Errorf("test: %s", r.Problem)
 	}

@@ -99,10 +99,12 @@ func (r PolicyReport) MarshalJSON() ([]byte, error) {
 	var concrete struct {
 		Ok         bool
 		Violations []string
+		Problem    string
 		Summary    string
 	}
 	concrete.Ok = r.Ok
 	concrete.Violations = r.Violations
+	concrete.Problem = r.Problem
 	concrete.Summary = r.Summary
 	return json.Marshal(&concrete)
 }
@@ -111,6 +113,7 @@ func (r *PolicyReport) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
 		Ok         bool
 		Violations []string
+		Problem    string
 		Summary    string
 	}
 	err := json.Unmarshal(bs, &concrete)
@@ -119,6 +122,7 @@ func (r *PolicyReport) UnmarshalJSON(bs []byte) error {
 	}
 	r.Ok = concrete.Ok
 	r.Violations = concrete.Violations
+	r.Problem = concrete.Problem
 	r.Summary = concrete.Summary
 	return nil
 }
@@ -164,6 +168,7 @@ func (r Release) MarshalJSON() ([]byte, error) {
 		Namespace    string
 		Image        string
 		Objects      []string
+		Labels       []string
 		Overrides    []string
 		Manifests    *dagger.File
 		KubectlImage string
@@ -175,6 +180,7 @@ func (r Release) MarshalJSON() ([]byte, error) {
 	concrete.Namespace = r.Namespace
 	concrete.Image = r.Image
 	concrete.Objects = r.Objects
+	concrete.Labels = r.Labels
 	concrete.Overrides = r.Overrides
 	concrete.Manifests = r.Manifests
 	concrete.KubectlImage = r.KubectlImage
@@ -190,6 +196,7 @@ func (r *Release) UnmarshalJSON(bs []byte) error {
 		Namespace    string
 		Image        string
 		Objects      []string
+		Labels       []string
 		Overrides    []string
 		Manifests    *dagger.File
 		KubectlImage string
@@ -205,6 +212,7 @@ func (r *Release) UnmarshalJSON(bs []byte) error {
 	r.Namespace = concrete.Namespace
 	r.Image = concrete.Image
 	r.Objects = concrete.Objects
+	r.Labels = concrete.Labels
 	r.Overrides = concrete.Overrides
 	r.Manifests = concrete.Manifests
 	r.KubectlImage = concrete.KubectlImage
@@ -388,7 +396,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Deploy).Constraints(&parent, ctx, enforcementAction)
-		case "Policy":
+		case "PolicyReport":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
@@ -401,7 +409,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg manifests", err))
 				}
 			}
-			return (*Deploy).Policy(&parent, ctx, manifests)
+			return (*Deploy).PolicyReport(&parent, ctx, manifests)
 		case "Publish":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)
@@ -517,6 +525,18 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}
+	case "PolicyReport":
+		switch fnName {
+		case "Check":
+			var parent PolicyReport
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*PolicyReport).Check(&parent)
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
 	case "Release":
 		switch fnName {
 		case "Check":
@@ -568,13 +588,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Release).Deploy(&parent, ctx, kubeconfig, kubeApi, runId, timeout, smokePath)
-		case "Policy":
+		case "PolicyReport":
 			var parent Release
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return (*Release).Policy(&parent, ctx)
+			return (*Release).PolicyReport(&parent, ctx)
 		case "WithManifests":
 			var parent Release
 			err = json.Unmarshal(parentJSON, &parent)

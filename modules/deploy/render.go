@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
+	"slices"
 
 	"dagger/deploy/internal/dagger"
 
 	"github.com/golden-path/golden-path/pipeline"
-	"github.com/golden-path/golden-path/pipeline/policy"
 	"github.com/golden-path/golden-path/pipeline/render"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
@@ -30,6 +29,9 @@ type Release struct {
 	Image string
 	// The rendered objects as Kind/namespace/name.
 	Objects []string
+	// The labels every object of the release carries, as key=value, sorted: the service's name, instance,
+	// version, team and environment.
+	Labels []string
 	// Values written in k8s/ that golden-path.yaml replaced, each with where to change it.
 	Overrides []string
 	// The rendered manifests: one multi-document YAML, ready for kubectl apply.
@@ -95,6 +97,10 @@ func (d *Deploy) Render(
 		Manifests:    manifests,
 		KubectlImage: d.KubectlImage,
 	}
+	for k, v := range res.Labels {
+		rel.Labels = append(rel.Labels, k+"="+v)
+	}
+	slices.Sort(rel.Labels)
 	for _, o := range res.Objects {
 		rel.Objects = append(rel.Objects, o.String())
 	}
@@ -130,78 +136,4 @@ func loadFS(dir string) (filesys.FileSystem, error) {
 		return nil, fmt.Errorf("render: cannot read k8s/: %s", err.Error())
 	}
 	return mem, nil
-}
-
-// PolicyReport is the policy gate's decision on a release's manifests.
-type PolicyReport struct {
-	// Whether every object passes every rule.
-	Ok bool
-	// Each violation: rule, object, container, field, problem and fix.
-	Violations []string
-	// Markdown: the rules and every violation with its fix.
-	Summary string
-}
-
-// Policy checks the release's manifests against the platform's rules (the
-// ones the cluster enforces with Gatekeeper): no privileged containers,
-// required labels, resource requests and limits, runAsNonRoot, images by
-// digest, liveness and readiness probes. Every violation is listed.
-func (r *Release) Policy(ctx context.Context) (*PolicyReport, error) {
-	return checkManifests(ctx, r.Manifests)
-}
-
-// Check fails when the release's manifests break a rule of the platform,
-// naming every violation and its fix.
-func (r *Release) Check(ctx context.Context) (*Release, error) {
-	p, err := r.Policy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !p.Ok {
-		return nil, fmt.Errorf("policy: %d violation(s) in the %s manifests; fix them in k8s/ (or golden-path.yaml):\n%s",
-			len(p.Violations), r.Environment, "- "+strings.Join(p.Violations, "\n- ")+"\n")
-	}
-	return r, nil
-}
-
-// Policy checks any rendered manifests against the platform's rules.
-func (d *Deploy) Policy(
-	ctx context.Context,
-	// Rendered Kubernetes manifests (multi-document YAML).
-	manifests *dagger.File,
-) (*PolicyReport, error) {
-	return checkManifests(ctx, manifests)
-}
-
-func checkManifests(ctx context.Context, manifests *dagger.File) (*PolicyReport, error) {
-	data, err := manifests.Contents(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("policy: cannot read the manifests: %s", err.Error())
-	}
-	res, err := policy.Check([]byte(data))
-	if err != nil {
-		return nil, fmt.Errorf("policy: %s", err.Error())
-	}
-	p := &PolicyReport{Ok: len(res.Violations) == 0, Summary: res.Markdown()}
-	for _, v := range res.Violations {
-		p.Violations = append(p.Violations, v.String())
-	}
-	return p, nil
-}
-
-// Constraints returns the platform's rules as Gatekeeper Constraints (for
-// the gatekeeper-library templates), to enforce in the cluster what the
-// pipeline checks.
-func (d *Deploy) Constraints(
-	ctx context.Context,
-	// What the cluster does on a violation: deny, dryrun or warn.
-	// +optional
-	// +default="deny"
-	enforcementAction string,
-) (*dagger.File, error) {
-	data, err := policy.Constraints(policy.WithEnforcementAction(enforcementAction))
-	if err != nil {
-		return nil, err
-	}
-	return workdirFile(ctx, "constraints.yaml", data)
 }

@@ -77,6 +77,7 @@ func (r Objects) MarshalJSON() ([]byte, error) {
 	var concrete struct {
 		Service            string
 		Team               string
+		Environment        string
 		Namespace          string
 		DashboardUid       string
 		DashboardTitle     string
@@ -88,6 +89,7 @@ func (r Objects) MarshalJSON() ([]byte, error) {
 	}
 	concrete.Service = r.Service
 	concrete.Team = r.Team
+	concrete.Environment = r.Environment
 	concrete.Namespace = r.Namespace
 	concrete.DashboardUid = r.DashboardUid
 	concrete.DashboardTitle = r.DashboardTitle
@@ -103,6 +105,7 @@ func (r *Objects) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
 		Service            string
 		Team               string
+		Environment        string
 		Namespace          string
 		DashboardUid       string
 		DashboardTitle     string
@@ -118,6 +121,7 @@ func (r *Objects) UnmarshalJSON(bs []byte) error {
 	}
 	r.Service = concrete.Service
 	r.Team = concrete.Team
+	r.Environment = concrete.Environment
 	r.Namespace = concrete.Namespace
 	r.DashboardUid = concrete.DashboardUid
 	r.DashboardTitle = concrete.DashboardTitle
@@ -428,14 +432,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
 				}
 			}
-			var namespace string
-			if inputArgs["namespace"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["namespace"]), &namespace)
+			var environment string
+			if inputArgs["environment"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["environment"]), &environment)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg namespace", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg environment", err))
 				}
 			}
-			return (*Observe).Generate(&parent, ctx, source, namespace)
+			return (*Observe).Generate(&parent, ctx, source, environment)
 		case "Lint":
 			var parent Observe
 			err = json.Unmarshal(parentJSON, &parent)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -18,7 +17,9 @@ type Objects struct {
 	Service string
 	// The team: the Grafana folder and the alerts' team label.
 	Team string
-	// The namespace of the objects; empty when generated without one.
+	// The environment the objects were generated for; empty when generated without one.
+	Environment string
+	// The namespace of the objects, <team>-<environment>; empty without an environment.
 	Namespace string
 	// The dashboard's uid, stable for the team and the service's name.
 	DashboardUid string
@@ -45,14 +46,18 @@ func (m *Observe) Generate(
 	// +defaultPath="/"
 	// +ignore=["*", "!golden-path.yaml"]
 	source *dagger.Directory,
-	// The namespace the service is deployed to, e.g. payments-dev; the alerts are scoped to it. Empty leaves the
-	// objects without a namespace.
+	// The environment the service is deployed to (dev, staging, prod): the objects go to its namespace,
+	// <team>-<environment>, and the alerts are scoped to it. Empty leaves the objects without a namespace.
 	// +optional
-	namespace string,
+	environment string,
 ) (*Objects, error) {
 	cfg, err := pipeline.ReadConfig(func(name string) (string, error) { return source.File(name).Contents(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("observe: %s", err.Error())
+	}
+	var namespace string
+	if environment != "" {
+		namespace = cfg.Namespace(environment)
 	}
 	objs, err := observe.Generate(cfg, namespace, observe.WithNamespace(namespace))
 	if err != nil {
@@ -60,7 +65,7 @@ func (m *Observe) Generate(
 	}
 	manifests := strings.Join([]string{string(objs.ServiceMonitor), string(objs.PrometheusRule), string(objs.DashboardConfigMap)}, "---\n")
 	o := &Objects{
-		Service: cfg.Name, Team: cfg.Team, Namespace: namespace,
+		Service: cfg.Name, Team: cfg.Team, Environment: environment, Namespace: namespace,
 		DashboardUid: objs.DashboardUID, DashboardTitle: observe.DashboardTitle(cfg),
 	}
 	for _, f := range []struct {
@@ -81,39 +86,24 @@ func (m *Observe) Generate(
 	return o, nil
 }
 
-// Check proves the objects before a deploy: every PromQL expression of the
-// rules parses and gives what an alert needs, the dashboard round-trips
-// through the Grafana SDK's types, and the ServiceMonitor selects a Service of
-// the rendered manifests by its labels and port. Every problem is named.
+// Check proves, before a deploy, that the ServiceMonitor selects a Service
+// of the rendered manifests by its labels and port (Generate already checked
+// every PromQL expression of the rules and the dashboard). Every problem is
+// named.
 func (o *Objects) Check(
 	ctx context.Context,
 	// The release's rendered manifests, with the Service the ServiceMonitor must select.
 	manifests *dagger.File,
 ) error {
-	read := func(f *dagger.File, what string) ([]byte, error) {
-		s, err := f.Contents(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("observe: cannot read the %s: %s", what, err.Error())
-		}
-		return []byte(s), nil
-	}
-	rules, err := read(o.PrometheusRule, "PrometheusRule")
+	sm, err := o.ServiceMonitor.Contents(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("observe: cannot read the ServiceMonitor: %s", err.Error())
 	}
-	dash, err := read(o.Dashboard, "dashboard")
+	rendered, err := manifests.Contents(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("observe: cannot read the rendered manifests: %s", err.Error())
 	}
-	sm, err := read(o.ServiceMonitor, "ServiceMonitor")
-	if err != nil {
-		return err
-	}
-	rendered, err := read(manifests, "rendered manifests")
-	if err != nil {
-		return err
-	}
-	return errors.Join(observe.CheckRules(rules), observe.CheckDashboard(dash), observe.CheckSelects(sm, rendered))
+	return observe.CheckSelects([]byte(sm), []byte(rendered))
 }
 
 // Lint generates the service's observability objects and checks the rules and

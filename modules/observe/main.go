@@ -4,13 +4,13 @@
 // ServiceMonitor (Prometheus scrapes the service), a PrometheusRule (the RED
 // alerts at the thresholds of its slo section) and a Grafana dashboard (request
 // rate, errors, latency percentiles, pod CPU, memory and restarts) with a
-// stable uid, also wrapped in a ConfigMap for Grafana's dashboard sidecar.
-// Check proves them before anything is deployed: every PromQL expression
-// parses with Prometheus' parser, the dashboard round-trips through the
-// Grafana Foundation SDK's types, and the ServiceMonitor selects the Service
-// it is rendered with. After the deploy, Verify asks Prometheus until the
-// service's targets are up and its request counter moved, and Register
-// upserts the dashboard into the team's Grafana folder.
+// stable uid, also wrapped in a ConfigMap for Grafana's dashboard sidecar,
+// and checks them: every PromQL expression parses with Prometheus' parser,
+// the dashboard round-trips through the Grafana Foundation SDK's types.
+// Check proves, before anything is deployed, that the ServiceMonitor selects
+// the Service it is rendered with. After the deploy, Verify asks Prometheus
+// until the service's targets are up and its request counter moved, and
+// Register upserts the dashboard into the team's Grafana folder.
 //
 // Prometheus and Grafana are reached by URL; when they listen on the caller's
 // loopback (a port-forward, a local platform), pass a tunnel service too, e.g.

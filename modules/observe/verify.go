@@ -25,7 +25,7 @@ type Verification struct {
 // request counter moved after --since (the smoke test's start), and fails with
 // what was missing when --timeout runs out: no target (with the endpoints
 // Prometheus dropped), a target down (with its scrape error), the counter
-// absent or flat. The objects must have a namespace (generate --namespace).
+// absent or flat. The objects must have a namespace (generate --environment).
 // +cache="never"
 func (o *Objects) Verify(
 	ctx context.Context,
@@ -46,7 +46,7 @@ func (o *Objects) Verify(
 	timeout int,
 ) (*Verification, error) {
 	if o.Namespace == "" {
-		return nil, fmt.Errorf("observe: verify: the objects have no namespace; generate them with --namespace, the service's namespace")
+		return nil, fmt.Errorf("observe: verify: the objects have no namespace; generate them with --environment, the environment the service is deployed to")
 	}
 	e := observe.Expect{Namespace: o.Namespace, Service: o.Service}
 	if since != "" {

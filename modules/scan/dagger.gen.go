@@ -344,9 +344,21 @@ func dispatch(ctx context.Context) (rerr error) {
 func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName string, inputArgs map[string][]byte) (_ any, err error) {
 	_ = inputArgs
 	switch parentName {
+	case "Report":
+		switch fnName {
+		case "Check":
+			var parent Report
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*Report).Check(&parent)
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
 	case "Scan":
 		switch fnName {
-		case "Container":
+		case "ContainerReport":
 			var parent Scan
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
@@ -366,29 +378,8 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
 				}
 			}
-			return (*Scan).Container(&parent, ctx, ctr, name)
-		case "Gate":
-			var parent Scan
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var ctr *dagger.Container
-			if inputArgs["ctr"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["ctr"]), &ctr)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ctr", err))
-				}
-			}
-			var name string
-			if inputArgs["name"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["name"]), &name)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
-				}
-			}
-			return (*Scan).Gate(&parent, ctx, ctr, name)
-		case "Image":
+			return (*Scan).ContainerReport(&parent, ctx, ctr, name)
+		case "ImageReport":
 			var parent Scan
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
@@ -401,7 +392,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ref", err))
 				}
 			}
-			return (*Scan).Image(&parent, ctx, ref)
+			return (*Scan).ImageReport(&parent, ctx, ref)
 		case "":
 			var parent Scan
 			err = json.Unmarshal(parentJSON, &parent)

@@ -5,7 +5,9 @@
 // GitHub code scanning) and a CycloneDX SBOM are converted from that JSON
 // without scanning again. The gate fails closed: a DB that cannot be fetched,
 // a scanner error or an unreadable report fails it with the scanner's own
-// message, worded apart from "vulnerabilities found".
+// message, worded apart from "vulnerabilities found". ContainerReport and
+// ImageReport return what the scan found and what the gate decided; a report
+// does not fail on findings, its Check does (the gate).
 package main
 
 import (
@@ -71,10 +73,11 @@ func New(
 	}, nil
 }
 
-// Container scans a container's image and returns the report; findings do
-// not make it fail (Gate does), a scan that could not run does.
+// ContainerReport scans a container's image and returns the report;
+// findings do not make it fail (its Check does), a scan that could not run
+// does.
 // +cache="session"
-func (s *Scan) Container(
+func (s *Scan) ContainerReport(
 	ctx context.Context,
 	// The container whose image to scan.
 	ctr *dagger.Container,
@@ -86,37 +89,16 @@ func (s *Scan) Container(
 	return s.scan(ctx, ctr.AsTarball(), name)
 }
 
-// Image scans an image reference, pulled by the engine (with its registry
-// mirrors and credentials).
+// ImageReport scans an image reference, pulled by the engine (with its
+// registry mirrors and credentials), and returns the report like
+// ContainerReport.
 // +cache="session"
-func (s *Scan) Image(
+func (s *Scan) ImageReport(
 	ctx context.Context,
 	// Image reference, e.g. 127.0.0.1:5000/team/app@sha256:….
 	ref string,
 ) (*Report, error) {
 	return s.scan(ctx, dag.Container().From(ref).AsTarball(), ref)
-}
-
-// Gate scans a container and fails when findings at or above the threshold
-// remain after the ignore file, naming each one.
-// +cache="session"
-func (s *Scan) Gate(
-	ctx context.Context,
-	// The container whose image to scan.
-	ctr *dagger.Container,
-	// Name of the image in the report.
-	// +optional
-	// +default="image"
-	name string,
-) (*Report, error) {
-	r, err := s.Container(ctx, ctr, name)
-	if err != nil {
-		return nil, err
-	}
-	if !r.Ok {
-		return nil, fmt.Errorf("scan: %s", r.Problem)
-	}
-	return r, nil
 }
 
 const (

@@ -65,6 +65,15 @@ type Finding struct {
 	Target string
 }
 
+// Check fails when findings at or above the threshold remain after the
+// ignore file, naming each one; it returns the report when none does.
+func (r *Report) Check() (*Report, error) {
+	if !r.Ok {
+		return nil, fmt.Errorf("scan: %s", r.Problem)
+	}
+	return r, nil
+}
+
 func newReport(gate *pipeline.GateResult, rep *pipeline.ScanReport, json, sarif, sbom *dagger.File) (*Report, error) {
 	v := pipeline.NewVerdict(gate, gate.Err())
 	data, err := v.JSON()

@@ -126,12 +126,6 @@ func WithDir(dir string) Option {
 	return func(o *options) { o.dir = dir }
 }
 
-// Namespace returns the namespace of a team's service in an environment:
-// <team>-<environment>.
-func Namespace(team, env string) string {
-	return team + "-" + env
-}
-
 // Layout of the scratch file system Render builds in: a copy of the
 // caller's manifests folder, and the kustomizations it generates next to it.
 const (
@@ -272,7 +266,7 @@ func checkInputs(fsys filesys.FileSystem, cfg *pipeline.Config, rel Release, o o
 	if !hexSHA.MatchString(commit) {
 		return nil, &InputError{Field: "commit", Reason: fmt.Sprintf("%q is not a git commit SHA: pass the hex SHA of the commit built (git rev-parse HEAD)", rel.Commit)}
 	}
-	ns := Namespace(cfg.Team, rel.Environment)
+	ns := cfg.Namespace(rel.Environment)
 	if len(ns) > 63 {
 		return nil, &InputError{Field: "namespace", Reason: fmt.Sprintf("%q (team-environment) is longer than 63 characters: shorten the team in golden-path.yaml or the environment's name", ns)}
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type Build
-func (r *Binding) AsBuild() *Build { // build (../../../modules/build/main.go:18:6)
+func (r *Binding) AsBuild() *Build { // build (../../../modules/build/main.go:20:6)
 	q := r.query.Select("asBuild")
 
 	return &Build{
@@ -55,7 +55,7 @@ func (r *Binding) AsBuildTestReport() *BuildTestReport { // build (../../../modu
 }
 
 // Build builds, tests and lints one service.
-type Build struct { // build (../../../modules/build/main.go:18:6)
+type Build struct { // build (../../../modules/build/main.go:20:6)
 	query *querybuilder.Selection
 
 	dockerfile *string
@@ -73,20 +73,20 @@ type BuildBuildOpts struct {
 	//
 	// Dockerfile stage to build; the last stage when empty.
 	//
-	Target string // build (../../../modules/build/main.go:45:2)
+	Target string // build (../../../modules/build/main.go:47:2)
 	//
 	// Build arguments, each NAME=VALUE.
 	//
-	BuildArgs []string // build (../../../modules/build/main.go:48:2)
+	BuildArgs []string // build (../../../modules/build/main.go:50:2)
 	//
 	// Platform to build for, e.g. linux/amd64; the engine's when empty.
 	//
-	Platform Platform // build (../../../modules/build/main.go:51:2)
+	Platform Platform // build (../../../modules/build/main.go:53:2)
 }
 
 // Build builds the Dockerfile into a container: its last stage unless a target
 // is given.
-func (r *Build) Build(opts ...BuildBuildOpts) *Container { // build (../../../modules/build/main.go:41:1)
+func (r *Build) Build(opts ...BuildBuildOpts) *Container { // build (../../../modules/build/main.go:43:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -109,7 +109,7 @@ func (r *Build) Build(opts ...BuildBuildOpts) *Container { // build (../../../mo
 }
 
 // Path of the Dockerfile inside the source folder.
-func (r *Build) Dockerfile(ctx context.Context) (string, error) { // build (../../../modules/build/main.go:22:2)
+func (r *Build) Dockerfile(ctx context.Context) (string, error) { // build (../../../modules/build/main.go:24:2)
 	if r.dockerfile != nil {
 		return *r.dockerfile, nil
 	}
@@ -119,50 +119,6 @@ func (r *Build) Dockerfile(ctx context.Context) (string, error) { // build (../.
 
 	q = q.Bind(&response)
 	return response, q.Execute(ctx)
-}
-
-// BuildFindingsOpts contains options for Build.Findings
-type BuildFindingsOpts struct {
-	//
-	// Linter command; it must print flake8's format, path:line:col: CODE message.
-	//
-	//
-	// Default: ["flake8","src","tests"]
-	Command []string // build (../../../modules/build/lint.go:50:2)
-	//
-	// Dockerfile stage that has the linter.
-	//
-	//
-	// Default: "test"
-	Target string // build (../../../modules/build/lint.go:54:2)
-	//
-	// Image to lint in instead of the Dockerfile stage, with the source at /app.
-	//
-	Image string // build (../../../modules/build/lint.go:57:2)
-}
-
-// Findings runs the linter (flake8 by default) in the Dockerfile's test stage
-// and returns its findings; findings do not make it fail (Lint does).
-func (r *Build) Findings(opts ...BuildFindingsOpts) *BuildLintReport { // build (../../../modules/build/lint.go:45:1)
-	q := r.query.Select("findings")
-	for i := len(opts) - 1; i >= 0; i-- {
-		// `command` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Command) {
-			q = q.Arg("command", opts[i].Command)
-		}
-		// `target` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Target) {
-			q = q.Arg("target", opts[i].Target)
-		}
-		// `image` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Image) {
-			q = q.Arg("image", opts[i].Image)
-		}
-	}
-
-	return &BuildLintReport{
-		query: q,
-	}
 }
 
 // A unique identifier for this Build.
@@ -221,16 +177,62 @@ type BuildLintOpts struct {
 	//
 	//
 	// Default: ["flake8","src","tests"]
-	Command []string // build (../../../modules/build/lint.go:101:2)
+	Command []string // build (../../../modules/build/lint.go:103:2)
 }
 
-// Lint runs the linter and fails on any finding, naming file:line:col and code.
-func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../modules/build/lint.go:96:1)
+// Lint runs the linter and fails on any finding, naming file:line:col and
+// code: LintReport, then its Check.
+func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../modules/build/lint.go:98:1)
 	q := r.query.Select("lint")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `command` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Command) {
 			q = q.Arg("command", opts[i].Command)
+		}
+	}
+
+	return &BuildLintReport{
+		query: q,
+	}
+}
+
+// BuildLintReportOpts contains options for Build.LintReport
+type BuildLintReportOpts struct {
+	//
+	// Linter command; it must print flake8's format, path:line:col: CODE message.
+	//
+	//
+	// Default: ["flake8","src","tests"]
+	Command []string // build (../../../modules/build/lint.go:51:2)
+	//
+	// Dockerfile stage that has the linter.
+	//
+	//
+	// Default: "test"
+	Target string // build (../../../modules/build/lint.go:55:2)
+	//
+	// Image to lint in instead of the Dockerfile stage, with the source at /app.
+	//
+	Image string // build (../../../modules/build/lint.go:58:2)
+}
+
+// LintReport runs the linter (flake8 by default) in the Dockerfile's test
+// stage and returns its findings; findings do not make it fail (its Check and
+// Lint do).
+func (r *Build) LintReport(opts ...BuildLintReportOpts) *BuildLintReport { // build (../../../modules/build/lint.go:46:1)
+	q := r.query.Select("lintReport")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `command` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Command) {
+			q = q.Arg("command", opts[i].Command)
+		}
+		// `target` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Target) {
+			q = q.Arg("target", opts[i].Target)
+		}
+		// `image` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Image) {
+			q = q.Arg("image", opts[i].Image)
 		}
 	}
 
@@ -246,16 +248,16 @@ type BuildServiceOpts struct {
 	//
 	//
 	// Default: 8000
-	Port int // build (../../../modules/build/main.go:103:2)
+	Port int // build (../../../modules/build/main.go:105:2)
 	//
 	// Dockerfile stage to run; the last stage when empty.
 	//
-	Target string // build (../../../modules/build/main.go:106:2)
+	Target string // build (../../../modules/build/main.go:108:2)
 }
 
 // Service runs the built image as a service on its port, e.g. to try it:
 // `dagger call --source=. service up --ports=8000:8000`.
-func (r *Build) Service(opts ...BuildServiceOpts) *Service { // build (../../../modules/build/main.go:98:1)
+func (r *Build) Service(opts ...BuildServiceOpts) *Service { // build (../../../modules/build/main.go:100:1)
 	q := r.query.Select("service")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `port` optional argument
@@ -274,7 +276,7 @@ func (r *Build) Service(opts ...BuildServiceOpts) *Service { // build (../../../
 }
 
 // The service's source folder.
-func (r *Build) Source() *Directory { // build (../../../modules/build/main.go:20:2)
+func (r *Build) Source() *Directory { // build (../../../modules/build/main.go:22:2)
 	q := r.query.Select("source")
 
 	return &Directory{
@@ -289,15 +291,16 @@ type BuildTestOpts struct {
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../modules/build/test.go:104:2)
+	Target string // build (../../../modules/build/test.go:106:2)
 	//
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../modules/build/test.go:107:2)
+	Image string // build (../../../modules/build/test.go:109:2)
 }
 
-// Test runs pytest and fails when a test fails or none ran.
-func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../../modules/build/test.go:99:1)
+// Test runs pytest and fails when a test fails or none ran: TestReport, then
+// its Check.
+func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../../modules/build/test.go:101:1)
 	q := r.query.Select("test")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -315,28 +318,29 @@ func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../.
 	}
 }
 
-// BuildTestsOpts contains options for Build.Tests
-type BuildTestsOpts struct {
+// BuildTestReportOpts contains options for Build.TestReport
+type BuildTestReportOpts struct {
 	//
 	// Dockerfile stage that has the tests, pytest and the dependencies.
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../modules/build/test.go:64:2)
+	Target string // build (../../../modules/build/test.go:65:2)
 	//
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../modules/build/test.go:67:2)
+	Image string // build (../../../modules/build/test.go:68:2)
 	//
 	// Extra arguments to pytest, e.g. ["-k", "health"].
 	//
-	Args []string // build (../../../modules/build/test.go:70:2)
+	Args []string // build (../../../modules/build/test.go:71:2)
 }
 
-// Tests runs pytest and returns its report; failing tests do not make it
-// fail (Test does). It fails only when pytest could not report at all.
-func (r *Build) Tests(opts ...BuildTestsOpts) *BuildTestReport { // build (../../../modules/build/test.go:59:1)
-	q := r.query.Select("tests")
+// TestReport runs pytest and returns its report; failing tests do not make
+// it fail (its Check and Test do). It fails only when pytest could not report
+// at all.
+func (r *Build) TestReport(opts ...BuildTestReportOpts) *BuildTestReport { // build (../../../modules/build/test.go:60:1)
+	q := r.query.Select("testReport")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Target) {
@@ -516,8 +520,26 @@ type BuildLintReport struct { // build (../../../modules/build/lint.go:13:6)
 	tool    *string
 	verdict *JSON
 }
+type WithBuildLintReportFunc func(r *BuildLintReport) *BuildLintReport
+
+// With calls the provided function with current BuildLintReport.
+//
+// This is useful for reusability and readability by not breaking the calling chain.
+func (r *BuildLintReport) With(f WithBuildLintReportFunc) *BuildLintReport {
+	return f(r)
+}
 
 func (r *BuildLintReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildLintReport {
+	return &BuildLintReport{
+		query: q,
+	}
+}
+
+// Check fails on any finding, naming file:line:col and code; it returns the
+// report when there is none.
+func (r *BuildLintReport) Check() *BuildLintReport { // build (../../../modules/build/lint.go:114:1)
+	q := r.query.Select("check")
+
 	return &BuildLintReport{
 		query: q,
 	}
@@ -822,8 +844,26 @@ type BuildTestReport struct { // build (../../../modules/build/test.go:15:6)
 	total    *int
 	verdict  *JSON
 }
+type WithBuildTestReportFunc func(r *BuildTestReport) *BuildTestReport
+
+// With calls the provided function with current BuildTestReport.
+//
+// This is useful for reusability and readability by not breaking the calling chain.
+func (r *BuildTestReport) With(f WithBuildTestReportFunc) *BuildTestReport {
+	return f(r)
+}
 
 func (r *BuildTestReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildTestReport {
+	return &BuildTestReport{
+		query: q,
+	}
+}
+
+// Check fails when a test failed or none ran, naming each failing test; it
+// returns the report when the tests pass.
+func (r *BuildTestReport) Check() *BuildTestReport { // build (../../../modules/build/test.go:120:1)
+	q := r.query.Select("check")
+
 	return &BuildTestReport{
 		query: q,
 	}
@@ -1073,7 +1113,7 @@ func (r *BuildTestReport) AsNode() Node {
 }
 
 // Create or update a binding of type Build in the environment
-func (r *Env) WithBuildInput(name string, value *Build, description string) *Env { // build (../../../modules/build/main.go:18:6)
+func (r *Env) WithBuildInput(name string, value *Build, description string) *Env { // build (../../../modules/build/main.go:20:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildInput")
 	q = q.Arg("name", name)
@@ -1134,7 +1174,7 @@ func (r *Env) WithBuildLintReportOutput(name string, description string) *Env { 
 }
 
 // Declare a desired Build output to be assigned in the environment
-func (r *Env) WithBuildOutput(name string, description string) *Env { // build (../../../modules/build/main.go:18:6)
+func (r *Env) WithBuildOutput(name string, description string) *Env { // build (../../../modules/build/main.go:20:6)
 	q := r.query.Select("withBuildOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1197,17 +1237,17 @@ type BuildOpts struct {
 	//
 	// The service's source folder: its Dockerfile, src/ and tests/.
 	//
-	Source *Directory // build (../../../modules/build/main.go:30:2)
+	Source *Directory // build (../../../modules/build/main.go:32:2)
 	//
 	// Path of the Dockerfile inside the source folder.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // build (../../../modules/build/main.go:34:2)
+	Dockerfile string // build (../../../modules/build/main.go:36:2)
 }
 
 // New returns the build stage for a service's source folder.
-func (r *Query) Build(opts ...BuildOpts) *Build { // build (../../../modules/build/main.go:26:1)
+func (r *Query) Build(opts ...BuildOpts) *Build { // build (../../../modules/build/main.go:28:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument

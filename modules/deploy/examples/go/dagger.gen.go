@@ -199,7 +199,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return (*Examples).DeployConstraints(&parent), nil
-		case "DeployPolicy":
+		case "DeployPolicyReport":
 			var parent Examples
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
@@ -219,7 +219,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg environment", err))
 				}
 			}
-			return (*Examples).DeployPolicy(&parent, ctx, source, environment)
+			return (*Examples).DeployPolicyReport(&parent, ctx, source, environment)
 		case "DeployRender":
 			var parent Examples
 			err = json.Unmarshal(parentJSON, &parent)

@@ -41,10 +41,10 @@ func (m *Examples) DeployRender(
 		Manifests()
 }
 
-// DeployPolicy renders the service for an environment and checks the
+// DeployPolicyReport renders the service for an environment and checks the
 // manifests against the platform's rules; it returns the markdown report,
 // every violation with its fix.
-func (m *Examples) DeployPolicy(
+func (m *Examples) DeployPolicyReport(
 	ctx context.Context,
 	// The service's source folder: golden-path.yaml and k8s/.
 	// +defaultPath="/examples/fastapi-service"
@@ -56,7 +56,7 @@ func (m *Examples) DeployPolicy(
 	environment string,
 ) (string, error) {
 	release := dag.Deploy().Render(exampleImage, exampleCommit, dagger.DeployRenderOpts{Source: source, Environment: environment})
-	return release.Policy().Summary(ctx)
+	return release.PolicyReport().Summary(ctx)
 }
 
 // DeployConstraints returns the platform's rules as Gatekeeper Constraints

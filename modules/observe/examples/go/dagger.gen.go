@@ -205,14 +205,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
 				}
 			}
-			var namespace string
-			if inputArgs["namespace"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["namespace"]), &namespace)
+			var environment string
+			if inputArgs["environment"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["environment"]), &environment)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg namespace", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg environment", err))
 				}
 			}
-			return (*Examples).ObserveGenerate(&parent, source, namespace), nil
+			return (*Examples).ObserveGenerate(&parent, source, environment), nil
 		case "ObserveGenerate_Dashboard":
 			var parent Examples
 			err = json.Unmarshal(parentJSON, &parent)

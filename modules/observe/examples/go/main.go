@@ -16,19 +16,19 @@ import (
 type Examples struct{}
 
 // ObserveGenerate returns the service's ServiceMonitor, PrometheusRule and
-// dashboard ConfigMap for its namespace, as one multi-document YAML to apply
-// with the release.
+// dashboard ConfigMap for an environment's namespace, as one multi-document
+// YAML to apply with the release.
 func (m *Examples) ObserveGenerate(
 	// The service's source folder: golden-path.yaml.
 	// +defaultPath="/examples/fastapi-service"
 	// +ignore=["*", "!golden-path.yaml"]
 	source *dagger.Directory,
-	// The namespace the service is deployed to: <team>-<environment>.
+	// The environment the service is deployed to: the objects go to <team>-<environment>.
 	// +optional
-	// +default="payments-dev"
-	namespace string,
+	// +default="dev"
+	environment string,
 ) *dagger.File {
-	return dag.Observe().Generate(dagger.ObserveGenerateOpts{Source: source, Namespace: namespace}).Manifests()
+	return dag.Observe().Generate(dagger.ObserveGenerateOpts{Source: source, Environment: environment}).Manifests()
 }
 
 // ObserveGenerate_Dashboard returns the service's Grafana dashboard as JSON,

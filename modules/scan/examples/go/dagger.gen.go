@@ -192,7 +192,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 	switch parentName {
 	case "Examples":
 		switch fnName {
-		case "ScanContainer":
+		case "ScanContainerReport":
 			var parent Examples
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
@@ -219,36 +219,8 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRegistry", err))
 				}
 			}
-			return (*Examples).ScanContainer(&parent, ctx, image, trivyDbRepository, trivyDbRegistry)
-		case "ScanContainer_Sbom":
-			var parent Examples
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var image string
-			if inputArgs["image"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
-				}
-			}
-			var trivyDbRepository string
-			if inputArgs["trivyDbRepository"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyDbRepository"]), &trivyDbRepository)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRepository", err))
-				}
-			}
-			var trivyDbRegistry *dagger.Service
-			if inputArgs["trivyDbRegistry"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["trivyDbRegistry"]), &trivyDbRegistry)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRegistry", err))
-				}
-			}
-			return (*Examples).ScanContainer_Sbom(&parent, image, trivyDbRepository, trivyDbRegistry), nil
-		case "ScanGate":
+			return (*Examples).ScanContainerReport(&parent, ctx, image, trivyDbRepository, trivyDbRegistry)
+		case "ScanContainerReport_Check":
 			var parent Examples
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
@@ -289,7 +261,35 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRegistry", err))
 				}
 			}
-			return (*Examples).ScanGate(&parent, image, severity, ignoreFile, trivyDbRepository, trivyDbRegistry), nil
+			return (*Examples).ScanContainerReport_Check(&parent, image, severity, ignoreFile, trivyDbRepository, trivyDbRegistry), nil
+		case "ScanContainerReport_Sbom":
+			var parent Examples
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			var trivyDbRepository string
+			if inputArgs["trivyDbRepository"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["trivyDbRepository"]), &trivyDbRepository)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRepository", err))
+				}
+			}
+			var trivyDbRegistry *dagger.Service
+			if inputArgs["trivyDbRegistry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["trivyDbRegistry"]), &trivyDbRegistry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg trivyDbRegistry", err))
+				}
+			}
+			return (*Examples).ScanContainerReport_Sbom(&parent, image, trivyDbRepository, trivyDbRegistry), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -16,10 +16,10 @@ import (
 // Examples of the scan module.
 type Examples struct{}
 
-// ScanContainer scans a container's image and returns the markdown summary:
+// ScanContainerReport scans a container's image and returns the markdown summary:
 // counts by severity and the findings that would block. Findings do not make
 // it fail.
-func (m *Examples) ScanContainer(
+func (m *Examples) ScanContainerReport(
 	ctx context.Context,
 	// The image to scan.
 	// +optional
@@ -34,13 +34,13 @@ func (m *Examples) ScanContainer(
 	trivyDbRegistry *dagger.Service,
 ) (string, error) {
 	scanner := dag.Scan(dagger.ScanOpts{DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry})
-	return scanner.Container(dag.Container().From(image), dagger.ScanContainerOpts{Name: image}).Summary(ctx)
+	return scanner.ContainerReport(dag.Container().From(image), dagger.ScanContainerReportOpts{Name: image}).Summary(ctx)
 }
 
-// ScanGate fails when the image has findings at or above the severity that
+// ScanContainerReport_Check fails when the image has findings at or above the severity that
 // the ignore file does not accept, naming each one; it returns the SARIF
 // report for GitHub code scanning.
-func (m *Examples) ScanGate(
+func (m *Examples) ScanContainerReport_Check(
 	// The image to scan.
 	// +optional
 	// +default="debian:bookworm-slim"
@@ -63,12 +63,12 @@ func (m *Examples) ScanGate(
 	scanner := dag.Scan(dagger.ScanOpts{
 		Severity: severity, IgnoreFile: ignoreFile, DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry,
 	})
-	return scanner.Gate(dag.Container().From(image), dagger.ScanGateOpts{Name: image}).Sarif()
+	return scanner.ContainerReport(dag.Container().From(image), dagger.ScanContainerReportOpts{Name: image}).Check().Sarif()
 }
 
-// ScanContainer_Sbom returns the image's packages as a CycloneDX SBOM,
+// ScanContainerReport_Sbom returns the image's packages as a CycloneDX SBOM,
 // converted from the same scan.
-func (m *Examples) ScanContainer_Sbom(
+func (m *Examples) ScanContainerReport_Sbom(
 	// The image to scan.
 	// +optional
 	// +default="debian:bookworm-slim"
@@ -82,5 +82,5 @@ func (m *Examples) ScanContainer_Sbom(
 	trivyDbRegistry *dagger.Service,
 ) *dagger.File {
 	scanner := dag.Scan(dagger.ScanOpts{DbRepository: trivyDbRepository, DbRegistry: trivyDbRegistry})
-	return scanner.Container(dag.Container().From(image), dagger.ScanContainerOpts{Name: image}).Sbom()
+	return scanner.ContainerReport(dag.Container().From(image), dagger.ScanContainerReportOpts{Name: image}).Sbom()
 }

@@ -19,7 +19,7 @@ func (r *Binding) AsDeploy() *Deploy { // deploy (../../../../../../modules/depl
 }
 
 // Retrieve the binding value, as type DeployPolicyReport
-func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../../../../modules/deploy/render.go:136:6)
+func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../../../../modules/deploy/policy.go:14:6)
 	q := r.query.Select("asDeployPolicyReport")
 
 	return &DeployPolicyReport{
@@ -37,7 +37,7 @@ func (r *Binding) AsDeployPublished() *DeployPublished { // deploy (../../../../
 }
 
 // Retrieve the binding value, as type DeployRelease
-func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:18:6)
+func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:17:6)
 	q := r.query.Select("asDeployRelease")
 
 	return &DeployRelease{
@@ -46,7 +46,7 @@ func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../../../.
 }
 
 // Retrieve the binding value, as type DeployRollout
-func (r *Binding) AsDeployRollout() *DeployRollout { // deploy (../../../../../../modules/deploy/apply.go:16:6)
+func (r *Binding) AsDeployRollout() *DeployRollout { // deploy (../../../../../../modules/deploy/deploy.go:18:6)
 	q := r.query.Select("asDeployRollout")
 
 	return &DeployRollout{
@@ -77,13 +77,13 @@ type DeployConstraintsOpts struct {
 	//
 	//
 	// Default: "deny"
-	EnforcementAction string // deploy (../../../../../../modules/deploy/render.go:200:2)
+	EnforcementAction string // deploy (../../../../../../modules/deploy/policy.go:99:2)
 }
 
 // Constraints returns the platform's rules as Gatekeeper Constraints (for
 // the gatekeeper-library templates), to enforce in the cluster what the
 // pipeline checks.
-func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../../../../modules/deploy/render.go:195:1)
+func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../../../../modules/deploy/policy.go:94:1)
 	q := r.query.Select("constraints")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `enforcementAction` optional argument
@@ -168,10 +168,11 @@ func (r *Deploy) Password() *Secret { // deploy (../../../../../../modules/deplo
 	}
 }
 
-// Policy checks any rendered manifests against the platform's rules.
-func (r *Deploy) Policy(manifests *File) *DeployPolicyReport { // deploy (../../../../../../modules/deploy/render.go:168:1)
+// PolicyReport checks any rendered manifests against the platform's rules;
+// violations do not make it fail (Check does).
+func (r *Deploy) PolicyReport(manifests *File) *DeployPolicyReport { // deploy (../../../../../../modules/deploy/policy.go:49:1)
 	assertNotNil("manifests", manifests)
-	q := r.query.Select("policy")
+	q := r.query.Select("policyReport")
 	q = q.Arg("manifests", manifests)
 
 	return &DeployPolicyReport{
@@ -237,19 +238,19 @@ type DeployRenderOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../../../../modules/deploy/render.go:49:2)
+	Source *Directory // deploy (../../../../../../modules/deploy/render.go:51:2)
 	//
 	// Environment to render: the name of an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // deploy (../../../../../../modules/deploy/render.go:57:2)
+	Environment string // deploy (../../../../../../modules/deploy/render.go:59:2)
 }
 
 // Render renders the service's k8s/ base and the environment's overlay with
 // kustomize, the image set to its digest and the names, labels, port, probes
 // and resources of golden-path.yaml, into the namespace <team>-<environment>.
-func (r *Deploy) Render(image string, commit string, opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:44:1)
+func (r *Deploy) Render(image string, commit string, opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:46:1)
 	q := r.query.Select("render")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -290,16 +291,35 @@ func (r *Deploy) AsNode() Node {
 	}
 }
 
-// PolicyReport is the policy gate's decision on a release's manifests.
-type DeployPolicyReport struct { // deploy (../../../../../../modules/deploy/render.go:136:6)
+// PolicyReport is what the policy check found in rendered manifests.
+type DeployPolicyReport struct { // deploy (../../../../../../modules/deploy/policy.go:14:6)
 	query *querybuilder.Selection
 
 	id      *ID
 	ok      *bool
+	problem *string
 	summary *string
+}
+type WithDeployPolicyReportFunc func(r *DeployPolicyReport) *DeployPolicyReport
+
+// With calls the provided function with current DeployPolicyReport.
+//
+// This is useful for reusability and readability by not breaking the calling chain.
+func (r *DeployPolicyReport) With(f WithDeployPolicyReportFunc) *DeployPolicyReport {
+	return f(r)
 }
 
 func (r *DeployPolicyReport) WithGraphQLQuery(q *querybuilder.Selection) *DeployPolicyReport {
+	return &DeployPolicyReport{
+		query: q,
+	}
+}
+
+// Check fails when an object breaks a rule, naming every violation and its
+// fix; it returns the report when none does.
+func (r *DeployPolicyReport) Check() *DeployPolicyReport { // deploy (../../../../../../modules/deploy/policy.go:63:1)
+	q := r.query.Select("check")
+
 	return &DeployPolicyReport{
 		query: q,
 	}
@@ -355,7 +375,7 @@ func (r *DeployPolicyReport) UnmarshalJSON(bs []byte) error {
 }
 
 // Whether every object passes every rule.
-func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../../../../modules/deploy/render.go:138:2)
+func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../../../../modules/deploy/policy.go:16:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -367,8 +387,21 @@ func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (
 	return response, q.Execute(ctx)
 }
 
+// Why the gate fails, counting the violations and naming each with its fix; empty when Ok.
+func (r *DeployPolicyReport) Problem(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/policy.go:20:2)
+	if r.problem != nil {
+		return *r.problem, nil
+	}
+	q := r.query.Select("problem")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // Markdown: the rules and every violation with its fix.
-func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:142:2)
+func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/policy.go:22:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -381,7 +414,7 @@ func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // d
 }
 
 // Each violation: rule, object, container, field, problem and fix.
-func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:140:2)
+func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/policy.go:18:2)
 	q := r.query.Select("violations")
 
 	var response []string
@@ -521,7 +554,7 @@ func (r *DeployPublished) AsNode() Node {
 }
 
 // Release is a service's manifests rendered for one environment.
-type DeployRelease struct { // deploy (../../../../../../modules/deploy/render.go:18:6)
+type DeployRelease struct { // deploy (../../../../../../modules/deploy/render.go:17:6)
 	query *querybuilder.Selection
 
 	commit       *string
@@ -548,8 +581,8 @@ func (r *DeployRelease) WithGraphQLQuery(q *querybuilder.Selection) *DeployRelea
 }
 
 // Check fails when the release's manifests break a rule of the platform,
-// naming every violation and its fix.
-func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:155:1)
+// naming every violation and its fix; it returns the release when they pass.
+func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../../../../modules/deploy/policy.go:36:1)
 	q := r.query.Select("check")
 
 	return &DeployRelease{
@@ -558,7 +591,7 @@ func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../../../../mo
 }
 
 // The commit SHA the release was built from.
-func (r *DeployRelease) Commit(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:22:2)
+func (r *DeployRelease) Commit(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:21:2)
 	if r.commit != nil {
 		return *r.commit, nil
 	}
@@ -576,21 +609,21 @@ type DeployReleaseDeployOpts struct {
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
 	// bound as host "kube-api", the server name the kubeconfig must use.
 	//
-	KubeAPI *Service // deploy (../../../../../../modules/deploy/apply.go:85:2)
+	KubeAPI *Service // deploy (../../../../../../modules/deploy/deploy.go:52:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. a GitHub Actions run URL.
 	//
-	RunID string // deploy (../../../../../../modules/deploy/apply.go:88:2)
+	RunID string // deploy (../../../../../../modules/deploy/deploy.go:55:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	Timeout int // deploy (../../../../../../modules/deploy/apply.go:92:2)
+	Timeout int // deploy (../../../../../../modules/deploy/deploy.go:59:2)
 	//
 	// A request the smoke test makes after the health paths, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // deploy (../../../../../../modules/deploy/apply.go:95:2)
+	SmokePath string // deploy (../../../../../../modules/deploy/deploy.go:62:2)
 }
 
 // Deploy applies the release to the cluster (server-side apply, one field
@@ -601,7 +634,7 @@ type DeployReleaseDeployOpts struct {
 // service are serialized by a Lease in its namespace. Every query deploys (a
 // side effect is never answered from a cache): read one field, Outcome when
 // you need several.
-func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../../../../modules/deploy/apply.go:78:1)
+func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../../../../modules/deploy/deploy.go:45:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("deploy")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -630,7 +663,7 @@ func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOp
 }
 
 // The environment: the overlay k8s/overlays/<environment>.
-func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:26:2)
+func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:25:2)
 	if r.environment != nil {
 		return *r.environment, nil
 	}
@@ -643,7 +676,7 @@ func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // de
 }
 
 // The paths the smoke test calls first: readiness and liveness.
-func (r *DeployRelease) HealthPaths(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:24:2)
+func (r *DeployRelease) HealthPaths(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:23:2)
 	q := r.query.Select("healthPaths")
 
 	var response []string
@@ -702,7 +735,7 @@ func (r *DeployRelease) UnmarshalJSON(bs []byte) error {
 }
 
 // The image the service runs, by digest.
-func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:30:2)
+func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:29:2)
 	if r.image != nil {
 		return *r.image, nil
 	}
@@ -715,7 +748,7 @@ func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (
 }
 
 // The kubectl image that applies and verifies the release.
-func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:38:2)
+func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:40:2)
 	if r.kubectlImage != nil {
 		return *r.kubectlImage, nil
 	}
@@ -727,8 +760,19 @@ func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // d
 	return response, q.Execute(ctx)
 }
 
+// The labels every object of the release carries, as key=value, sorted: the service's name, instance,
+// version, team and environment.
+func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:34:2)
+	q := r.query.Select("labels")
+
+	var response []string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // The rendered manifests: one multi-document YAML, ready for kubectl apply.
-func (r *DeployRelease) Manifests() *File { // deploy (../../../../../../modules/deploy/render.go:36:2)
+func (r *DeployRelease) Manifests() *File { // deploy (../../../../../../modules/deploy/render.go:38:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -737,7 +781,7 @@ func (r *DeployRelease) Manifests() *File { // deploy (../../../../../../modules
 }
 
 // The namespace the objects go to: <team>-<environment>.
-func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:28:2)
+func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:27:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -750,7 +794,7 @@ func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // depl
 }
 
 // The rendered objects as Kind/namespace/name.
-func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:32:2)
+func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:31:2)
 	q := r.query.Select("objects")
 
 	var response []string
@@ -760,7 +804,7 @@ func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // depl
 }
 
 // Values written in k8s/ that golden-path.yaml replaced, each with where to change it.
-func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:34:2)
+func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:36:2)
 	q := r.query.Select("overrides")
 
 	var response []string
@@ -769,12 +813,13 @@ func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // de
 	return response, q.Execute(ctx)
 }
 
-// Policy checks the release's manifests against the platform's rules (the
-// ones the cluster enforces with Gatekeeper): no privileged containers,
+// PolicyReport checks the release's manifests against the platform's rules
+// (the ones the cluster enforces with Gatekeeper): no privileged containers,
 // required labels, resource requests and limits, runAsNonRoot, images by
-// digest, liveness and readiness probes. Every violation is listed.
-func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../../../../modules/deploy/render.go:149:1)
-	q := r.query.Select("policy")
+// digest, liveness and readiness probes. Every violation is listed;
+// violations do not make it fail (Check does).
+func (r *DeployRelease) PolicyReport() *DeployPolicyReport { // deploy (../../../../../../modules/deploy/policy.go:30:1)
+	q := r.query.Select("policyReport")
 
 	return &DeployPolicyReport{
 		query: q,
@@ -782,7 +827,7 @@ func (r *DeployRelease) Policy() *DeployPolicyReport { // deploy (../../../../..
 }
 
 // The service's name: its Deployment and Service.
-func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:20:2)
+func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:19:2)
 	if r.service != nil {
 		return *r.service, nil
 	}
@@ -800,7 +845,7 @@ func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy
 // when it has none, and every label of the release it lacks. An object of
 // another namespace, a cluster-wide kind, an object the release already has
 // or a document that is not a Kubernetes object is refused, naming it.
-func (r *DeployRelease) WithManifests(manifests *File) *DeployRelease { // deploy (../../../../../../modules/deploy/extra.go:28:1)
+func (r *DeployRelease) WithManifests(manifests *File) *DeployRelease { // deploy (../../../../../../modules/deploy/manifests.go:28:1)
 	assertNotNil("manifests", manifests)
 	q := r.query.Select("withManifests")
 	q = q.Arg("manifests", manifests)
@@ -819,7 +864,7 @@ func (r *DeployRelease) AsNode() Node {
 }
 
 // Rollout is a release applied to a cluster and verified.
-type DeployRollout struct { // deploy (../../../../../../modules/deploy/apply.go:16:6)
+type DeployRollout struct { // deploy (../../../../../../modules/deploy/deploy.go:18:6)
 	query *querybuilder.Selection
 
 	deployment *string
@@ -839,7 +884,7 @@ func (r *DeployRollout) WithGraphQLQuery(q *querybuilder.Selection) *DeployRollo
 }
 
 // The service's Deployment.
-func (r *DeployRollout) Deployment(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/apply.go:20:2)
+func (r *DeployRollout) Deployment(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/deploy.go:22:2)
 	if r.deployment != nil {
 		return *r.deployment, nil
 	}
@@ -901,7 +946,7 @@ func (r *DeployRollout) UnmarshalJSON(bs []byte) error {
 }
 
 // The image now serving, by digest.
-func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/apply.go:22:2)
+func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/deploy.go:24:2)
 	if r.image != nil {
 		return *r.image, nil
 	}
@@ -914,7 +959,7 @@ func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (
 }
 
 // The namespace the release was applied to.
-func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/apply.go:18:2)
+func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/deploy.go:20:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -928,7 +973,7 @@ func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // depl
 
 // All of the above as one JSON object (a rollout.Outcome of the golden-path pipeline): each query runs the
 // deploy again, so a caller that needs several fields reads this one.
-func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (../../../../../../modules/deploy/apply.go:31:2)
+func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (../../../../../../modules/deploy/deploy.go:33:2)
 	if r.outcome != nil {
 		return *r.outcome, nil
 	}
@@ -941,7 +986,7 @@ func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (
 }
 
 // What happened: e.g. "3/3 pods ready, smoke test passed".
-func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/apply.go:28:2)
+func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/deploy.go:30:2)
 	if r.result != nil {
 		return *r.result, nil
 	}
@@ -954,7 +999,7 @@ func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy 
 }
 
 // The Deployment's revision after the rollout.
-func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/apply.go:24:2)
+func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/deploy.go:26:2)
 	if r.revision != nil {
 		return *r.revision, nil
 	}
@@ -967,7 +1012,7 @@ func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deplo
 }
 
 // The URL the smoke test called last.
-func (r *DeployRollout) SmokeURL(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/apply.go:26:2)
+func (r *DeployRollout) SmokeURL(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/deploy.go:28:2)
 	if r.smokeUrl != nil {
 		return *r.smokeUrl, nil
 	}
@@ -1012,7 +1057,7 @@ func (r *Env) WithDeployOutput(name string, description string) *Env { // deploy
 }
 
 // Create or update a binding of type DeployPolicyReport in the environment
-func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:136:6)
+func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../../../../modules/deploy/policy.go:14:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployPolicyReportInput")
 	q = q.Arg("name", name)
@@ -1025,7 +1070,7 @@ func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport
 }
 
 // Declare a desired DeployPolicyReport output to be assigned in the environment
-func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:136:6)
+func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/policy.go:14:6)
 	q := r.query.Select("withDeployPolicyReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1060,7 +1105,7 @@ func (r *Env) WithDeployPublishedOutput(name string, description string) *Env { 
 }
 
 // Create or update a binding of type DeployRelease in the environment
-func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:18:6)
+func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:17:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployReleaseInput")
 	q = q.Arg("name", name)
@@ -1073,7 +1118,7 @@ func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, descript
 }
 
 // Declare a desired DeployRelease output to be assigned in the environment
-func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:18:6)
+func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:17:6)
 	q := r.query.Select("withDeployReleaseOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1084,7 +1129,7 @@ func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { //
 }
 
 // Create or update a binding of type DeployRollout in the environment
-func (r *Env) WithDeployRolloutInput(name string, value *DeployRollout, description string) *Env { // deploy (../../../../../../modules/deploy/apply.go:16:6)
+func (r *Env) WithDeployRolloutInput(name string, value *DeployRollout, description string) *Env { // deploy (../../../../../../modules/deploy/deploy.go:18:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployRolloutInput")
 	q = q.Arg("name", name)
@@ -1097,7 +1142,7 @@ func (r *Env) WithDeployRolloutInput(name string, value *DeployRollout, descript
 }
 
 // Declare a desired DeployRollout output to be assigned in the environment
-func (r *Env) WithDeployRolloutOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/apply.go:16:6)
+func (r *Env) WithDeployRolloutOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/deploy.go:18:6)
 	q := r.query.Select("withDeployRolloutOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)

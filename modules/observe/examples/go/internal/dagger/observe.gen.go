@@ -19,7 +19,7 @@ func (r *Binding) AsObserve() *Observe { // observe (../../../../../../modules/o
 }
 
 // Retrieve the binding value, as type ObserveObjects
-func (r *Binding) AsObserveObjects() *ObserveObjects { // observe (../../../../../../modules/observe/generate.go:16:6)
+func (r *Binding) AsObserveObjects() *ObserveObjects { // observe (../../../../../../modules/observe/generate.go:15:6)
 	q := r.query.Select("asObserveObjects")
 
 	return &ObserveObjects{
@@ -59,7 +59,7 @@ func (r *Env) WithObserveInput(name string, value *Observe, description string) 
 }
 
 // Create or update a binding of type ObserveObjects in the environment
-func (r *Env) WithObserveObjectsInput(name string, value *ObserveObjects, description string) *Env { // observe (../../../../../../modules/observe/generate.go:16:6)
+func (r *Env) WithObserveObjectsInput(name string, value *ObserveObjects, description string) *Env { // observe (../../../../../../modules/observe/generate.go:15:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withObserveObjectsInput")
 	q = q.Arg("name", name)
@@ -72,7 +72,7 @@ func (r *Env) WithObserveObjectsInput(name string, value *ObserveObjects, descri
 }
 
 // Declare a desired ObserveObjects output to be assigned in the environment
-func (r *Env) WithObserveObjectsOutput(name string, description string) *Env { // observe (../../../../../../modules/observe/generate.go:16:6)
+func (r *Env) WithObserveObjectsOutput(name string, description string) *Env { // observe (../../../../../../modules/observe/generate.go:15:6)
 	q := r.query.Select("withObserveObjectsOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -160,27 +160,27 @@ type ObserveGenerateOpts struct {
 	//
 	// The service's source folder: golden-path.yaml.
 	//
-	Source *Directory // observe (../../../../../../modules/observe/generate.go:47:2)
+	Source *Directory // observe (../../../../../../modules/observe/generate.go:48:2)
 	//
-	// The namespace the service is deployed to, e.g. payments-dev; the alerts are scoped to it. Empty leaves the
-	// objects without a namespace.
+	// The environment the service is deployed to (dev, staging, prod): the objects go to its namespace,
+	// <team>-<environment>, and the alerts are scoped to it. Empty leaves the objects without a namespace.
 	//
-	Namespace string // observe (../../../../../../modules/observe/generate.go:51:2)
+	Environment string // observe (../../../../../../modules/observe/generate.go:52:2)
 }
 
 // Generate makes the ServiceMonitor, the PrometheusRule and the dashboard of
 // the service described by golden-path.yaml, and checks the rules and the
 // dashboard.
-func (r *Observe) Generate(opts ...ObserveGenerateOpts) *ObserveObjects { // observe (../../../../../../modules/observe/generate.go:42:1)
+func (r *Observe) Generate(opts ...ObserveGenerateOpts) *ObserveObjects { // observe (../../../../../../modules/observe/generate.go:43:1)
 	q := r.query.Select("generate")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Source) {
 			q = q.Arg("source", opts[i].Source)
 		}
-		// `namespace` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Namespace) {
-			q = q.Arg("namespace", opts[i].Namespace)
+		// `environment` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Environment) {
+			q = q.Arg("environment", opts[i].Environment)
 		}
 	}
 
@@ -243,12 +243,12 @@ type ObserveLintOpts struct {
 	//
 	// The service's source folder: golden-path.yaml.
 	//
-	Source *Directory // observe (../../../../../../modules/observe/generate.go:127:2)
+	Source *Directory // observe (../../../../../../modules/observe/generate.go:117:2)
 }
 
 // Lint generates the service's observability objects and checks the rules and
 // the dashboard, without a cluster or rendered manifests.
-func (r *Observe) Lint(ctx context.Context, opts ...ObserveLintOpts) error { // observe (../../../../../../modules/observe/generate.go:122:1)
+func (r *Observe) Lint(ctx context.Context, opts ...ObserveLintOpts) error { // observe (../../../../../../modules/observe/generate.go:112:1)
 	if r.lint != nil {
 		return nil
 	}
@@ -272,12 +272,13 @@ func (r *Observe) AsNode() Node {
 }
 
 // Objects are a service's generated observability objects.
-type ObserveObjects struct { // observe (../../../../../../modules/observe/generate.go:16:6)
+type ObserveObjects struct { // observe (../../../../../../modules/observe/generate.go:15:6)
 	query *querybuilder.Selection
 
 	check          *Void
 	dashboardTitle *string
 	dashboardUid   *string
+	environment    *string
 	id             *ID
 	namespace      *string
 	service        *string
@@ -290,11 +291,11 @@ func (r *ObserveObjects) WithGraphQLQuery(q *querybuilder.Selection) *ObserveObj
 	}
 }
 
-// Check proves the objects before a deploy: every PromQL expression of the
-// rules parses and gives what an alert needs, the dashboard round-trips
-// through the Grafana SDK's types, and the ServiceMonitor selects a Service of
-// the rendered manifests by its labels and port. Every problem is named.
-func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // observe (../../../../../../modules/observe/generate.go:88:1)
+// Check proves, before a deploy, that the ServiceMonitor selects a Service
+// of the rendered manifests by its labels and port (Generate already checked
+// every PromQL expression of the rules and the dashboard). Every problem is
+// named.
+func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // observe (../../../../../../modules/observe/generate.go:93:1)
 	assertNotNil("manifests", manifests)
 	if r.check != nil {
 		return nil
@@ -306,7 +307,7 @@ func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // 
 }
 
 // The Grafana dashboard's JSON model.
-func (r *ObserveObjects) Dashboard() *File { // observe (../../../../../../modules/observe/generate.go:32:2)
+func (r *ObserveObjects) Dashboard() *File { // observe (../../../../../../modules/observe/generate.go:33:2)
 	q := r.query.Select("dashboard")
 
 	return &File{
@@ -315,7 +316,7 @@ func (r *ObserveObjects) Dashboard() *File { // observe (../../../../../../modul
 }
 
 // The dashboard in a ConfigMap labelled grafana_dashboard: "1", for Grafana's sidecar.
-func (r *ObserveObjects) DashboardConfigMap() *File { // observe (../../../../../../modules/observe/generate.go:34:2)
+func (r *ObserveObjects) DashboardConfigMap() *File { // observe (../../../../../../modules/observe/generate.go:35:2)
 	q := r.query.Select("dashboardConfigMap")
 
 	return &File{
@@ -324,7 +325,7 @@ func (r *ObserveObjects) DashboardConfigMap() *File { // observe (../../../../..
 }
 
 // The dashboard's title.
-func (r *ObserveObjects) DashboardTitle(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:26:2)
+func (r *ObserveObjects) DashboardTitle(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:27:2)
 	if r.dashboardTitle != nil {
 		return *r.dashboardTitle, nil
 	}
@@ -337,11 +338,24 @@ func (r *ObserveObjects) DashboardTitle(ctx context.Context) (string, error) { /
 }
 
 // The dashboard's uid, stable for the team and the service's name.
-func (r *ObserveObjects) DashboardUID(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:24:2)
+func (r *ObserveObjects) DashboardUID(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:25:2)
 	if r.dashboardUid != nil {
 		return *r.dashboardUid, nil
 	}
 	q := r.query.Select("dashboardUid")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The environment the objects were generated for; empty when generated without one.
+func (r *ObserveObjects) Environment(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:21:2)
+	if r.environment != nil {
+		return *r.environment, nil
+	}
+	q := r.query.Select("environment")
 
 	var response string
 
@@ -399,7 +413,7 @@ func (r *ObserveObjects) UnmarshalJSON(bs []byte) error {
 }
 
 // The three manifests in one multi-document YAML, to apply with the release.
-func (r *ObserveObjects) Manifests() *File { // observe (../../../../../../modules/observe/generate.go:36:2)
+func (r *ObserveObjects) Manifests() *File { // observe (../../../../../../modules/observe/generate.go:37:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -407,8 +421,8 @@ func (r *ObserveObjects) Manifests() *File { // observe (../../../../../../modul
 	}
 }
 
-// The namespace of the objects; empty when generated without one.
-func (r *ObserveObjects) Namespace(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:22:2)
+// The namespace of the objects, <team>-<environment>; empty without an environment.
+func (r *ObserveObjects) Namespace(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:23:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -421,7 +435,7 @@ func (r *ObserveObjects) Namespace(ctx context.Context) (string, error) { // obs
 }
 
 // The PrometheusRule with the RED alerts.
-func (r *ObserveObjects) PrometheusRule() *File { // observe (../../../../../../modules/observe/generate.go:30:2)
+func (r *ObserveObjects) PrometheusRule() *File { // observe (../../../../../../modules/observe/generate.go:31:2)
 	q := r.query.Select("prometheusRule")
 
 	return &File{
@@ -478,7 +492,7 @@ func (r *ObserveObjects) Register(url string, token *Secret, opts ...ObserveObje
 }
 
 // The service's name, from golden-path.yaml.
-func (r *ObserveObjects) Service(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:18:2)
+func (r *ObserveObjects) Service(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:17:2)
 	if r.service != nil {
 		return *r.service, nil
 	}
@@ -491,7 +505,7 @@ func (r *ObserveObjects) Service(ctx context.Context) (string, error) { // obser
 }
 
 // The ServiceMonitor: Prometheus scrapes the Service's port "http" at metrics.path.
-func (r *ObserveObjects) ServiceMonitor() *File { // observe (../../../../../../modules/observe/generate.go:28:2)
+func (r *ObserveObjects) ServiceMonitor() *File { // observe (../../../../../../modules/observe/generate.go:29:2)
 	q := r.query.Select("serviceMonitor")
 
 	return &File{
@@ -500,7 +514,7 @@ func (r *ObserveObjects) ServiceMonitor() *File { // observe (../../../../../../
 }
 
 // The team: the Grafana folder and the alerts' team label.
-func (r *ObserveObjects) Team(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:20:2)
+func (r *ObserveObjects) Team(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:19:2)
 	if r.team != nil {
 		return *r.team, nil
 	}
@@ -538,7 +552,7 @@ type ObserveObjectsVerifyOpts struct {
 // request counter moved after --since (the smoke test's start), and fails with
 // what was missing when --timeout runs out: no target (with the endpoints
 // Prometheus dropped), a target down (with its scrape error), the counter
-// absent or flat. The objects must have a namespace (generate --namespace).
+// absent or flat. The objects must have a namespace (generate --environment).
 func (r *ObserveObjects) Verify(prometheusUrl string, opts ...ObserveObjectsVerifyOpts) *ObserveVerification { // observe (../../../../../../modules/observe/verify.go:30:1)
 	q := r.query.Select("verify")
 	for i := len(opts) - 1; i >= 0; i-- {

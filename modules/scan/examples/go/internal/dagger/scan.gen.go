@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type Scan
-func (r *Binding) AsScan() *Scan { // scan (../../../../../../modules/scan/main.go:25:6)
+func (r *Binding) AsScan() *Scan { // scan (../../../../../../modules/scan/main.go:27:6)
 	q := r.query.Select("asScan")
 
 	return &Scan{
@@ -61,7 +61,7 @@ func (r *Env) WithScanFindingOutput(name string, description string) *Env { // s
 }
 
 // Create or update a binding of type Scan in the environment
-func (r *Env) WithScanInput(name string, value *Scan, description string) *Env { // scan (../../../../../../modules/scan/main.go:25:6)
+func (r *Env) WithScanInput(name string, value *Scan, description string) *Env { // scan (../../../../../../modules/scan/main.go:27:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withScanInput")
 	q = q.Arg("name", name)
@@ -74,7 +74,7 @@ func (r *Env) WithScanInput(name string, value *Scan, description string) *Env {
 }
 
 // Declare a desired Scan output to be assigned in the environment
-func (r *Env) WithScanOutput(name string, description string) *Env { // scan (../../../../../../modules/scan/main.go:25:6)
+func (r *Env) WithScanOutput(name string, description string) *Env { // scan (../../../../../../modules/scan/main.go:27:6)
 	q := r.query.Select("withScanOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -115,36 +115,36 @@ type ScanOpts struct {
 	//
 	//
 	// Default: "aquasec/trivy:0.74.0"
-	TrivyImage string // scan (../../../../../../modules/scan/main.go:45:2)
+	TrivyImage string // scan (../../../../../../modules/scan/main.go:47:2)
 	//
 	// OCI repository Trivy fetches its vulnerability DB from (Trivy appends :2 when no tag is given).
 	//
 	//
 	// Default: "mirror.gcr.io/aquasec/trivy-db:2"
-	DbRepository string // scan (../../../../../../modules/scan/main.go:49:2)
+	DbRepository string // scan (../../../../../../modules/scan/main.go:51:2)
 	//
 	// A service reaching the DB's registry, e.g. tcp://localhost:5000 from the CLI; it is bound as host
 	// "db-registry", so name the repository db-registry:PORT/…; plain HTTP is then allowed.
 	//
-	DbRegistry *Service // scan (../../../../../../modules/scan/main.go:53:2)
+	DbRegistry *Service // scan (../../../../../../modules/scan/main.go:55:2)
 	//
 	// Findings at or above this severity block: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
 	//
 	//
 	// Default: "CRITICAL"
-	Severity string // scan (../../../../../../modules/scan/main.go:57:2)
+	Severity string // scan (../../../../../../modules/scan/main.go:59:2)
 	//
 	// Leave out findings that have no fixed version yet.
 	//
-	IgnoreUnfixed bool // scan (../../../../../../modules/scan/main.go:60:2)
+	IgnoreUnfixed bool // scan (../../../../../../modules/scan/main.go:62:2)
 	//
 	// Accepted findings: Trivy's .trivyignore.yaml format, each entry with a statement (why) and expired_at.
 	//
-	IgnoreFile *File // scan (../../../../../../modules/scan/main.go:63:2)
+	IgnoreFile *File // scan (../../../../../../modules/scan/main.go:65:2)
 }
 
 // New returns a scanner with a severity threshold and an ignore file.
-func (r *Query) Scan(opts ...ScanOpts) *Scan { // scan (../../../../../../modules/scan/main.go:41:1)
+func (r *Query) Scan(opts ...ScanOpts) *Scan { // scan (../../../../../../modules/scan/main.go:43:1)
 	q := r.query.Select("scan")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `trivyImage` optional argument
@@ -179,7 +179,7 @@ func (r *Query) Scan(opts ...ScanOpts) *Scan { // scan (../../../../../../module
 }
 
 // Scan scans images with Trivy.
-type Scan struct { // scan (../../../../../../modules/scan/main.go:25:6)
+type Scan struct { // scan (../../../../../../modules/scan/main.go:27:6)
 	query *querybuilder.Selection
 
 	dbRepository  *string
@@ -195,21 +195,22 @@ func (r *Scan) WithGraphQLQuery(q *querybuilder.Selection) *Scan {
 	}
 }
 
-// ScanContainerOpts contains options for Scan.Container
-type ScanContainerOpts struct {
+// ScanContainerReportOpts contains options for Scan.ContainerReport
+type ScanContainerReportOpts struct {
 	//
 	// Name of the image in the report.
 	//
 	//
 	// Default: "image"
-	Name string // scan (../../../../../../modules/scan/main.go:84:2)
+	Name string // scan (../../../../../../modules/scan/main.go:87:2)
 }
 
-// Container scans a container's image and returns the report; findings do
-// not make it fail (Gate does), a scan that could not run does.
-func (r *Scan) Container(ctr *Container, opts ...ScanContainerOpts) *ScanReport { // scan (../../../../../../modules/scan/main.go:77:1)
+// ContainerReport scans a container's image and returns the report;
+// findings do not make it fail (its Check does), a scan that could not run
+// does.
+func (r *Scan) ContainerReport(ctr *Container, opts ...ScanContainerReportOpts) *ScanReport { // scan (../../../../../../modules/scan/main.go:80:1)
 	assertNotNil("ctr", ctr)
-	q := r.query.Select("container")
+	q := r.query.Select("containerReport")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `name` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Name) {
@@ -224,7 +225,7 @@ func (r *Scan) Container(ctr *Container, opts ...ScanContainerOpts) *ScanReport 
 }
 
 // A service reaching the DB's registry, bound as host "db-registry".
-func (r *Scan) DbRegistry() *Service { // scan (../../../../../../modules/scan/main.go:31:2)
+func (r *Scan) DbRegistry() *Service { // scan (../../../../../../modules/scan/main.go:33:2)
 	q := r.query.Select("dbRegistry")
 
 	return &Service{
@@ -233,7 +234,7 @@ func (r *Scan) DbRegistry() *Service { // scan (../../../../../../modules/scan/m
 }
 
 // OCI repository Trivy fetches its vulnerability DB from.
-func (r *Scan) DbRepository(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:29:2)
+func (r *Scan) DbRepository(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:31:2)
 	if r.dbRepository != nil {
 		return *r.dbRepository, nil
 	}
@@ -243,34 +244,6 @@ func (r *Scan) DbRepository(ctx context.Context) (string, error) { // scan (../.
 
 	q = q.Bind(&response)
 	return response, q.Execute(ctx)
-}
-
-// ScanGateOpts contains options for Scan.Gate
-type ScanGateOpts struct {
-	//
-	// Name of the image in the report.
-	//
-	//
-	// Default: "image"
-	Name string // scan (../../../../../../modules/scan/main.go:110:2)
-}
-
-// Gate scans a container and fails when findings at or above the threshold
-// remain after the ignore file, naming each one.
-func (r *Scan) Gate(ctr *Container, opts ...ScanGateOpts) *ScanReport { // scan (../../../../../../modules/scan/main.go:103:1)
-	assertNotNil("ctr", ctr)
-	q := r.query.Select("gate")
-	for i := len(opts) - 1; i >= 0; i-- {
-		// `name` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Name) {
-			q = q.Arg("name", opts[i].Name)
-		}
-	}
-	q = q.Arg("ctr", ctr)
-
-	return &ScanReport{
-		query: q,
-	}
 }
 
 // A unique identifier for this Scan.
@@ -323,7 +296,7 @@ func (r *Scan) UnmarshalJSON(bs []byte) error {
 }
 
 // Accepted findings: Trivy's .trivyignore.yaml, each entry with a statement and expired_at.
-func (r *Scan) IgnoreFile() *File { // scan (../../../../../../modules/scan/main.go:37:2)
+func (r *Scan) IgnoreFile() *File { // scan (../../../../../../modules/scan/main.go:39:2)
 	q := r.query.Select("ignoreFile")
 
 	return &File{
@@ -332,7 +305,7 @@ func (r *Scan) IgnoreFile() *File { // scan (../../../../../../modules/scan/main
 }
 
 // Leave out findings that have no fixed version yet.
-func (r *Scan) IgnoreUnfixed(ctx context.Context) (bool, error) { // scan (../../../../../../modules/scan/main.go:35:2)
+func (r *Scan) IgnoreUnfixed(ctx context.Context) (bool, error) { // scan (../../../../../../modules/scan/main.go:37:2)
 	if r.ignoreUnfixed != nil {
 		return *r.ignoreUnfixed, nil
 	}
@@ -344,10 +317,11 @@ func (r *Scan) IgnoreUnfixed(ctx context.Context) (bool, error) { // scan (../..
 	return response, q.Execute(ctx)
 }
 
-// Image scans an image reference, pulled by the engine (with its registry
-// mirrors and credentials).
-func (r *Scan) Image(ref string) *ScanReport { // scan (../../../../../../modules/scan/main.go:92:1)
-	q := r.query.Select("image")
+// ImageReport scans an image reference, pulled by the engine (with its
+// registry mirrors and credentials), and returns the report like
+// ContainerReport.
+func (r *Scan) ImageReport(ref string) *ScanReport { // scan (../../../../../../modules/scan/main.go:96:1)
+	q := r.query.Select("imageReport")
 	q = q.Arg("ref", ref)
 
 	return &ScanReport{
@@ -356,7 +330,7 @@ func (r *Scan) Image(ref string) *ScanReport { // scan (../../../../../../module
 }
 
 // Findings at or above this severity block: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
-func (r *Scan) Severity(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:33:2)
+func (r *Scan) Severity(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:35:2)
 	if r.severity != nil {
 		return *r.severity, nil
 	}
@@ -369,7 +343,7 @@ func (r *Scan) Severity(ctx context.Context) (string, error) { // scan (../../..
 }
 
 // Trivy image to run.
-func (r *Scan) TrivyImage(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:27:2)
+func (r *Scan) TrivyImage(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:29:2)
 	if r.trivyImage != nil {
 		return *r.trivyImage, nil
 	}
@@ -588,6 +562,14 @@ type ScanReport struct { // scan (../../../../../../modules/scan/report.go:12:6)
 	unknown   *int
 	verdict   *JSON
 }
+type WithScanReportFunc func(r *ScanReport) *ScanReport
+
+// With calls the provided function with current ScanReport.
+//
+// This is useful for reusability and readability by not breaking the calling chain.
+func (r *ScanReport) With(f WithScanReportFunc) *ScanReport {
+	return f(r)
+}
 
 func (r *ScanReport) WithGraphQLQuery(q *querybuilder.Selection) *ScanReport {
 	return &ScanReport{
@@ -639,6 +621,16 @@ func (r *ScanReport) Blocking(ctx context.Context) ([]ScanFinding, error) { // s
 	}
 
 	return convert(response), nil
+}
+
+// Check fails when findings at or above the threshold remain after the
+// ignore file, naming each one; it returns the report when none does.
+func (r *ScanReport) Check() *ScanReport { // scan (../../../../../../modules/scan/report.go:70:1)
+	q := r.query.Select("check")
+
+	return &ScanReport{
+		query: q,
+	}
 }
 
 // CRITICAL findings.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,8 +14,84 @@ import (
 	"github.com/golden-path/golden-path/pipeline/rollout"
 )
 
-// releasePath is where kubectl finds the release's manifests.
-const releasePath = "/gp/release.yaml"
+// Rollout is a release applied to a cluster and verified.
+type Rollout struct {
+	// The namespace the release was applied to.
+	Namespace string
+	// The service's Deployment.
+	Deployment string
+	// The image now serving, by digest.
+	Image string
+	// The Deployment's revision after the rollout.
+	Revision string
+	// The URL the smoke test called last.
+	SmokeUrl string
+	// What happened: e.g. "3/3 pods ready, smoke test passed".
+	Result string
+	// All of the above as one JSON object (a rollout.Outcome of the golden-path pipeline): each query runs the
+	// deploy again, so a caller that needs several fields reads this one.
+	Outcome dagger.JSON
+}
+
+// Deploy applies the release to the cluster (server-side apply, one field
+// manager), waits for the rollout, then smoke-tests the live service through
+// the API server. When the rollout times out or the smoke test fails, the
+// previous revision is restored and waited for, and Deploy fails with the
+// reason, the failing pods' events and their last log lines. Deploys of one
+// service are serialized by a Lease in its namespace. Every query deploys (a
+// side effect is never answered from a cache): read one field, Outcome when
+// you need several.
+// +cache="never"
+func (r *Release) Deploy(
+	ctx context.Context,
+	// Kubeconfig of the cluster (for AKS: az aks get-credentials, then kubelogin convert-kubeconfig -l workloadidentity in GitHub Actions).
+	kubeconfig *dagger.Secret,
+	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
+	// bound as host "kube-api", the server name the kubeconfig must use.
+	// +optional
+	kubeApi *dagger.Service,
+	// Identifies this pipeline run in the Deployment's annotations, e.g. a GitHub Actions run URL.
+	// +optional
+	runId string,
+	// How long the rollout may take, in seconds, before it is rolled back.
+	// +optional
+	// +default=180
+	timeout int,
+	// A request the smoke test makes after the health paths, e.g. /greet/smoke; it must answer 2xx.
+	// +optional
+	smokePath string,
+) (*Rollout, error) {
+	run := runId
+	if run == "" {
+		run = "run-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	// Every kubectl step of this deploy is its own exec: GP_DEPLOY (unique per
+	// deploy, whatever the run id) and GP_STEP keep the engine from answering a
+	// step that changes the cluster from the cache of an earlier deploy.
+	ctr := dag.Container().From(r.KubectlImage).
+		WithMountedSecret("/gp/kubeconfig", kubeconfig).
+		WithEnvVariable("KUBECONFIG", "/gp/kubeconfig").
+		WithEnvVariable("GP_RUN", run).
+		WithEnvVariable("GP_DEPLOY", strconv.FormatInt(time.Now().UnixNano(), 36))
+	if kubeApi != nil {
+		ctr = ctr.WithServiceBinding("kube-api", kubeApi)
+	}
+	k := &kubectl{ctr: ctr}
+	server, _, _, err := k.try(ctx, "", "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")
+	if err != nil {
+		return nil, err
+	}
+	k.server = strings.TrimSpace(server)
+	if k.server == "" {
+		return nil, fmt.Errorf("deploy: the kubeconfig has no current cluster: pass a kubeconfig whose current-context names a cluster")
+	}
+	// Reachable and authenticated, before anything changes.
+	if _, err := k.run(ctx, "read the cluster's version", "", "version", "-o", "json", "--request-timeout=20s"); err != nil {
+		return nil, err
+	}
+	d := &deployment{k: k, r: r, run: run, timeout: time.Duration(timeout) * time.Second}
+	return d.deploy(ctx, smokePath)
+}
 
 // deployment is one Deploy of a release.
 type deployment struct {
@@ -189,66 +266,6 @@ func (d *deployment) lock(ctx context.Context) (func(), error) {
 	}, nil
 }
 
-// verify waits for the rollout and smoke-tests the service; it returns why
-// the release is not healthy, or nil.
-func (d *deployment) verify(ctx context.Context, res *Rollout, smokePath string) error {
-	ns, name := d.r.Namespace, d.r.Service
-	out, stderr, code, err := d.k.try(ctx, "", "rollout", "status", "deployment/"+name, "-n", ns,
-		fmt.Sprintf("--timeout=%ds", int(d.timeout.Seconds())))
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		if ce := rollout.Classify("wait for the rollout", d.k.server, stderr); ce.Kind != rollout.Failed {
-			return ce
-		}
-		return fmt.Errorf("the rollout did not finish within %s: %s", d.timeout, strings.TrimSpace(stderr+out))
-	}
-	paths := append([]string{}, d.r.HealthPaths...)
-	if smokePath != "" {
-		paths = append(paths, smokePath)
-	}
-	for _, p := range paths {
-		url, err := d.smoke(ctx, p)
-		res.SmokeUrl = url
-		if err != nil {
-			return err
-		}
-	}
-	res.Result = fmt.Sprintf("rolled out; smoke test passed (%s)", strings.Join(paths, ", "))
-	return nil
-}
-
-// smoke calls path on the service through the API server's service proxy,
-// retrying with backoff (1, 2, 4, 8 s) while it does not answer 2xx.
-func (d *deployment) smoke(ctx context.Context, path string) (string, error) {
-	raw := fmt.Sprintf("/api/v1/namespaces/%s/services/http:%s:http/proxy/%s", d.r.Namespace, d.r.Service, strings.TrimPrefix(path, "/"))
-	url := d.k.server + raw
-	wait := time.Second
-	var last string
-	for attempt := 1; attempt <= 5; attempt++ {
-		_, stderr, code, err := d.k.try(ctx, "", "get", "--raw", raw, "--request-timeout=10s")
-		if err != nil {
-			return url, err
-		}
-		if code == 0 {
-			return url, nil
-		}
-		last = strings.TrimSpace(stderr)
-		if attempt < 5 {
-			time.Sleep(wait)
-			wait *= 2
-		}
-	}
-	return url, fmt.Errorf("the smoke test GET %s failed 5 times: %s", path, last)
-}
-
-func (d *deployment) revision(ctx context.Context) (string, error) {
-	out, err := d.k.run(ctx, "read the Deployment's revision", "", "get", "deployment", d.r.Service, "-n", d.r.Namespace,
-		"-o", `jsonpath={.metadata.annotations.deployment\.kubernetes\.io/revision}`)
-	return strings.TrimSpace(out), err
-}
-
 // rollback puts back what was there before a failed release and returns
 // the error that fails the pipeline: the reason, the failing pods' events
 // and last log lines, and what was restored.
@@ -289,63 +306,6 @@ func (d *deployment) rollback(ctx context.Context, prev previous, failure error)
 	return errors.New(b.String() + "Fix the service (see the events and logs above) and ship again.")
 }
 
-// diagnosis lists the release's pods that are not ready, their warning
-// events and last log lines.
-func (d *deployment) diagnosis(ctx context.Context) string {
-	ns := d.r.Namespace
-	sel := "app.kubernetes.io/name=" + d.r.Service
-	pods, _, code, err := d.k.try(ctx, "", "get", "pods", "-n", ns, "-l", sel, "-o", "json")
-	if err != nil || code != 0 {
-		return ""
-	}
-	events, _, _, _ := d.k.try(ctx, "", "get", "events", "-n", ns, "-o", "json")
-	problems, err := rollout.Diagnose([]byte(pods), []byte(events), 5)
-	if err != nil || len(problems) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString("Failing pods:\n")
-	for i, p := range problems {
-		if i == 3 {
-			fmt.Fprintf(&b, "… and %d more\n", len(problems)-3)
-			break
-		}
-		b.WriteString("  " + p.String() + "\n")
-		if logs := d.podLogs(ctx, p.Pod, ns); logs != "" {
-			b.WriteString("    last log lines:\n      " + strings.ReplaceAll(logs, "\n", "\n      ") + "\n")
-		}
-	}
-	return b.String()
-}
-
-// podLogs returns the last log lines of a pod's container: the previous one
-// (the one that crashed) first, else the current one. While a crashed
-// container is being replaced the kubelet answers "unable to retrieve
-// container logs for …": that is no log, and both are asked again, three
-// times at most, two seconds apart.
-func (d *deployment) podLogs(ctx context.Context, pod, ns string) string {
-	for attempt := 0; attempt < 3; attempt++ {
-		if attempt > 0 {
-			time.Sleep(2 * time.Second)
-		}
-		for _, which := range [][]string{{"--previous"}, nil} {
-			out, _, code, _ := d.k.try(ctx, "", append([]string{"logs", pod, "-n", ns, "--tail=10"}, which...)...)
-			out = strings.TrimSpace(out)
-			if code == 0 && out != "" && !strings.HasPrefix(out, "unable to retrieve container logs") {
-				return out
-			}
-		}
-	}
-	return ""
-}
-
-func shortDigest(ref string) string {
-	if i := strings.Index(ref, "@sha256:"); i >= 0 && len(ref) >= i+8+12 {
-		return ref[i+8 : i+8+12]
-	}
-	return ref
-}
-
 // withOutcome sets r.Outcome from its fields.
 func (r *Rollout) withOutcome() (*Rollout, error) {
 	data, err := json.Marshal(rollout.Outcome{
@@ -356,4 +316,11 @@ func (r *Rollout) withOutcome() (*Rollout, error) {
 	}
 	r.Outcome = dagger.JSON(data)
 	return r, nil
+}
+
+func shortDigest(ref string) string {
+	if i := strings.Index(ref, "@sha256:"); i >= 0 && len(ref) >= i+8+12 {
+		return ref[i+8 : i+8+12]
+	}
+	return ref
 }

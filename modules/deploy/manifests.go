@@ -76,16 +76,13 @@ func (r *Release) WithManifests(
 	if err != nil {
 		return nil, fmt.Errorf("render: cannot read the release's manifests: %s", err.Error())
 	}
-	// The release's labels (name, instance, version, team, environment, ...),
-	// as the render put them on the service's Deployment, go on every added
-	// object that lacks them, for the policy and for kubectl's selectors.
-	labels, err := releaseLabels(rendered, r.Service)
-	if err != nil {
-		return nil, err
-	}
+	// The release's labels (name, instance, version, team, environment, ...)
+	// go on every added object that lacks them, for the policy and for
+	// kubectl's selectors.
 	for _, n := range nodes {
 		have := n.GetLabels()
-		for k, v := range labels {
+		for _, kv := range r.Labels {
+			k, v, _ := strings.Cut(kv, "=")
 			if _, ok := have[k]; !ok {
 				have[k] = v
 			}
@@ -104,18 +101,4 @@ func (r *Release) WithManifests(
 		return nil, fmt.Errorf("render: %s", err.Error())
 	}
 	return &next, nil
-}
-
-// releaseLabels are the labels of the release's Deployment named service.
-func releaseLabels(rendered, service string) (map[string]string, error) {
-	nodes, err := kio.FromBytes([]byte(rendered))
-	if err != nil {
-		return nil, fmt.Errorf("render: the release's manifests are not valid YAML: %s", err.Error())
-	}
-	for _, n := range nodes {
-		if n.GetKind() == "Deployment" && n.GetName() == service {
-			return n.GetLabels(), nil
-		}
-	}
-	return map[string]string{}, nil
 }
