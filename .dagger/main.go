@@ -22,6 +22,13 @@ import (
 
 	"dagger/golden-path/internal/dagger"
 
+	"github.com/golden-path/golden-path/pipeline/dockerfile"
+
+	"github.com/golden-path/golden-path/pipeline/config"
+	"github.com/golden-path/golden-path/pipeline/lint"
+	"github.com/golden-path/golden-path/pipeline/testreport"
+	"github.com/golden-path/golden-path/pipeline/vuln"
+
 	"github.com/golden-path/golden-path/pipeline"
 	"github.com/golden-path/golden-path/pipeline/ghactions"
 	"github.com/golden-path/golden-path/pipeline/rollout"
@@ -388,13 +395,13 @@ func (m *GoldenPath) Report(ctx context.Context) *ShipResult {
 func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 	run := &shipRun{repoPath: m.RepoPath}
 	res := &ShipResult{}
-	source, dockerfile := m.Source, m.Dockerfile
+	source, dockerfilePath := m.Source, m.Dockerfile
 
 	// config: the one file a team edits.
-	var cfg *pipeline.Config
+	var cfg *config.Config
 	if err := run.stage(ctx, "config", func(ctx context.Context) (string, error) {
 		var err error
-		if cfg, err = pipeline.ReadConfig(func(name string) (string, error) { return source.File(name).Contents(ctx) }); err != nil {
+		if cfg, err = config.Read(func(name string) (string, error) { return source.File(name).Contents(ctx) }); err != nil {
 			return "", err
 		}
 		return cfg.Name + " (team " + cfg.Team + ")", nil
@@ -404,30 +411,30 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 	res.Service, res.Team = cfg.Name, cfg.Team
 	run.summary.Service, run.summary.Team = cfg.Name, cfg.Team
 
-	b := dag.Build(dagger.BuildOpts{Source: source, Dockerfile: dockerfile})
+	b := dag.Build(dagger.BuildOpts{Source: source, Dockerfile: dockerfilePath})
 	if err := run.stage(ctx, "build", func(ctx context.Context) (string, error) {
 		// Vulnerability annotations point at the FROM line the runtime image's packages come from.
-		run.dockerfile = dockerfile
-		if data, err := source.File(dockerfile).Contents(ctx); err == nil {
-			run.baseImageLine = ghactions.BaseImageLine(pipeline.ParseDockerfile(dockerfile, []byte(data)), "")
+		run.dockerfile = dockerfilePath
+		if data, err := source.File(dockerfilePath).Contents(ctx); err == nil {
+			run.baseImageLine = ghactions.BaseImageLine(dockerfile.Parse(dockerfilePath, []byte(data)), "")
 		}
 		var err error
 		res.Image, err = b.Build().Sync(ctx)
-		return dockerfile, err
+		return dockerfilePath, err
 	}); err != nil {
 		return run, res
 	}
 
 	// test ∥ lint ∥ scan: three gates on the same build, side by side.
-	var tests *pipeline.TestReport
-	var lint *pipeline.LintReport
+	var tests *testreport.Report
+	var lints *lint.Report
 	// Not errgroup.WithContext: one failed gate must not cancel the others,
 	// so that the run reports every gate that fails.
 	var g errgroup.Group
 	g.Go(func() error {
 		return run.stage(ctx, "test", func(ctx context.Context) (string, error) {
 			r := b.TestReport()
-			v, err := verdict[*pipeline.TestReport](ctx, "test", r.Verdict)
+			v, err := verdict[*testreport.Report](ctx, "test", r.Verdict)
 			if err != nil {
 				return "", err
 			}
@@ -441,19 +448,19 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 	})
 	g.Go(func() error {
 		return run.stage(ctx, "lint", func(ctx context.Context) (string, error) {
-			v, err := verdict[*pipeline.LintReport](ctx, "lint", b.LintReport().Verdict)
+			v, err := verdict[*lint.Report](ctx, "lint", b.LintReport().Verdict)
 			if err != nil {
 				return "", err
 			}
-			lint = v.Report
-			res.Lint = &LintSummary{Tool: lint.Tool}
-			for _, f := range lint.Findings {
+			lints = v.Report
+			res.Lint = &LintSummary{Tool: lints.Tool}
+			for _, f := range lints.Findings {
 				res.Lint.Findings = append(res.Lint.Findings, f.String())
 			}
-			return fmt.Sprintf("%d findings", len(lint.Findings)), v.Err()
+			return fmt.Sprintf("%d findings", len(lints.Findings)), v.Err()
 		})
 	})
-	var gate *pipeline.GateResult
+	var gate *vuln.GateResult
 	g.Go(func() error {
 		return run.stage(ctx, "scan", func(ctx context.Context) (string, error) {
 			var err error
@@ -464,11 +471,11 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 		})
 	})
 	_ = g.Wait() // each failure is recorded in run
-	run.summary.Tests, run.summary.Lint, run.gate = tests, lint, gate
+	run.summary.Tests, run.summary.Lint, run.gate = tests, lints, gate
 	return run, res
 }
 
-func testDetail(r *pipeline.TestReport) string {
+func testDetail(r *testreport.Report) string {
 	if n := len(r.Failures()); n > 0 {
 		return fmt.Sprintf("%d of %d tests failed", n, r.Total)
 	}
@@ -487,20 +494,20 @@ func verdict[R any](ctx context.Context, stage string, query func(context.Contex
 
 // scanStage scans the image with the scan module, which decides the gate; a scanner failure is an error
 // (fail closed), and so are findings the gate blocks.
-func scanStage(ctx context.Context, source *dagger.Directory, image *dagger.Container, name string, opts dagger.ScanOpts) (*ScanSummary, *pipeline.GateResult, error) {
-	if ok, err := source.Exists(ctx, pipeline.IgnoreFileName); err == nil && ok {
-		opts.IgnoreFile = source.File(pipeline.IgnoreFileName)
+func scanStage(ctx context.Context, source *dagger.Directory, image *dagger.Container, name string, opts dagger.ScanOpts) (*ScanSummary, *vuln.GateResult, error) {
+	if ok, err := source.Exists(ctx, vuln.IgnoreFileName); err == nil && ok {
+		opts.IgnoreFile = source.File(vuln.IgnoreFileName)
 	}
 	r := dag.Scan(opts).ContainerReport(image, dagger.ScanContainerReportOpts{Name: name})
 	// Reading the verdict runs the scan: its error is the scanner's.
-	v, err := verdict[*pipeline.GateResult](ctx, "scan", r.Verdict)
+	v, err := verdict[*vuln.GateResult](ctx, "scan", r.Verdict)
 	if err != nil {
 		return nil, nil, err
 	}
 	gate := v.Report
 	s := &ScanSummary{
-		Critical: gate.Counts[pipeline.SeverityCritical], High: gate.Counts[pipeline.SeverityHigh],
-		Medium: gate.Counts[pipeline.SeverityMedium], Low: gate.Counts[pipeline.SeverityLow],
+		Critical: gate.Counts[vuln.SeverityCritical], High: gate.Counts[vuln.SeverityHigh],
+		Medium: gate.Counts[vuln.SeverityMedium], Low: gate.Counts[vuln.SeverityLow],
 		Summary: gate.Markdown(), Sarif: r.Sarif(), Sbom: r.Sbom(),
 	}
 	return s, gate, v.Err()

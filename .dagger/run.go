@@ -9,6 +9,8 @@ import (
 
 	"dagger/golden-path/internal/dagger"
 
+	"github.com/golden-path/golden-path/pipeline/vuln"
+
 	telemetry "github.com/dagger/otel-go"
 
 	"github.com/golden-path/golden-path/pipeline"
@@ -22,7 +24,7 @@ type shipRun struct {
 	failed  []pipeline.Problem
 	// For the GitHub Actions reports: the scan gate's decision, the Dockerfile and the line of the FROM its
 	// runtime image's packages come from, and the service's folder in its repository.
-	gate          *pipeline.GateResult
+	gate          *vuln.GateResult
 	dockerfile    string
 	baseImageLine int
 	repoPath      string

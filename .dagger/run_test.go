@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/golden-path/golden-path/pipeline/dockerfile"
+
 	telemetry "github.com/dagger/otel-go"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
@@ -37,7 +39,7 @@ func TestStagesRecordOutcomes(t *testing.T) {
 	run.summary.Service = "hello-api"
 	assert.NilError(t, run.stage(ctx, "config", func(context.Context) (string, error) { return "hello-api (team payments)", nil }))
 	assert.Check(t, run.passed())
-	located := &pipeline.DockerfileError{File: "Dockerfile", Line: 9, Instruction: "RUN false", Reason: "RUN failed with exit code 1"}
+	located := &dockerfile.Error{File: "Dockerfile", Line: 9, Instruction: "RUN false", Reason: "RUN failed with exit code 1"}
 	err := run.stage(ctx, "build", func(context.Context) (string, error) { return "Dockerfile", fmt.Errorf("build: %w", located) })
 	assert.Check(t, is.ErrorIs(err, located), "the stage's own error is returned")
 	assert.Check(t, !run.passed())

@@ -56,22 +56,6 @@ type Located interface {
 	Location() (file string, line int)
 }
 
-// Location is the Dockerfile and the line of the failing instruction.
-func (e *DockerfileError) Location() (string, int) { return e.File, e.Line }
-
-// Location is the config file and the line of the problem.
-func (e *FieldError) Location() (string, int) { return e.File, e.Line }
-
-// Location is the config file and the first problem's line that has one.
-func (e *ConfigError) Location() (string, int) {
-	for _, fe := range e.Errors {
-		if fe.Line > 0 {
-			return e.File, fe.Line
-		}
-	}
-	return e.File, 0
-}
-
 // ProblemOf is the problem behind stage's error err: the file and line that
 // a stage module put in its error's extensions, or that a Located error in
 // err's chain names; the message is err's, without the "stage: " that

@@ -1,4 +1,4 @@
-package pipeline
+package pipeline_test
 
 import (
 	"encoding/json"
@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/config"
+	"github.com/golden-path/golden-path/pipeline/dockerfile"
+	"github.com/golden-path/golden-path/pipeline/yamlfile"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -18,7 +22,8 @@ type extError struct {
 
 func (e extError) Error() string              { return e.msg }
 func (e extError) Extensions() map[string]any { return e.ext }
-func throughEngine(t *testing.T, p Problem) error {
+
+func throughEngine(t *testing.T, p pipeline.Problem) error {
 	return extError{p.String(), viaJSON(t, p.Extensions())}
 }
 
@@ -31,47 +36,47 @@ func viaJSON(t *testing.T, ext map[string]any) map[string]any {
 }
 
 func TestProblemOf(t *testing.T) {
-	dockerfile := &DockerfileError{File: "build/Dockerfile", Line: 7, Instruction: "RUN false", Reason: "RUN failed with exit code 1"}
-	config := newConfigError("golden-path.yaml", []*FieldError{
+	dfErr := &dockerfile.Error{File: "build/Dockerfile", Line: 7, Instruction: "RUN false", Reason: "RUN failed with exit code 1"}
+	cfgErr := &config.Error{File: "golden-path.yaml", Errors: []*yamlfile.FieldError{
 		{File: "golden-path.yaml", Field: "name", Reason: "is missing"},
 		{File: "golden-path.yaml", Line: 4, Field: "port", Reason: "70000 is not a port"},
-	})
+	}}
 	for _, tc := range []struct {
 		name  string
 		stage string
 		err   error
-		want  Problem
+		want  pipeline.Problem
 	}{
 		{name: "plain error", stage: "deploy", err: errors.New("deploy: the rollout did not finish within 30s"),
-			want: Problem{Stage: "deploy", Message: "the rollout did not finish within 30s"}},
+			want: pipeline.Problem{Stage: "deploy", Message: "the rollout did not finish within 30s"}},
 		{name: "plain error without its stage", stage: "publish", err: errors.New("cannot reach the registry"),
-			want: Problem{Stage: "publish", Message: "cannot reach the registry"}},
-		{name: "located error", stage: "build", err: fmt.Errorf("build: %w", dockerfile),
-			want: Problem{Stage: "build", Message: dockerfile.Error(), File: "build/Dockerfile", Line: 7}},
-		{name: "config error", stage: "config", err: config,
-			want: Problem{Stage: "config", Message: config.Error(), File: "golden-path.yaml", Line: 4}},
-		{name: "from a module", stage: "render", err: throughEngine(t, Problem{Stage: "render", Message: "k8s/base lists a.yaml", File: "k8s/base/kustomization.yaml"}),
-			want: Problem{Stage: "render", Message: "k8s/base lists a.yaml", File: "k8s/base/kustomization.yaml"}},
-		{name: "from a module, with a line", stage: "build", err: throughEngine(t, Problem{Stage: "build", Message: "Dockerfile:3: bad", File: "Dockerfile", Line: 3}),
-			want: Problem{Stage: "build", Message: "Dockerfile:3: bad", File: "Dockerfile", Line: 3}},
-		{name: "from another stage's module", stage: "observability", err: throughEngine(t, Problem{Stage: "render", Message: "observe.yaml: Namespace/x is cluster-wide"}),
-			want: Problem{Stage: "observability", Message: "observe.yaml: Namespace/x is cluster-wide"}},
+			want: pipeline.Problem{Stage: "publish", Message: "cannot reach the registry"}},
+		{name: "located error", stage: "build", err: fmt.Errorf("build: %w", dfErr),
+			want: pipeline.Problem{Stage: "build", Message: dfErr.Error(), File: "build/Dockerfile", Line: 7}},
+		{name: "config error", stage: "config", err: cfgErr,
+			want: pipeline.Problem{Stage: "config", Message: cfgErr.Error(), File: "golden-path.yaml", Line: 4}},
+		{name: "from a module", stage: "render", err: throughEngine(t, pipeline.Problem{Stage: "render", Message: "k8s/base lists a.yaml", File: "k8s/base/kustomization.yaml"}),
+			want: pipeline.Problem{Stage: "render", Message: "k8s/base lists a.yaml", File: "k8s/base/kustomization.yaml"}},
+		{name: "from a module, with a line", stage: "build", err: throughEngine(t, pipeline.Problem{Stage: "build", Message: "Dockerfile:3: bad", File: "Dockerfile", Line: 3}),
+			want: pipeline.Problem{Stage: "build", Message: "Dockerfile:3: bad", File: "Dockerfile", Line: 3}},
+		{name: "from another stage's module", stage: "observability", err: throughEngine(t, pipeline.Problem{Stage: "render", Message: "observe.yaml: Namespace/x is cluster-wide"}),
+			want: pipeline.Problem{Stage: "observability", Message: "observe.yaml: Namespace/x is cluster-wide"}},
 		{name: "a module's other extensions", stage: "scan", err: extError{"scan: exit code 2", map[string]any{"exitCode": 2.0}},
-			want: Problem{Stage: "scan", Message: "exit code 2"}},
+			want: pipeline.Problem{Stage: "scan", Message: "exit code 2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Check(t, is.DeepEqual(ProblemOf(tc.stage, tc.err), tc.want))
+			assert.Check(t, is.DeepEqual(pipeline.ProblemOf(tc.stage, tc.err), tc.want))
 		})
 	}
 }
 
 func TestProblemString(t *testing.T) {
-	assert.Check(t, is.Equal(Problem{Stage: "lint", Message: "flake8 found 1 problem"}.String(), "lint: flake8 found 1 problem"))
-	assert.Check(t, is.Equal(Problem{Message: "no stage"}.String(), "no stage"))
+	assert.Check(t, is.Equal(pipeline.Problem{Stage: "lint", Message: "flake8 found 1 problem"}.String(), "lint: flake8 found 1 problem"))
+	assert.Check(t, is.Equal(pipeline.Problem{Message: "no stage"}.String(), "no stage"))
 }
 
 func TestProblemExtensions(t *testing.T) {
-	assert.Check(t, is.DeepEqual(Problem{Stage: "build", Message: "m", File: "Dockerfile", Line: 3}.Extensions(),
-		map[string]any{extStage: "build", extFile: "Dockerfile", extLine: 3}))
-	assert.Check(t, is.DeepEqual(Problem{Stage: "deploy", Message: "m"}.Extensions(), map[string]any{extStage: "deploy"}))
+	assert.Check(t, is.DeepEqual(pipeline.Problem{Stage: "build", Message: "m", File: "Dockerfile", Line: 3}.Extensions(),
+		map[string]any{"goldenPathStage": "build", "goldenPathFile": "Dockerfile", "goldenPathLine": 3}))
+	assert.Check(t, is.DeepEqual(pipeline.Problem{Stage: "deploy", Message: "m"}.Extensions(), map[string]any{"goldenPathStage": "deploy"}))
 }

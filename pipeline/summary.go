@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/golden-path/golden-path/pipeline/internal/markdown"
+	"github.com/golden-path/golden-path/pipeline/lint"
+	"github.com/golden-path/golden-path/pipeline/testreport"
 )
 
 // StageStatus is the outcome of one pipeline stage.
@@ -46,9 +48,9 @@ type ShipSummary struct {
 	// Stages are the stages in the order they ran.
 	Stages []StageResult
 	// Tests is the test report; nil when the tests did not run.
-	Tests *TestReport
+	Tests *testreport.Report
 	// Lint is the lint report; nil when lint did not run.
-	Lint *LintReport
+	Lint *lint.Report
 }
 
 // summaryListed caps the failing tests and lint findings the summary lists.
@@ -100,13 +102,13 @@ func (s ShipSummary) Markdown() string {
 	}
 
 	if s.Tests != nil {
-		b.WriteString(s.Tests.markdown(summaryListed))
+		b.WriteString(s.Tests.MarkdownListing(summaryListed))
 	} else {
 		b.WriteString("### Tests\n\nNo test report: the tests did not run.\n")
 	}
 	b.WriteString("\n")
 	if s.Lint != nil {
-		b.WriteString(s.Lint.markdown(summaryListed))
+		b.WriteString(s.Lint.MarkdownListing(summaryListed))
 	} else {
 		b.WriteString("### Lint\n\nNo lint report: lint did not run.\n")
 	}
@@ -140,5 +142,5 @@ func stageTime(st StageResult) string {
 	if st.Duration <= 0 {
 		return "–"
 	}
-	return formatDuration(st.Duration)
+	return markdown.Duration(st.Duration)
 }

@@ -7,29 +7,32 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golden-path/golden-path/pipeline/internal/markdown"
+	"github.com/golden-path/golden-path/pipeline/lint"
+	"github.com/golden-path/golden-path/pipeline/testreport"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/golden"
 )
 
-// mustJUnit parses testdata/junit/<name>.xml.
-func mustJUnit(t *testing.T, name string) *TestReport {
+// mustJUnit parses testreport/testdata/junit/<name>.xml.
+func mustJUnit(t *testing.T, name string) *testreport.Report {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "junit", name+".xml"))
+	data, err := os.ReadFile(filepath.Join("testreport", "testdata", "junit", name+".xml"))
 	assert.NilError(t, err)
-	r, err := ParseJUnit(data)
+	r, err := testreport.ParseJUnit(data)
 	assert.NilError(t, err)
 	return r
 }
 
-// mustFlake8 parses testdata/flake8/<name>.txt.
-func mustFlake8(t *testing.T, name string) *LintReport {
+// mustFlake8 parses lint/testdata/flake8/<name>.txt.
+func mustFlake8(t *testing.T, name string) *lint.Report {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "flake8", name+".txt"))
+	data, err := os.ReadFile(filepath.Join("lint", "testdata", "flake8", name+".txt"))
 	assert.NilError(t, err)
-	findings, err := ParseFlake8(string(data))
+	findings, err := lint.ParseFlake8(string(data))
 	assert.NilError(t, err)
-	return &LintReport{Tool: "flake8", Findings: findings}
+	return &lint.Report{Tool: "flake8", Findings: findings}
 }
 
 // TestShipSummaryMarkdown renders summaries and compares them with
@@ -115,11 +118,11 @@ func TestShipSummaryMarkdown(t *testing.T) {
 }
 
 func TestShipSummaryListsOnlyFirstFindings(t *testing.T) {
-	lint := &LintReport{Tool: "flake8"}
+	lr := &lint.Report{Tool: "flake8"}
 	for i := 1; i <= summaryListed+3; i++ {
-		lint.Findings = append(lint.Findings, Finding{File: "a.py", Line: i, Column: 1, Code: "E1", Message: "m"})
+		lr.Findings = append(lr.Findings, lint.Finding{File: "a.py", Line: i, Column: 1, Code: "E1", Message: "m"})
 	}
-	md := ShipSummary{Service: "s", Lint: lint}.Markdown()
+	md := ShipSummary{Service: "s", Lint: lr}.Markdown()
 	assert.Assert(t, is.Contains(md, "13 findings"))
 	assert.Equal(t, strings.Count(md, "| `a.py:"), summaryListed)
 	assert.Assert(t, is.Contains(md, "…and 3 more."))
@@ -137,13 +140,13 @@ func TestFormatDuration(t *testing.T) {
 		{125 * time.Second, "2m05s"},
 		{61 * time.Minute, "61m00s"},
 	} {
-		assert.Equal(t, formatDuration(tc.d), tc.want, tc.d.String())
+		assert.Equal(t, markdown.Duration(tc.d), tc.want, tc.d.String())
 	}
 }
 
 // TestTruncate checks the cut of long messages; the escaping helpers are
 // tested in pipeline/internal/markdown.
 func TestTruncate(t *testing.T) {
-	assert.Equal(t, truncate("abcdef", 4), "abc…")
-	assert.Equal(t, truncate("abc", 4), "abc")
+	assert.Equal(t, markdown.Truncate("abcdef", 4), "abc…")
+	assert.Equal(t, markdown.Truncate("abc", 4), "abc")
 }

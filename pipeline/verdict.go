@@ -14,7 +14,7 @@ type Verdict[R any] struct {
 	Ok bool `json:"ok"`
 	// Problem says why the stage failed and what to fix; empty when Ok.
 	Problem string `json:"problem,omitempty"`
-	// Report is what the stage found: a *TestReport, *LintReport or *GateResult.
+	// Report is what the stage found: a *testreport.Report, *lint.Report or *vuln.GateResult.
 	Report R `json:"report"`
 }
 

@@ -5,7 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/golden-path/golden-path/pipeline/lint"
+	"github.com/golden-path/golden-path/pipeline/vuln"
 	"github.com/google/go-cmp/cmp"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -25,20 +28,28 @@ func roundTrip[R any](t *testing.T, v Verdict[R]) Verdict[R] {
 // decision, the error, every list and the markdown are the ones the stage
 // module computed, so the root has nothing to decide again.
 func TestVerdictGateRoundTrip(t *testing.T) {
-	g := Evaluate(mustTrivyJSON(t, "findings"), SeverityHigh, mustIgnoreFile(t, "valid"), gateNow)
+	data, err := os.ReadFile(filepath.Join("vuln", "testdata", "trivy", "findings.json"))
+	assert.NilError(t, err)
+	scan, err := vuln.ParseTrivyJSON(data)
+	assert.NilError(t, err)
+	data, err = os.ReadFile(filepath.Join("vuln", "testdata", "ignore", "valid.yaml"))
+	assert.NilError(t, err)
+	ignores, err := vuln.ParseIgnoreFile(data, vuln.IgnoreFileName)
+	assert.NilError(t, err)
+	g := vuln.Evaluate(scan, vuln.SeverityHigh, ignores, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	assert.Assert(t, len(g.Blocking) > 0 && len(g.Ignored) > 0 && len(g.Expired) > 0, "the fixture covers every list")
 	v := NewVerdict(g, g.Err())
 	assert.Check(t, !v.Ok)
 
 	got := roundTrip(t, v)
-	assert.Check(t, is.DeepEqual(got, v, cmp.AllowUnexported(GateResult{})))
+	assert.Check(t, is.DeepEqual(got, v, cmp.AllowUnexported(vuln.GateResult{})))
 	assert.Check(t, is.Equal(got.Report.Markdown(), g.Markdown()))
 	assert.Check(t, is.Equal(got.Err().Error(), g.Err().Error()))
 
-	data, err := v.JSON()
+	js, err := v.JSON()
 	assert.NilError(t, err)
-	assert.Check(t, is.Contains(data, `"Threshold":"HIGH"`), "severities are written by name")
-	assert.Check(t, is.Contains(data, `"CRITICAL":`), "the counts are keyed by name")
+	assert.Check(t, is.Contains(js, `"Threshold":"HIGH"`), "severities are written by name")
+	assert.Check(t, is.Contains(js, `"CRITICAL":`), "the counts are keyed by name")
 }
 
 func TestVerdictTestAndLintRoundTrip(t *testing.T) {
@@ -48,16 +59,16 @@ func TestVerdictTestAndLintRoundTrip(t *testing.T) {
 	assert.Check(t, is.Equal(vt.Err().Error(), tests.Err().Error()))
 	assert.Check(t, is.Equal(vt.Report.Markdown(), tests.Markdown()))
 
-	out, err := os.ReadFile(filepath.Join("testdata", "flake8", "findings.txt"))
+	out, err := os.ReadFile(filepath.Join("lint", "testdata", "flake8", "findings.txt"))
 	assert.NilError(t, err)
-	findings, err := ParseFlake8(string(out))
+	findings, err := lint.ParseFlake8(string(out))
 	assert.NilError(t, err)
-	lint := &LintReport{Tool: "flake8", Findings: findings}
-	vl := roundTrip(t, NewVerdict(lint, lint.Err()))
-	assert.Check(t, is.DeepEqual(vl.Report, lint))
+	lr := &lint.Report{Tool: "flake8", Findings: findings}
+	vl := roundTrip(t, NewVerdict(lr, lr.Err()))
+	assert.Check(t, is.DeepEqual(vl.Report, lr))
 	assert.Check(t, !vl.Ok)
 
-	clean := &LintReport{Tool: "flake8"}
+	clean := &lint.Report{Tool: "flake8"}
 	vc := roundTrip(t, NewVerdict(clean, clean.Err()))
 	assert.Check(t, vc.Ok)
 	assert.Check(t, is.Nil(vc.Err()))
@@ -72,7 +83,7 @@ func TestDecodeVerdictRefuses(t *testing.T) {
 		{"failed without a problem", `{"ok":false,"report":{}}`, "scan: the stage failed without saying why"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DecodeVerdict[*GateResult]("scan", tc.data)
+			_, err := DecodeVerdict[*vuln.GateResult]("scan", tc.data)
 			assert.Check(t, is.ErrorContains(err, tc.want))
 			assert.Check(t, strings.HasPrefix(err.Error(), "scan: "))
 		})

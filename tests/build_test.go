@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golden-path/golden-path/pipeline/config"
+
 	"dagger.io/dagger"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/fs"
 
 	"github.com/golden-path/golden-path/internal/daggertest"
-	"github.com/golden-path/golden-path/pipeline"
 )
 
 const example = "examples/fastapi-service"
@@ -234,7 +235,7 @@ func TestShipBrokenExamples(t *testing.T) {
 		{
 			name:    "no golden-path.yaml",
 			breakIt: func(t *testing.T, dir string) { assert.NilError(t, os.Remove(filepath.Join(dir, "golden-path.yaml"))) },
-			want:    []string{regexp.QuoteMeta("config: " + pipeline.MissingConfig)},
+			want:    []string{regexp.QuoteMeta("config: " + config.Missing)},
 			stages:  `| config | ❌ failed |`,
 		},
 	} {

@@ -8,6 +8,8 @@ import (
 
 	"dagger/build/internal/dagger"
 
+	"github.com/golden-path/golden-path/pipeline/dockerfile"
+
 	"github.com/golden-path/golden-path/pipeline"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -28,7 +30,7 @@ func (b *Build) dockerfileError(ctx context.Context, err error) error {
 	if rerr != nil {
 		return fmt.Errorf("build: %s: %s", b.Dockerfile, err.Error())
 	}
-	df := pipeline.ParseDockerfile(b.Dockerfile, []byte(src))
+	df := dockerfile.Parse(b.Dockerfile, []byte(src))
 	var ee *dagger.ExecError
 	if errors.As(err, &ee) {
 		return fmt.Errorf("build: %w", df.RunError(ee.Cmd, ee.ExitCode, strings.TrimSpace(ee.Stdout+"\n"+ee.Stderr)))

@@ -6,6 +6,8 @@ import (
 
 	"dagger/build/internal/dagger"
 
+	"github.com/golden-path/golden-path/pipeline/lint"
+
 	"github.com/golden-path/golden-path/pipeline"
 )
 
@@ -21,7 +23,7 @@ type LintReport struct {
 	Ok bool
 	// The findings as file:line:col: CODE message lines; empty when Ok.
 	Problem string
-	// The decision and the whole report as JSON (a pipeline.Verdict of a pipeline.LintReport): what the
+	// The decision and the whole report as JSON (a pipeline.Verdict of a lint.Report): what the
 	// golden path's root module reads in one query.
 	Verdict dagger.JSON
 }
@@ -70,7 +72,7 @@ func (b *Build) LintReport(
 	if err != nil {
 		return nil, fmt.Errorf("lint: %s", err.Error())
 	}
-	findings, err := pipeline.ParseFlake8(out)
+	findings, err := lint.ParseFlake8(out)
 	if err != nil {
 		return nil, fmt.Errorf("lint: cannot read the output of %v: %s", command, err.Error())
 	}
@@ -79,7 +81,7 @@ func (b *Build) LintReport(
 		stderr, _ := ran.Stderr(ctx)
 		return nil, fmt.Errorf("lint: %v exited with %d and reported nothing:\n%s", command, code, pipeline.LastLines(stderr, 20))
 	}
-	rep := &pipeline.LintReport{Tool: command[0], Findings: findings}
+	rep := &lint.Report{Tool: command[0], Findings: findings}
 	v := pipeline.NewVerdict(rep, rep.Err())
 	data, err := v.JSON()
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 
 	"dagger/build/internal/dagger"
 
+	"github.com/golden-path/golden-path/pipeline/testreport"
+
 	"github.com/golden-path/golden-path/pipeline"
 )
 
@@ -37,7 +39,7 @@ type TestReport struct {
 	Ok bool
 	// Why the gate fails, naming each failing test; empty when Ok.
 	Problem string
-	// The decision and the whole report as JSON (a pipeline.Verdict of a pipeline.TestReport): what the
+	// The decision and the whole report as JSON (a pipeline.Verdict of a testreport.Report): what the
 	// golden path's root module reads, so that it never parses the JUnit file again.
 	Verdict dagger.JSON
 }
@@ -88,7 +90,7 @@ func (b *Build) TestReport(
 	if err != nil {
 		return nil, fmt.Errorf("test: pytest exited with %d and wrote no JUnit report; its output:\n%s", code, pipeline.LastLines(out, 30))
 	}
-	rep, err := pipeline.ParseJUnit([]byte(xml))
+	rep, err := testreport.ParseJUnit([]byte(xml))
 	if err != nil {
 		return nil, fmt.Errorf("test: %s", err.Error())
 	}
@@ -131,7 +133,7 @@ func (b *Build) testContainer(ctx context.Context, target, image string) (*dagge
 	return b.Build(ctx, target, nil, "")
 }
 
-func newTestReport(rep *pipeline.TestReport, junit *dagger.File, out string) (*TestReport, error) {
+func newTestReport(rep *testreport.Report, junit *dagger.File, out string) (*TestReport, error) {
 	v := pipeline.NewVerdict(rep, rep.Err())
 	data, err := v.JSON()
 	if err != nil {

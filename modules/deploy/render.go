@@ -8,7 +8,8 @@ import (
 
 	"dagger/deploy/internal/dagger"
 
-	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/config"
+
 	"github.com/golden-path/golden-path/pipeline/render"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
@@ -63,7 +64,7 @@ func (d *Deploy) Render(
 			rerr = stageError("render", rerr)
 		}
 	}()
-	cfg, err := pipeline.ReadConfig(func(name string) (string, error) { return source.File(name).Contents(ctx) })
+	cfg, err := config.Read(func(name string) (string, error) { return source.File(name).Contents(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("render: %s", err.Error())
 	}

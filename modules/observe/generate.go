@@ -7,7 +7,8 @@ import (
 
 	"dagger/observe/internal/dagger"
 
-	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/config"
+
 	"github.com/golden-path/golden-path/pipeline/observe"
 )
 
@@ -51,7 +52,7 @@ func (m *Observe) Generate(
 	// +optional
 	environment string,
 ) (*Objects, error) {
-	cfg, err := pipeline.ReadConfig(func(name string) (string, error) { return source.File(name).Contents(ctx) })
+	cfg, err := config.Read(func(name string) (string, error) { return source.File(name).Contents(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("observe: %s", err.Error())
 	}

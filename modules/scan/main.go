@@ -20,6 +20,8 @@ import (
 
 	"dagger/scan/internal/dagger"
 
+	"github.com/golden-path/golden-path/pipeline/vuln"
+
 	"github.com/golden-path/golden-path/pipeline"
 )
 
@@ -64,7 +66,7 @@ func New(
 	// +optional
 	ignoreFile *dagger.File,
 ) (*Scan, error) {
-	if _, err := pipeline.ParseSeverity(severity); err != nil {
+	if _, err := vuln.ParseSeverity(severity); err != nil {
 		return nil, fmt.Errorf("scan: --severity: %s", err.Error())
 	}
 	return &Scan{
@@ -110,7 +112,7 @@ const (
 )
 
 func (s *Scan) scan(ctx context.Context, image *dagger.File, name string) (*Report, error) {
-	threshold, err := pipeline.ParseSeverity(s.Severity)
+	threshold, err := vuln.ParseSeverity(s.Severity)
 	if err != nil {
 		return nil, fmt.Errorf("scan: --severity: %s", err.Error())
 	}
@@ -154,12 +156,12 @@ func (s *Scan) scan(ctx context.Context, image *dagger.File, name string) (*Repo
 	if err != nil {
 		return nil, fmt.Errorf("scan: Trivy wrote no report, so %s was NOT scanned: %s", name, err.Error())
 	}
-	rep, err := pipeline.ParseTrivyJSON([]byte(data))
+	rep, err := vuln.ParseTrivyJSON([]byte(data))
 	if err != nil {
 		return nil, fmt.Errorf("scan: %s", err.Error())
 	}
 	rep.Artifact = name
-	gate := pipeline.Evaluate(rep, threshold, ignores, now)
+	gate := vuln.Evaluate(rep, threshold, ignores, now)
 
 	// SARIF and SBOM from the same JSON: no second scan, no DB.
 	converted := ran.
@@ -170,7 +172,7 @@ func (s *Scan) scan(ctx context.Context, image *dagger.File, name string) (*Repo
 
 // ignores parses the ignore file, if any, and refuses entries that accept a
 // risk for too long.
-func (s *Scan) ignores(ctx context.Context, now time.Time) (*pipeline.IgnoreFile, error) {
+func (s *Scan) ignores(ctx context.Context, now time.Time) (*vuln.IgnoreFile, error) {
 	if s.IgnoreFile == nil {
 		return nil, nil
 	}
@@ -182,7 +184,7 @@ func (s *Scan) ignores(ctx context.Context, now time.Time) (*pipeline.IgnoreFile
 	if err != nil {
 		return nil, fmt.Errorf("scan: cannot read the ignore file %s: %s", name, err.Error())
 	}
-	f, err := pipeline.ParseIgnoreFile([]byte(data), name)
+	f, err := vuln.ParseIgnoreFile([]byte(data), name)
 	if err != nil {
 		return nil, fmt.Errorf("scan: %s", err.Error())
 	}

@@ -5,6 +5,8 @@ import (
 
 	"dagger/scan/internal/dagger"
 
+	"github.com/golden-path/golden-path/pipeline/vuln"
+
 	"github.com/golden-path/golden-path/pipeline"
 )
 
@@ -40,7 +42,7 @@ type Report struct {
 	Sarif *dagger.File
 	// The image's packages as a CycloneDX SBOM.
 	Sbom *dagger.File
-	// The decision and the gate's whole result as JSON (a pipeline.Verdict of a pipeline.GateResult): what
+	// The decision and the gate's whole result as JSON (a pipeline.Verdict of a vuln.GateResult): what
 	// the golden path's root module reads, so that it never reads the scan's inputs or decides again.
 	Verdict dagger.JSON
 }
@@ -74,7 +76,7 @@ func (r *Report) Check() (*Report, error) {
 	return r, nil
 }
 
-func newReport(gate *pipeline.GateResult, rep *pipeline.ScanReport, json, sarif, sbom *dagger.File) (*Report, error) {
+func newReport(gate *vuln.GateResult, rep *vuln.Report, json, sarif, sbom *dagger.File) (*Report, error) {
 	v := pipeline.NewVerdict(gate, gate.Err())
 	data, err := v.JSON()
 	if err != nil {
@@ -84,11 +86,11 @@ func newReport(gate *pipeline.GateResult, rep *pipeline.ScanReport, json, sarif,
 	r := &Report{
 		Artifact:  rep.Artifact,
 		Threshold: gate.Threshold.String(),
-		Critical:  counts[pipeline.SeverityCritical],
-		High:      counts[pipeline.SeverityHigh],
-		Medium:    counts[pipeline.SeverityMedium],
-		Low:       counts[pipeline.SeverityLow],
-		Unknown:   counts[pipeline.SeverityUnknown],
+		Critical:  counts[vuln.SeverityCritical],
+		High:      counts[vuln.SeverityHigh],
+		Medium:    counts[vuln.SeverityMedium],
+		Low:       counts[vuln.SeverityLow],
+		Unknown:   counts[vuln.SeverityUnknown],
 		Ok:        v.Ok,
 		Problem:   v.Problem,
 		Summary:   gate.Markdown(),
@@ -104,7 +106,7 @@ func newReport(gate *pipeline.GateResult, rep *pipeline.ScanReport, json, sarif,
 	return r, nil
 }
 
-func newFinding(v pipeline.Vulnerability) *Finding {
+func newFinding(v vuln.Vulnerability) *Finding {
 	return &Finding{
 		VulnerabilityID: v.ID, Severity: v.Severity.String(), PkgName: v.Package,
 		Installed: v.Installed, Fixed: v.Fixed, Title: v.Title, URL: v.URL, Target: v.Target,

@@ -9,6 +9,8 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/testreport"
+	"github.com/golden-path/golden-path/pipeline/vuln"
 )
 
 // MaxErrorAnnotations is how many error annotations GitHub shows of one
@@ -116,7 +118,7 @@ func (r Report) testAnnotations(o *options) []annotation {
 	var out []annotation
 	for _, c := range r.Summary.Tests.Failures() {
 		a := annotation{level: levelError, title: "Test failed: " + c.ID}
-		if c.Status == pipeline.TestError {
+		if c.Status == testreport.StatusError {
 			a.title = "Test error: " + c.ID
 		}
 		if f, ok := o.inRepo(c.File); ok {
@@ -142,7 +144,7 @@ var tracebackLocation = regexp.MustCompile(`^\s*(\S+?\.py):(\d+)(?::|$)`)
 // failureLine is where a failing test failed: the last line of its
 // traceback in its own file (the failing assertion), else the line of the
 // test function.
-func failureLine(c pipeline.TestCase) int {
+func failureLine(c testreport.Case) int {
 	line := c.Line
 	for _, l := range strings.Split(c.Output, "\n") {
 		m := tracebackLocation.FindStringSubmatch(l)
@@ -185,7 +187,7 @@ func (r Report) vulnAnnotations(o *options) []annotation {
 	}
 	ignoreFile := r.Scan.IgnoreFile
 	if _, ok := o.inRepo(ignoreFile); !ok {
-		ignoreFile = pipeline.IgnoreFileName
+		ignoreFile = vuln.IgnoreFileName
 	}
 	ignorePath, _ := o.inRepo(ignoreFile)
 	dockerfile, _ := o.inRepo(r.dockerfile())
@@ -213,7 +215,7 @@ func (r Report) vulnAnnotations(o *options) []annotation {
 }
 
 // vulnMessage says what the finding is and how to unblock.
-func vulnMessage(v pipeline.Vulnerability, ignorePath string) string {
+func vulnMessage(v vuln.Vulnerability, ignorePath string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s has %s (%s)", v.Package, v.Installed, v.ID, v.Severity)
 	if title := strings.TrimSpace(v.Title); title != "" {
@@ -239,13 +241,13 @@ func vulnMessage(v pipeline.Vulnerability, ignorePath string) string {
 }
 
 // expiredEntry returns the expired ignore entry that made v block again.
-func expiredEntry(g *pipeline.GateResult, v pipeline.Vulnerability) (pipeline.IgnoreEntry, bool) {
+func expiredEntry(g *vuln.GateResult, v vuln.Vulnerability) (vuln.IgnoreEntry, bool) {
 	for _, f := range g.Expired {
 		if f.Vulnerability == v {
 			return f.Entry, f.Entry.Line > 0
 		}
 	}
-	return pipeline.IgnoreEntry{}, false
+	return vuln.IgnoreEntry{}, false
 }
 
 // shippedNotice tells where the service runs.

@@ -3,7 +3,7 @@ package ghactions
 import (
 	"strings"
 
-	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/dockerfile"
 )
 
 // BaseImageLine returns the line of the FROM instruction that the image of
@@ -12,7 +12,7 @@ import (
 // packages a scan finds in the image come from there. An empty target is
 // the last stage, the default build target. It returns 0 when d has no FROM
 // or no stage named target.
-func BaseImageLine(d *pipeline.Dockerfile, target string) int {
+func BaseImageLine(d *dockerfile.Dockerfile, target string) int {
 	type stage struct {
 		line        int
 		image, name string

@@ -9,6 +9,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/lint"
 )
 
 // command is a workflow command read back as the runner reads it.
@@ -122,7 +123,7 @@ func parseOutputs(t *testing.T, text string) ([]string, map[string]string) {
 // properties ":" and ",", so a finding cannot end its command early or
 // start another.
 func TestAnnotationEscaping(t *testing.T) {
-	finding := pipeline.Finding{
+	finding := lint.Finding{
 		File: "src/we:ird,name.py", Line: 1, Column: 2, Code: "E999",
 		Message: "50% of 'a,b': bad\r\n::error::injected\nlast",
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/vuln"
 )
 
 // The files Render returns, by the names the reports folder gives them.
@@ -37,7 +38,7 @@ type Report struct {
 	Problems []pipeline.Problem
 	// Scan is the vulnerability gate's decision; nil when the scan did not
 	// run.
-	Scan *pipeline.GateResult
+	Scan *vuln.GateResult
 	// Dockerfile is the service's Dockerfile, relative to the service's
 	// folder; "Dockerfile" when empty.
 	Dockerfile string

@@ -12,6 +12,9 @@ import (
 	"gotest.tools/v3/golden"
 
 	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/lint"
+	"github.com/golden-path/golden-path/pipeline/testreport"
+	"github.com/golden-path/golden-path/pipeline/vuln"
 )
 
 // now is the clock of the vulnerability gate in these tests.
@@ -59,9 +62,9 @@ E       fixture 'db' not found
 </testcase>
 </testsuite></testsuites>`
 
-func mustJUnit(t *testing.T, xml string) *pipeline.TestReport {
+func mustJUnit(t *testing.T, xml string) *testreport.Report {
 	t.Helper()
-	r, err := pipeline.ParseJUnit([]byte(xml))
+	r, err := testreport.ParseJUnit([]byte(xml))
 	assert.NilError(t, err)
 	return r
 }
@@ -112,36 +115,36 @@ func withDetail(sts []pipeline.StageResult, name, detail string) []pipeline.Stag
 }
 
 // scan evaluates a scan of the image's OS packages and a Python package.
-func scan(t *testing.T, vulns []pipeline.Vulnerability, ignoreYAML string) *pipeline.GateResult {
+func scan(t *testing.T, vulns []vuln.Vulnerability, ignoreYAML string) *vuln.GateResult {
 	t.Helper()
-	var ignores *pipeline.IgnoreFile
+	var ignores *vuln.IgnoreFile
 	if ignoreYAML != "" {
 		var err error
-		ignores, err = pipeline.ParseIgnoreFile([]byte(ignoreYAML), pipeline.IgnoreFileName)
+		ignores, err = vuln.ParseIgnoreFile([]byte(ignoreYAML), vuln.IgnoreFileName)
 		assert.NilError(t, err)
 	}
-	rep := &pipeline.ScanReport{Artifact: "hello-api", Vulnerabilities: vulns, Targets: []string{"hello-api (debian 12.9)"}}
-	return pipeline.Evaluate(rep, pipeline.SeverityCritical, ignores, now)
+	rep := &vuln.Report{Artifact: "hello-api", Vulnerabilities: vulns, Targets: []string{"hello-api (debian 12.9)"}}
+	return vuln.Evaluate(rep, vuln.SeverityCritical, ignores, now)
 }
 
 var (
-	vulnHigh = pipeline.Vulnerability{
+	vulnHigh = vuln.Vulnerability{
 		ID: "CVE-2025-0001", Package: "libexpat1", Installed: "2.5.0-1", Fixed: "2.5.0-1+deb12u2",
-		Severity: pipeline.SeverityHigh, Title: "expat: stack overflow", Target: "hello-api (debian 12.9)",
+		Severity: vuln.SeverityHigh, Title: "expat: stack overflow", Target: "hello-api (debian 12.9)",
 		URL: "https://avd.aquasec.com/nvd/cve-2025-0001",
 	}
-	vulnMedium = pipeline.Vulnerability{
+	vulnMedium = vuln.Vulnerability{
 		ID: "CVE-2025-0002", Package: "starlette", Installed: "0.37.2", Fixed: "0.40.0",
-		Severity: pipeline.SeverityMedium, Path: "usr/lib/python3/dist-packages/starlette-0.37.2.dist-info/METADATA",
+		Severity: vuln.SeverityMedium, Path: "usr/lib/python3/dist-packages/starlette-0.37.2.dist-info/METADATA",
 		Target: "Python",
 	}
-	vulnCritical = pipeline.Vulnerability{
+	vulnCritical = vuln.Vulnerability{
 		ID: "CVE-2025-1234", Package: "libssl3", Installed: "3.0.15-1~deb12u1", Fixed: "3.0.16-1~deb12u1",
-		Severity: pipeline.SeverityCritical, Title: "openssl: RCE in X.509 name checks", Target: "hello-api (debian 12.9)",
+		Severity: vuln.SeverityCritical, Title: "openssl: RCE in X.509 name checks", Target: "hello-api (debian 12.9)",
 		URL: "https://avd.aquasec.com/nvd/cve-2025-1234",
 	}
-	vulnCriticalNoFix = pipeline.Vulnerability{
-		ID: "CVE-2025-5678", Package: "zlib1g", Installed: "1:1.2.13.dfsg-1", Severity: pipeline.SeverityCritical,
+	vulnCriticalNoFix = vuln.Vulnerability{
+		ID: "CVE-2025-5678", Package: "zlib1g", Installed: "1:1.2.13.dfsg-1", Severity: vuln.SeverityCritical,
 		Title: "zlib: heap overflow in inflate", Target: "hello-api (debian 12.9)",
 	}
 )
@@ -157,8 +160,8 @@ const ignoreExpired = `vulnerabilities:
     expired_at: 2026-02-01
 `
 
-func lintReport(findings ...pipeline.Finding) *pipeline.LintReport {
-	return &pipeline.LintReport{Tool: "flake8", Findings: findings}
+func lintReport(findings ...lint.Finding) *lint.Report {
+	return &lint.Report{Tool: "flake8", Findings: findings}
 }
 
 // TestRenderGolden renders the reports of four runs and compares each file
@@ -184,7 +187,7 @@ func TestRenderGolden(t *testing.T) {
 					Tests: mustJUnit(t, junitPass), Lint: lintReport(),
 				},
 				Ok:   true,
-				Scan: scan(t, []pipeline.Vulnerability{vulnHigh, vulnMedium}, ""),
+				Scan: scan(t, []vuln.Vulnerability{vulnHigh, vulnMedium}, ""),
 			},
 			opts:    []Option{WithServiceDir("examples/fastapi-service")},
 			notices: 1,
@@ -223,9 +226,9 @@ func TestRenderGolden(t *testing.T) {
 						"lint", "3 findings"), "scan", "0 critical, 0 high, 0 medium, 0 low"),
 					Tests: mustJUnit(t, junitPass),
 					Lint: lintReport(
-						pipeline.Finding{File: "./src/main.py", Line: 1, Column: 1, Code: "F401", Message: "'os' imported but unused"},
-						pipeline.Finding{File: "src/main.py", Line: 12, Column: 80, Code: "E501", Message: "line too long (97 > 79 characters)"},
-						pipeline.Finding{File: "tests/test_main.py", Line: 30, Column: 5, Code: "B008", Message: "Do not perform function calls in argument defaults: `Depends()`"},
+						lint.Finding{File: "./src/main.py", Line: 1, Column: 1, Code: "F401", Message: "'os' imported but unused"},
+						lint.Finding{File: "src/main.py", Line: 12, Column: 80, Code: "E501", Message: "line too long (97 > 79 characters)"},
+						lint.Finding{File: "tests/test_main.py", Line: 30, Column: 5, Code: "B008", Message: "Do not perform function calls in argument defaults: `Depends()`"},
 					),
 				},
 				Problems: []pipeline.Problem{{Stage: "lint", Message: "flake8 found 3 problems; fix them (run flake8 locally to check):\n  ./src/main.py:1:1: F401 'os' imported but unused"}},
@@ -241,7 +244,7 @@ func TestRenderGolden(t *testing.T) {
 		{
 			name: "blocked-critical",
 			report: func() Report {
-				g := scan(t, []pipeline.Vulnerability{vulnHigh, vulnCritical, vulnCriticalNoFix, vulnMedium}, ignoreExpired)
+				g := scan(t, []vuln.Vulnerability{vulnHigh, vulnCritical, vulnCriticalNoFix, vulnMedium}, ignoreExpired)
 				return Report{
 					Summary: pipeline.ShipSummary{
 						Service: "hello-api", Team: "payments",
@@ -288,13 +291,13 @@ func TestRenderGolden(t *testing.T) {
 // points, from the repository's root.
 func TestRenderAnnotationTargets(t *testing.T) {
 	fails := mustJUnit(t, junitFail)
-	g := scan(t, []pipeline.Vulnerability{vulnCritical, vulnCriticalNoFix}, ignoreExpired)
+	g := scan(t, []vuln.Vulnerability{vulnCritical, vulnCriticalNoFix}, ignoreExpired)
 	r := Report{
 		Summary: pipeline.ShipSummary{
 			Service: "hello-api", Stages: stages("test", "lint", "scan"), Tests: fails,
 			Lint: lintReport(
-				pipeline.Finding{File: "./src/main.py", Line: 3, Column: 7, Code: "E225", Message: "missing whitespace around operator"},
-				pipeline.Finding{File: "/app/src/other.py", Line: 4, Column: 1, Code: "F401", Message: "'re' imported but unused"},
+				lint.Finding{File: "./src/main.py", Line: 3, Column: 7, Code: "E225", Message: "missing whitespace around operator"},
+				lint.Finding{File: "/app/src/other.py", Line: 4, Column: 1, Code: "F401", Message: "'re' imported but unused"},
 			),
 		},
 		Problems:      []pipeline.Problem{{Stage: "test", Message: "failed"}, {Stage: "lint", Message: "failed"}, {Stage: "scan", Message: "failed"}},
@@ -364,9 +367,9 @@ func TestRenderStageProblems(t *testing.T) {
 // TestRenderManyFindings: beyond GitHub's ten error annotations of a step,
 // a notice says where the rest are; every finding is still written.
 func TestRenderManyFindings(t *testing.T) {
-	var findings []pipeline.Finding
+	var findings []lint.Finding
 	for i := 1; i <= 12; i++ {
-		findings = append(findings, pipeline.Finding{File: "src/main.py", Line: i, Column: 1, Code: "W291", Message: "trailing whitespace"})
+		findings = append(findings, lint.Finding{File: "src/main.py", Line: i, Column: 1, Code: "W291", Message: "trailing whitespace"})
 	}
 	r := Report{
 		Summary:  pipeline.ShipSummary{Service: "hello-api", Stages: stages("lint"), Lint: lintReport(findings...)},

@@ -9,16 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golden-path/golden-path/pipeline/config"
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/golden"
-
-	"github.com/golden-path/golden-path/pipeline"
 )
 
-func generate(t *testing.T, cfg *pipeline.Config, opts ...Option) *Objects {
+func generate(t *testing.T, cfg *config.Config, opts ...Option) *Objects {
 	t.Helper()
 	objs, err := Generate(cfg, "monitoring", opts...)
 	assert.NilError(t, err)
@@ -74,7 +73,7 @@ func TestCheckRulesInput(t *testing.T) {
 // TestRulesFollowTheSLO parses each alert and checks that its threshold and
 // "for" are the config's, for several configs.
 func TestRulesFollowTheSLO(t *testing.T) {
-	for _, slo := range []pipeline.SLO{
+	for _, slo := range []config.SLO{
 		{ErrorRatio: 0.05, LatencyP95: 500 * time.Millisecond, LatencyP99: time.Second, AlertFor: 5 * time.Minute},
 		{ErrorRatio: 0.001, LatencyP95: 20 * time.Millisecond, LatencyP99: 2500 * time.Millisecond, AlertFor: 90 * time.Minute},
 	} {
@@ -89,7 +88,7 @@ func TestRulesFollowTheSLO(t *testing.T) {
 			"HelloApiTargetDown":     0,
 		}
 		for _, r := range rules {
-			assert.Equal(t, r.For, pipeline.FormatDuration(slo.AlertFor), r.Alert)
+			assert.Equal(t, r.For, config.FormatDuration(slo.AlertFor), r.Alert)
 			assert.Equal(t, r.Labels["team"], "payments", r.Alert)
 			assert.Assert(t, r.Labels["severity"] != "", r.Alert)
 			for _, a := range []string{"summary", "description", "runbook_url"} {

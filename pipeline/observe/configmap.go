@@ -3,7 +3,7 @@ package observe
 import (
 	"fmt"
 
-	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/config"
 )
 
 // Grafana's dashboard sidecar (kube-prometheus-stack's default settings)
@@ -26,13 +26,13 @@ type configMap struct {
 
 // DashboardConfigMapName is the name of the ConfigMap holding the service's
 // dashboard.
-func DashboardConfigMapName(cfg *pipeline.Config) string { return cfg.Name + "-dashboard" }
+func DashboardConfigMapName(cfg *config.Config) string { return cfg.Name + "-dashboard" }
 
 // DashboardConfigMap returns the YAML of a ConfigMap in namespace (none when
 // empty) holding the service's dashboard as <name>.json, labelled for
 // Grafana's dashboard sidecar and annotated with the team's folder. Give the
 // namespace the sidecar watches, usually Grafana's own.
-func DashboardConfigMap(cfg *pipeline.Config, namespace string, opts ...Option) ([]byte, error) {
+func DashboardConfigMap(cfg *config.Config, namespace string, opts ...Option) ([]byte, error) {
 	o, err := newOptions(cfg, append(opts, WithNamespace(namespace)))
 	if err != nil {
 		return nil, err
@@ -40,7 +40,7 @@ func DashboardConfigMap(cfg *pipeline.Config, namespace string, opts ...Option) 
 	return o.dashboardConfigMap(cfg)
 }
 
-func (o *options) dashboardConfigMap(cfg *pipeline.Config) ([]byte, error) {
+func (o *options) dashboardConfigMap(cfg *config.Config) ([]byte, error) {
 	js, err := o.dashboardJSON(cfg)
 	if err != nil {
 		return nil, err
@@ -57,53 +57,4 @@ func (o *options) dashboardConfigMap(cfg *pipeline.Config) ([]byte, error) {
 		Metadata: meta,
 		Data:     map[string]string{cfg.Name + ".json": string(js)},
 	})
-}
-
-// Objects are the generated objects of a service.
-type Objects struct {
-	// ServiceMonitor and PrometheusRule are YAML, in the service's
-	// namespace (WithNamespace).
-	ServiceMonitor []byte
-	PrometheusRule []byte
-	// Dashboard is the dashboard model's JSON; DashboardUID its uid.
-	Dashboard    []byte
-	DashboardUID string
-	// DashboardConfigMap is YAML, in the namespace given to Generate.
-	DashboardConfigMap []byte
-}
-
-// Generate returns every observability object of the service and checks
-// them (CheckRules, CheckDashboard) before returning them: a generator bug
-// or an slo value Prometheus cannot take fails here, not in the cluster.
-// dashboardNamespace is the namespace of the dashboard ConfigMap.
-func Generate(cfg *pipeline.Config, dashboardNamespace string, opts ...Option) (*Objects, error) {
-	o, err := newOptions(cfg, opts)
-	if err != nil {
-		return nil, err
-	}
-	var objs Objects
-	if objs.ServiceMonitor, err = marshalYAML(o.serviceMonitor(cfg)); err != nil {
-		return nil, err
-	}
-	if objs.PrometheusRule, err = marshalYAML(o.prometheusRule(cfg)); err != nil {
-		return nil, err
-	}
-	if objs.Dashboard, err = o.dashboardJSON(cfg); err != nil {
-		return nil, err
-	}
-	objs.DashboardUID = DashboardUID(cfg.Team, cfg.Name)
-	cm, err := newOptions(cfg, append(opts, WithNamespace(dashboardNamespace)))
-	if err != nil {
-		return nil, err
-	}
-	if objs.DashboardConfigMap, err = cm.dashboardConfigMap(cfg); err != nil {
-		return nil, err
-	}
-	if err := CheckRules(objs.PrometheusRule); err != nil {
-		return nil, err
-	}
-	if err := CheckDashboard(objs.Dashboard); err != nil {
-		return nil, err
-	}
-	return &objs, nil
 }

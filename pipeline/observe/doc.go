@@ -10,7 +10,7 @@
 //     stable uid derived from the service's name; and the same dashboard in a
 //     ConfigMap labelled for Grafana's dashboard sidecar.
 //
-// Every generator is a pure function of a *pipeline.Config and Options and
+// Every generator is a pure function of a *config.Config and Options and
 // returns YAML or JSON bytes. The checks (CheckRules, CheckDashboard,
 // CheckSelects) parse what a generator produced: every PromQL expression
 // through Prometheus' own parser, the dashboard through the SDK's types, and

@@ -7,19 +7,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golden-path/golden-path/pipeline/config"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/golden"
-
-	"github.com/golden-path/golden-path/pipeline"
 )
 
 // loadConfig parses testdata/<name> as golden-path.yaml.
-func loadConfig(t *testing.T, name string) *pipeline.Config {
+func loadConfig(t *testing.T, name string) *config.Config {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", name))
 	assert.NilError(t, err)
-	cfg, err := pipeline.ParseConfig(data, name)
+	cfg, err := config.Parse(data, name)
 	assert.NilError(t, err)
 	return cfg
 }
@@ -65,13 +64,13 @@ func TestInputErrors(t *testing.T) {
 	cfg := loadConfig(t, "minimal.yaml")
 	for _, tc := range []struct {
 		name  string
-		cfg   *pipeline.Config
+		cfg   *config.Config
 		opts  []Option
 		ns    string // the ConfigMap's namespace
 		field string
 	}{
 		{name: "nil config", cfg: nil, field: "config"},
-		{name: "config not parsed", cfg: &pipeline.Config{Name: "Hello"}, field: "config"},
+		{name: "config not parsed", cfg: &config.Config{Name: "Hello"}, field: "config"},
 		{name: "bad namespace", cfg: cfg, opts: []Option{WithNamespace("Payments_Dev")}, ns: "Payments_Dev", field: "namespace"},
 		{name: "empty selector", cfg: cfg, opts: []Option{WithSelector(map[string]string{})}, field: "selector"},
 	} {
@@ -118,7 +117,7 @@ func BenchmarkGenerate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := pipeline.ParseConfig(data, "")
+	cfg, err := config.Parse(data, "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,9 +131,9 @@ func BenchmarkGenerate(b *testing.B) {
 // TestExampleService generates the objects of the template service from its
 // own golden-path.yaml, slo section included.
 func TestExampleService(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "fastapi-service", pipeline.ConfigFile))
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "fastapi-service", config.FileName))
 	assert.NilError(t, err)
-	cfg, err := pipeline.ParseConfig(data, pipeline.ConfigFile)
+	cfg, err := config.Parse(data, config.FileName)
 	assert.NilError(t, err)
 	objs, err := Generate(cfg, "monitoring", WithNamespace(cfg.Team+"-dev"))
 	assert.NilError(t, err)

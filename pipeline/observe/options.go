@@ -5,7 +5,7 @@ import (
 	"maps"
 	"regexp"
 
-	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/config"
 )
 
 // PortName is the name of the Service port the ServiceMonitor scrapes: the
@@ -65,7 +65,7 @@ func WithRunbookURL(base string) Option { return func(o *options) { o.runbook = 
 // SelectorLabels are the labels the deploy stage puts on the service's
 // Service that the ServiceMonitor selects it by: app.kubernetes.io/name, the
 // same key the render uses (policy.LabelName).
-func SelectorLabels(cfg *pipeline.Config) map[string]string {
+func SelectorLabels(cfg *config.Config) map[string]string {
 	return map[string]string{labelName: cfg.Name}
 }
 
@@ -73,13 +73,13 @@ var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // newOptions applies opts and checks them with cfg; a problem is an
 // *InputError naming the argument.
-func newOptions(cfg *pipeline.Config, opts []Option) (*options, error) {
+func newOptions(cfg *config.Config, opts []Option) (*options, error) {
 	if cfg == nil {
-		return nil, &InputError{Field: "config", Reason: "it is nil; load golden-path.yaml with pipeline.LoadConfig first"}
+		return nil, &InputError{Field: "config", Reason: "it is nil; load golden-path.yaml with config.Load first"}
 	}
 	if !dnsLabel.MatchString(cfg.Name) || !dnsLabel.MatchString(cfg.Team) {
 		return nil, &InputError{Field: "config", Reason: fmt.Sprintf(
-			"name %q and team %q must be DNS labels; load golden-path.yaml with pipeline.LoadConfig, which checks them", cfg.Name, cfg.Team)}
+			"name %q and team %q must be DNS labels; load golden-path.yaml with config.Load, which checks them", cfg.Name, cfg.Team)}
 	}
 	o := &options{runbook: DefaultRunbookURL}
 	for _, opt := range opts {
@@ -99,7 +99,7 @@ func newOptions(cfg *pipeline.Config, opts []Option) (*options, error) {
 }
 
 // objectLabels are the labels of every generated object.
-func (o *options) objectLabels(cfg *pipeline.Config) map[string]string {
+func (o *options) objectLabels(cfg *config.Config) map[string]string {
 	l := map[string]string{
 		labelName:      cfg.Name,
 		labelTeam:      cfg.Team,
@@ -110,6 +110,6 @@ func (o *options) objectLabels(cfg *pipeline.Config) map[string]string {
 	return l
 }
 
-func (o *options) meta(name string, cfg *pipeline.Config) objectMeta {
+func (o *options) meta(name string, cfg *config.Config) objectMeta {
 	return objectMeta{Name: name, Namespace: o.namespace, Labels: o.objectLabels(cfg)}
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/config"
 )
 
 // Severities of the alerts.
@@ -41,7 +41,7 @@ type prometheusRule struct {
 
 // PrometheusRule returns the YAML of the monitoring.coreos.com/v1
 // PrometheusRule holding the service's RED alerts (see Rules).
-func PrometheusRule(cfg *pipeline.Config, opts ...Option) ([]byte, error) {
+func PrometheusRule(cfg *config.Config, opts ...Option) ([]byte, error) {
 	o, err := newOptions(cfg, opts)
 	if err != nil {
 		return nil, err
@@ -49,7 +49,7 @@ func PrometheusRule(cfg *pipeline.Config, opts ...Option) ([]byte, error) {
 	return marshalYAML(o.prometheusRule(cfg))
 }
 
-func (o *options) prometheusRule(cfg *pipeline.Config) prometheusRule {
+func (o *options) prometheusRule(cfg *config.Config) prometheusRule {
 	r := prometheusRule{
 		typeMeta: typeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "PrometheusRule"},
 		Metadata: o.meta(cfg.Name, cfg),
@@ -71,7 +71,7 @@ func (o *options) prometheusRule(cfg *pipeline.Config) prometheusRule {
 // Request metrics leave out the probe and metrics routes (health.liveness,
 // health.readiness, metrics.path): they answer fast and always, and would
 // hide real traffic's errors and latency.
-func Rules(cfg *pipeline.Config, opts ...Option) ([]Rule, error) {
+func Rules(cfg *config.Config, opts ...Option) ([]Rule, error) {
 	o, err := newOptions(cfg, opts)
 	if err != nil {
 		return nil, err
@@ -79,10 +79,10 @@ func Rules(cfg *pipeline.Config, opts ...Option) ([]Rule, error) {
 	return o.rules(cfg), nil
 }
 
-func (o *options) rules(cfg *pipeline.Config) []Rule {
+func (o *options) rules(cfg *config.Config) []Rule {
 	slo := cfg.SLO
 	prefix := alertPrefix(cfg.Name)
-	forDur := pipeline.FormatDuration(slo.AlertFor)
+	forDur := config.FormatDuration(slo.AlertFor)
 	target := o.targetMatchers(cfg)
 	requests := o.requestMatchers(cfg)
 	where := cfg.Name
@@ -144,7 +144,7 @@ func (o *options) rules(cfg *pipeline.Config) []Rule {
 
 // targetMatchers select the service's scrape targets: prometheus-operator
 // sets job to the Service's name.
-func (o *options) targetMatchers(cfg *pipeline.Config) string {
+func (o *options) targetMatchers(cfg *config.Config) string {
 	m := fmt.Sprintf("job=%s", strconv.Quote(cfg.Name))
 	if o.namespace != "" {
 		m += fmt.Sprintf(",namespace=%s", strconv.Quote(o.namespace))
@@ -154,13 +154,13 @@ func (o *options) targetMatchers(cfg *pipeline.Config) string {
 
 // requestMatchers select the service's request series, without the probe
 // and metrics routes.
-func (o *options) requestMatchers(cfg *pipeline.Config) string {
+func (o *options) requestMatchers(cfg *config.Config) string {
 	return o.targetMatchers(cfg) + ",route!~" + strconv.Quote(quietRoutes(cfg))
 }
 
 // quietRoutes is a regular expression matching the routes of the probes and
 // of the metrics endpoint.
-func quietRoutes(cfg *pipeline.Config) string {
+func quietRoutes(cfg *config.Config) string {
 	var parts []string
 	seen := map[string]bool{}
 	for _, p := range []string{cfg.Health.Liveness, cfg.Health.Readiness, cfg.Metrics.Path} {
@@ -172,7 +172,7 @@ func quietRoutes(cfg *pipeline.Config) string {
 	return strings.Join(parts, "|")
 }
 
-func (o *options) alertLabels(cfg *pipeline.Config, severity string) map[string]string {
+func (o *options) alertLabels(cfg *config.Config, severity string) map[string]string {
 	return map[string]string{"severity": severity, "team": cfg.Team, "service": cfg.Name}
 }
 
@@ -212,7 +212,7 @@ func humanDuration(d time.Duration) string {
 	if d < time.Minute {
 		return d.String()
 	}
-	return pipeline.FormatDuration(d)
+	return config.FormatDuration(d)
 }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

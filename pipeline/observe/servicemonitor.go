@@ -1,8 +1,6 @@
 package observe
 
-import (
-	"github.com/golden-path/golden-path/pipeline"
-)
+import "github.com/golden-path/golden-path/pipeline/config"
 
 // ServiceMonitor is a monitoring.coreos.com/v1 ServiceMonitor, the fields
 // golden-path sets.
@@ -43,7 +41,7 @@ type endpoint struct {
 // ServiceMonitor returns the YAML of the ServiceMonitor that has Prometheus
 // scrape the service: the Service selected by SelectorLabels (or
 // WithSelector), its port PortName, at metrics.path, every ScrapeInterval.
-func ServiceMonitor(cfg *pipeline.Config, opts ...Option) ([]byte, error) {
+func ServiceMonitor(cfg *config.Config, opts ...Option) ([]byte, error) {
 	o, err := newOptions(cfg, opts)
 	if err != nil {
 		return nil, err
@@ -51,7 +49,7 @@ func ServiceMonitor(cfg *pipeline.Config, opts ...Option) ([]byte, error) {
 	return marshalYAML(o.serviceMonitor(cfg))
 }
 
-func (o *options) serviceMonitor(cfg *pipeline.Config) serviceMonitor {
+func (o *options) serviceMonitor(cfg *config.Config) serviceMonitor {
 	return serviceMonitor{
 		typeMeta: typeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "ServiceMonitor"},
 		Metadata: o.meta(cfg.Name, cfg),

@@ -6,10 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/golden-path/golden-path/pipeline/config"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
-
-	"github.com/golden-path/golden-path/pipeline"
 )
 
 // found is what inspect learned about the built overlay that the release
@@ -29,7 +28,7 @@ type found struct {
 
 // inspect checks the built overlay against cfg and returns what the release
 // needs, or every problem found.
-func inspect(m resmap.ResMap, cfg *pipeline.Config, disp displayer) (*found, []Problem) {
+func inspect(m resmap.ResMap, cfg *config.Config, disp displayer) (*found, []Problem) {
 	f := &found{containerIndex: -1}
 	var problems []Problem
 	deployment := false
@@ -120,7 +119,7 @@ func inspectDeployment(f *found, obj map[string]any, file, object string) []Prob
 
 // containerOverrides lists the values of the service's container c that
 // differ from cfg, which the release replaces.
-func containerOverrides(c map[string]any, cfg *pipeline.Config, file, object string) []Override {
+func containerOverrides(c map[string]any, cfg *config.Config, file, object string) []Override {
 	var out []Override
 	prefix := fmt.Sprintf("spec.template.spec.containers[%s].", ContainerName)
 	check := func(field, setting string, manifest any, config string) {
@@ -146,7 +145,7 @@ func containerOverrides(c map[string]any, cfg *pipeline.Config, file, object str
 	check("readinessProbe.httpGet.path", "health.readiness", dig(c, "readinessProbe", "httpGet", "path"), cfg.Health.Readiness)
 	for _, r := range []struct {
 		kind string
-		list pipeline.ResourceList
+		list config.ResourceList
 	}{{"requests", cfg.Resources.Requests}, {"limits", cfg.Resources.Limits}} {
 		check("resources."+r.kind+".cpu", "resources."+r.kind+".cpu", dig(c, "resources", r.kind, "cpu"), r.list.CPU)
 		check("resources."+r.kind+".memory", "resources."+r.kind+".memory", dig(c, "resources", r.kind, "memory"), r.list.Memory)

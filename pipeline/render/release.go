@@ -6,16 +6,15 @@ import (
 	"maps"
 	"strconv"
 
+	"github.com/golden-path/golden-path/pipeline/config"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
-
-	"github.com/golden-path/golden-path/pipeline"
 )
 
 // releaseKustomization is the kustomization Render generates around the
 // built overlay: namespace, labels, image and cfg's values.
-func releaseKustomization(cfg *pipeline.Config, in *inputs, f *found) *types.Kustomization {
+func releaseKustomization(cfg *config.Config, in *inputs, f *found) *types.Kustomization {
 	k := &types.Kustomization{
 		Resources: []string{renderedFile},
 		Namespace: in.namespace,
@@ -63,7 +62,7 @@ func metricsEndpoints(endpoints []any) map[int]bool {
 
 // serviceContainer returns the service's container c with the port, PORT
 // variable, probes and resources of cfg; everything else in c is kept.
-func serviceContainer(c map[string]any, cfg *pipeline.Config) map[string]any {
+func serviceContainer(c map[string]any, cfg *config.Config) map[string]any {
 	c = maps.Clone(c)
 	port := strconv.Itoa(cfg.Port)
 
@@ -122,7 +121,7 @@ func httpProbe(probe any, path string) map[string]any {
 }
 
 // withCPUMemory returns the resource list l with cpu and memory from r.
-func withCPUMemory(l any, r pipeline.ResourceList) map[string]any {
+func withCPUMemory(l any, r config.ResourceList) map[string]any {
 	m, _ := l.(map[string]any)
 	m = maps.Clone(m)
 	if m == nil {

@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
-	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/config"
 	"github.com/golden-path/golden-path/pipeline/policy"
 )
 
@@ -153,7 +153,7 @@ var (
 // *ImageRefError when rel.Image is not pinned by digest, *InputError for
 // other bad arguments, *ManifestError when the manifests contradict cfg, and
 // *KustomizeError when kustomize fails otherwise.
-func Render(fsys filesys.FileSystem, cfg *pipeline.Config, rel Release, opts ...Option) (*Result, error) {
+func Render(fsys filesys.FileSystem, cfg *config.Config, rel Release, opts ...Option) (*Result, error) {
 	o := options{dir: DefaultDir}
 	for _, opt := range opts {
 		opt(&o)
@@ -245,15 +245,15 @@ type inputs struct {
 }
 
 // checkInputs validates Render's arguments and derives the values it sets.
-func checkInputs(fsys filesys.FileSystem, cfg *pipeline.Config, rel Release, o options) (*inputs, error) {
+func checkInputs(fsys filesys.FileSystem, cfg *config.Config, rel Release, o options) (*inputs, error) {
 	if fsys == nil {
 		return nil, &InputError{Field: "file system", Reason: "it is nil; pass the file system holding the service's k8s/ folder"}
 	}
 	if cfg == nil {
-		return nil, &InputError{Field: "config", Reason: "it is nil; load golden-path.yaml with pipeline.LoadConfig first"}
+		return nil, &InputError{Field: "config", Reason: "it is nil; load golden-path.yaml with config.Load first"}
 	}
 	if cfg.Name == "" || cfg.Team == "" {
-		return nil, &InputError{Field: "config", Reason: "name and team must be set; load golden-path.yaml with pipeline.LoadConfig, which checks them"}
+		return nil, &InputError{Field: "config", Reason: "name and team must be set; load golden-path.yaml with config.Load, which checks them"}
 	}
 	dir := path.Clean(o.dir)
 	if o.dir == "" || path.IsAbs(o.dir) || dir == ".." || strings.HasPrefix(dir, "../") {

@@ -13,7 +13,7 @@ import (
 	"gotest.tools/v3/golden"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
-	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/config"
 	"github.com/golden-path/golden-path/pipeline/policy"
 )
 
@@ -51,9 +51,9 @@ func templateFS(t *testing.T) filesys.FileSystem {
 }
 
 // templateConfig is the template's golden-path.yaml.
-func templateConfig(t *testing.T) *pipeline.Config {
+func templateConfig(t *testing.T) *config.Config {
 	t.Helper()
-	cfg, err := pipeline.LoadConfig(os.DirFS(templateDir), "")
+	cfg, err := config.Load(os.DirFS(templateDir), "")
 	assert.NilError(t, err)
 	return cfg
 }
@@ -177,7 +177,7 @@ func TestRenderErrors(t *testing.T) {
 // TestRenderSetsConfig renders the template with a golden-path.yaml that
 // differs from the values written in k8s/: the output follows the config.
 func TestRenderSetsConfig(t *testing.T) {
-	cfg, err := pipeline.ParseConfig([]byte(`apiVersion: golden-path/v1
+	cfg, err := config.Parse([]byte(`apiVersion: golden-path/v1
 name: hello-api
 team: billing
 port: 9000

@@ -19,7 +19,7 @@ func (r *Binding) AsBuild() *Build { // build (../../../modules/build/main.go:20
 }
 
 // Retrieve the binding value, as type BuildLintFinding
-func (r *Binding) AsBuildLintFinding() *BuildLintFinding { // build (../../../modules/build/lint.go:30:6)
+func (r *Binding) AsBuildLintFinding() *BuildLintFinding { // build (../../../modules/build/lint.go:32:6)
 	q := r.query.Select("asBuildLintFinding")
 
 	return &BuildLintFinding{
@@ -28,7 +28,7 @@ func (r *Binding) AsBuildLintFinding() *BuildLintFinding { // build (../../../mo
 }
 
 // Retrieve the binding value, as type BuildLintReport
-func (r *Binding) AsBuildLintReport() *BuildLintReport { // build (../../../modules/build/lint.go:13:6)
+func (r *Binding) AsBuildLintReport() *BuildLintReport { // build (../../../modules/build/lint.go:15:6)
 	q := r.query.Select("asBuildLintReport")
 
 	return &BuildLintReport{
@@ -37,7 +37,7 @@ func (r *Binding) AsBuildLintReport() *BuildLintReport { // build (../../../modu
 }
 
 // Retrieve the binding value, as type BuildTestFailure
-func (r *Binding) AsBuildTestFailure() *BuildTestFailure { // build (../../../modules/build/test.go:46:6)
+func (r *Binding) AsBuildTestFailure() *BuildTestFailure { // build (../../../modules/build/test.go:48:6)
 	q := r.query.Select("asBuildTestFailure")
 
 	return &BuildTestFailure{
@@ -46,7 +46,7 @@ func (r *Binding) AsBuildTestFailure() *BuildTestFailure { // build (../../../mo
 }
 
 // Retrieve the binding value, as type BuildTestReport
-func (r *Binding) AsBuildTestReport() *BuildTestReport { // build (../../../modules/build/test.go:15:6)
+func (r *Binding) AsBuildTestReport() *BuildTestReport { // build (../../../modules/build/test.go:17:6)
 	q := r.query.Select("asBuildTestReport")
 
 	return &BuildTestReport{
@@ -177,12 +177,12 @@ type BuildLintOpts struct {
 	//
 	//
 	// Default: ["flake8","src","tests"]
-	Command []string // build (../../../modules/build/lint.go:103:2)
+	Command []string // build (../../../modules/build/lint.go:105:2)
 }
 
 // Lint runs the linter and fails on any finding, naming file:line:col and
 // code: LintReport, then its Check.
-func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../modules/build/lint.go:98:1)
+func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../modules/build/lint.go:100:1)
 	q := r.query.Select("lint")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `command` optional argument
@@ -203,23 +203,23 @@ type BuildLintReportOpts struct {
 	//
 	//
 	// Default: ["flake8","src","tests"]
-	Command []string // build (../../../modules/build/lint.go:51:2)
+	Command []string // build (../../../modules/build/lint.go:53:2)
 	//
 	// Dockerfile stage that has the linter.
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../modules/build/lint.go:55:2)
+	Target string // build (../../../modules/build/lint.go:57:2)
 	//
 	// Image to lint in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../modules/build/lint.go:58:2)
+	Image string // build (../../../modules/build/lint.go:60:2)
 }
 
 // LintReport runs the linter (flake8 by default) in the Dockerfile's test
 // stage and returns its findings; findings do not make it fail (its Check and
 // Lint do).
-func (r *Build) LintReport(opts ...BuildLintReportOpts) *BuildLintReport { // build (../../../modules/build/lint.go:46:1)
+func (r *Build) LintReport(opts ...BuildLintReportOpts) *BuildLintReport { // build (../../../modules/build/lint.go:48:1)
 	q := r.query.Select("lintReport")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `command` optional argument
@@ -291,16 +291,16 @@ type BuildTestOpts struct {
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../modules/build/test.go:106:2)
+	Target string // build (../../../modules/build/test.go:108:2)
 	//
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../modules/build/test.go:109:2)
+	Image string // build (../../../modules/build/test.go:111:2)
 }
 
 // Test runs pytest and fails when a test fails or none ran: TestReport, then
 // its Check.
-func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../../modules/build/test.go:101:1)
+func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../../modules/build/test.go:103:1)
 	q := r.query.Select("test")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -325,21 +325,21 @@ type BuildTestReportOpts struct {
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../modules/build/test.go:65:2)
+	Target string // build (../../../modules/build/test.go:67:2)
 	//
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../modules/build/test.go:68:2)
+	Image string // build (../../../modules/build/test.go:70:2)
 	//
 	// Extra arguments to pytest, e.g. ["-k", "health"].
 	//
-	Args []string // build (../../../modules/build/test.go:71:2)
+	Args []string // build (../../../modules/build/test.go:73:2)
 }
 
 // TestReport runs pytest and returns its report; failing tests do not make
 // it fail (its Check and Test do). It fails only when pytest could not report
 // at all.
-func (r *Build) TestReport(opts ...BuildTestReportOpts) *BuildTestReport { // build (../../../modules/build/test.go:60:1)
+func (r *Build) TestReport(opts ...BuildTestReportOpts) *BuildTestReport { // build (../../../modules/build/test.go:62:1)
 	q := r.query.Select("testReport")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -370,7 +370,7 @@ func (r *Build) AsNode() Node {
 }
 
 // LintFinding is one problem the linter reported.
-type BuildLintFinding struct { // build (../../../modules/build/lint.go:30:6)
+type BuildLintFinding struct { // build (../../../modules/build/lint.go:32:6)
 	query *querybuilder.Selection
 
 	code    *string
@@ -388,7 +388,7 @@ func (r *BuildLintFinding) WithGraphQLQuery(q *querybuilder.Selection) *BuildLin
 }
 
 // The linter's code, e.g. F401.
-func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:38:2)
+func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:40:2)
 	if r.code != nil {
 		return *r.code, nil
 	}
@@ -401,7 +401,7 @@ func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build 
 }
 
 // The column of the finding, from 1.
-func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:36:2)
+func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:38:2)
 	if r.column != nil {
 		return *r.column, nil
 	}
@@ -414,7 +414,7 @@ func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (
 }
 
 // The file, relative to the source folder, e.g. src/main.py.
-func (r *BuildLintFinding) File(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:32:2)
+func (r *BuildLintFinding) File(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:34:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -476,7 +476,7 @@ func (r *BuildLintFinding) UnmarshalJSON(bs []byte) error {
 }
 
 // The line of the finding, from 1.
-func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:34:2)
+func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:36:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -489,7 +489,7 @@ func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (..
 }
 
 // What the linter says is wrong.
-func (r *BuildLintFinding) Message(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:40:2)
+func (r *BuildLintFinding) Message(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:42:2)
 	if r.message != nil {
 		return *r.message, nil
 	}
@@ -510,7 +510,7 @@ func (r *BuildLintFinding) AsNode() Node {
 }
 
 // LintReport is what the linter found.
-type BuildLintReport struct { // build (../../../modules/build/lint.go:13:6)
+type BuildLintReport struct { // build (../../../modules/build/lint.go:15:6)
 	query *querybuilder.Selection
 
 	id      *ID
@@ -537,7 +537,7 @@ func (r *BuildLintReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildLint
 
 // Check fails on any finding, naming file:line:col and code; it returns the
 // report when there is none.
-func (r *BuildLintReport) Check() *BuildLintReport { // build (../../../modules/build/lint.go:114:1)
+func (r *BuildLintReport) Check() *BuildLintReport { // build (../../../modules/build/lint.go:116:1)
 	q := r.query.Select("check")
 
 	return &BuildLintReport{
@@ -546,7 +546,7 @@ func (r *BuildLintReport) Check() *BuildLintReport { // build (../../../modules/
 }
 
 // Findings, each with file, line, column, code and message.
-func (r *BuildLintReport) Findings(ctx context.Context) ([]BuildLintFinding, error) { // build (../../../modules/build/lint.go:17:2)
+func (r *BuildLintReport) Findings(ctx context.Context) ([]BuildLintFinding, error) { // build (../../../modules/build/lint.go:19:2)
 	q := r.query.Select("findings")
 
 	q = q.Select("id")
@@ -628,7 +628,7 @@ func (r *BuildLintReport) UnmarshalJSON(bs []byte) error {
 }
 
 // Whether the gate passes: no findings.
-func (r *BuildLintReport) Ok(ctx context.Context) (bool, error) { // build (../../../modules/build/lint.go:21:2)
+func (r *BuildLintReport) Ok(ctx context.Context) (bool, error) { // build (../../../modules/build/lint.go:23:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -641,7 +641,7 @@ func (r *BuildLintReport) Ok(ctx context.Context) (bool, error) { // build (../.
 }
 
 // The findings as file:line:col: CODE message lines; empty when Ok.
-func (r *BuildLintReport) Problem(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:23:2)
+func (r *BuildLintReport) Problem(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:25:2)
 	if r.problem != nil {
 		return *r.problem, nil
 	}
@@ -654,7 +654,7 @@ func (r *BuildLintReport) Problem(ctx context.Context) (string, error) { // buil
 }
 
 // A markdown section for a step summary.
-func (r *BuildLintReport) Summary(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:19:2)
+func (r *BuildLintReport) Summary(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:21:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -667,7 +667,7 @@ func (r *BuildLintReport) Summary(ctx context.Context) (string, error) { // buil
 }
 
 // The linter's command.
-func (r *BuildLintReport) Tool(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:15:2)
+func (r *BuildLintReport) Tool(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:17:2)
 	if r.tool != nil {
 		return *r.tool, nil
 	}
@@ -679,9 +679,9 @@ func (r *BuildLintReport) Tool(ctx context.Context) (string, error) { // build (
 	return response, q.Execute(ctx)
 }
 
-// The decision and the whole report as JSON (a pipeline.Verdict of a pipeline.LintReport): what the
+// The decision and the whole report as JSON (a pipeline.Verdict of a lint.Report): what the
 // golden path's root module reads in one query.
-func (r *BuildLintReport) Verdict(ctx context.Context) (JSON, error) { // build (../../../modules/build/lint.go:26:2)
+func (r *BuildLintReport) Verdict(ctx context.Context) (JSON, error) { // build (../../../modules/build/lint.go:28:2)
 	if r.verdict != nil {
 		return *r.verdict, nil
 	}
@@ -702,7 +702,7 @@ func (r *BuildLintReport) AsNode() Node {
 }
 
 // TestFailure is one test that failed or errored.
-type BuildTestFailure struct { // build (../../../modules/build/test.go:46:6)
+type BuildTestFailure struct { // build (../../../modules/build/test.go:48:6)
 	query *querybuilder.Selection
 
 	file    *string
@@ -719,7 +719,7 @@ func (r *BuildTestFailure) WithGraphQLQuery(q *querybuilder.Selection) *BuildTes
 }
 
 // The test's file, when pytest reported it.
-func (r *BuildTestFailure) File(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:50:2)
+func (r *BuildTestFailure) File(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:52:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -781,7 +781,7 @@ func (r *BuildTestFailure) UnmarshalJSON(bs []byte) error {
 }
 
 // The test's line in that file, when pytest reported it; 0 otherwise.
-func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:52:2)
+func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:54:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -794,7 +794,7 @@ func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (..
 }
 
 // The assertion or error message.
-func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:54:2)
+func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:56:2)
 	if r.message != nil {
 		return *r.message, nil
 	}
@@ -807,7 +807,7 @@ func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // bui
 }
 
 // pytest node id, e.g. tests/test_main.py::test_health.
-func (r *BuildTestFailure) TestID(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:48:2)
+func (r *BuildTestFailure) TestID(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:50:2)
 	if r.testId != nil {
 		return *r.testId, nil
 	}
@@ -828,7 +828,7 @@ func (r *BuildTestFailure) AsNode() Node {
 }
 
 // TestReport is what a pytest run found.
-type BuildTestReport struct { // build (../../../modules/build/test.go:15:6)
+type BuildTestReport struct { // build (../../../modules/build/test.go:17:6)
 	query *querybuilder.Selection
 
 	duration *float64
@@ -861,7 +861,7 @@ func (r *BuildTestReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildTest
 
 // Check fails when a test failed or none ran, naming each failing test; it
 // returns the report when the tests pass.
-func (r *BuildTestReport) Check() *BuildTestReport { // build (../../../modules/build/test.go:120:1)
+func (r *BuildTestReport) Check() *BuildTestReport { // build (../../../modules/build/test.go:122:1)
 	q := r.query.Select("check")
 
 	return &BuildTestReport{
@@ -870,7 +870,7 @@ func (r *BuildTestReport) Check() *BuildTestReport { // build (../../../modules/
 }
 
 // Wall time of the tests, in seconds.
-func (r *BuildTestReport) Duration(ctx context.Context) (float64, error) { // build (../../../modules/build/test.go:27:2)
+func (r *BuildTestReport) Duration(ctx context.Context) (float64, error) { // build (../../../modules/build/test.go:29:2)
 	if r.duration != nil {
 		return *r.duration, nil
 	}
@@ -883,7 +883,7 @@ func (r *BuildTestReport) Duration(ctx context.Context) (float64, error) { // bu
 }
 
 // Tests that errored before or outside their assertions, e.g. in a fixture.
-func (r *BuildTestReport) Errors(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:23:2)
+func (r *BuildTestReport) Errors(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:25:2)
 	if r.errors != nil {
 		return *r.errors, nil
 	}
@@ -896,7 +896,7 @@ func (r *BuildTestReport) Errors(ctx context.Context) (int, error) { // build (.
 }
 
 // Tests whose assertions failed.
-func (r *BuildTestReport) Failed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:21:2)
+func (r *BuildTestReport) Failed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:23:2)
 	if r.failed != nil {
 		return *r.failed, nil
 	}
@@ -909,7 +909,7 @@ func (r *BuildTestReport) Failed(ctx context.Context) (int, error) { // build (.
 }
 
 // Failing and erroring tests, with their assertion messages.
-func (r *BuildTestReport) Failures(ctx context.Context) ([]BuildTestFailure, error) { // build (../../../modules/build/test.go:29:2)
+func (r *BuildTestReport) Failures(ctx context.Context) ([]BuildTestFailure, error) { // build (../../../modules/build/test.go:31:2)
 	q := r.query.Select("failures")
 
 	q = q.Select("id")
@@ -991,7 +991,7 @@ func (r *BuildTestReport) UnmarshalJSON(bs []byte) error {
 }
 
 // The JUnit XML report pytest wrote.
-func (r *BuildTestReport) Junit() *File { // build (../../../modules/build/test.go:31:2)
+func (r *BuildTestReport) Junit() *File { // build (../../../modules/build/test.go:33:2)
 	q := r.query.Select("junit")
 
 	return &File{
@@ -1000,7 +1000,7 @@ func (r *BuildTestReport) Junit() *File { // build (../../../modules/build/test.
 }
 
 // Whether the gate passes: no failing test, and at least one ran.
-func (r *BuildTestReport) Ok(ctx context.Context) (bool, error) { // build (../../../modules/build/test.go:37:2)
+func (r *BuildTestReport) Ok(ctx context.Context) (bool, error) { // build (../../../modules/build/test.go:39:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -1013,7 +1013,7 @@ func (r *BuildTestReport) Ok(ctx context.Context) (bool, error) { // build (../.
 }
 
 // The pytest command's output (its last lines).
-func (r *BuildTestReport) Output(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:33:2)
+func (r *BuildTestReport) Output(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:35:2)
 	if r.output != nil {
 		return *r.output, nil
 	}
@@ -1026,7 +1026,7 @@ func (r *BuildTestReport) Output(ctx context.Context) (string, error) { // build
 }
 
 // Tests that passed.
-func (r *BuildTestReport) Passed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:19:2)
+func (r *BuildTestReport) Passed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:21:2)
 	if r.passed != nil {
 		return *r.passed, nil
 	}
@@ -1039,7 +1039,7 @@ func (r *BuildTestReport) Passed(ctx context.Context) (int, error) { // build (.
 }
 
 // Why the gate fails, naming each failing test; empty when Ok.
-func (r *BuildTestReport) Problem(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:39:2)
+func (r *BuildTestReport) Problem(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:41:2)
 	if r.problem != nil {
 		return *r.problem, nil
 	}
@@ -1052,7 +1052,7 @@ func (r *BuildTestReport) Problem(ctx context.Context) (string, error) { // buil
 }
 
 // Tests that were skipped.
-func (r *BuildTestReport) Skipped(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:25:2)
+func (r *BuildTestReport) Skipped(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:27:2)
 	if r.skipped != nil {
 		return *r.skipped, nil
 	}
@@ -1065,7 +1065,7 @@ func (r *BuildTestReport) Skipped(ctx context.Context) (int, error) { // build (
 }
 
 // A markdown section for a step summary.
-func (r *BuildTestReport) Summary(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:35:2)
+func (r *BuildTestReport) Summary(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:37:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -1078,7 +1078,7 @@ func (r *BuildTestReport) Summary(ctx context.Context) (string, error) { // buil
 }
 
 // Tests that ran.
-func (r *BuildTestReport) Total(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:17:2)
+func (r *BuildTestReport) Total(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:19:2)
 	if r.total != nil {
 		return *r.total, nil
 	}
@@ -1090,9 +1090,9 @@ func (r *BuildTestReport) Total(ctx context.Context) (int, error) { // build (..
 	return response, q.Execute(ctx)
 }
 
-// The decision and the whole report as JSON (a pipeline.Verdict of a pipeline.TestReport): what the
+// The decision and the whole report as JSON (a pipeline.Verdict of a testreport.Report): what the
 // golden path's root module reads, so that it never parses the JUnit file again.
-func (r *BuildTestReport) Verdict(ctx context.Context) (JSON, error) { // build (../../../modules/build/test.go:42:2)
+func (r *BuildTestReport) Verdict(ctx context.Context) (JSON, error) { // build (../../../modules/build/test.go:44:2)
 	if r.verdict != nil {
 		return *r.verdict, nil
 	}
@@ -1126,7 +1126,7 @@ func (r *Env) WithBuildInput(name string, value *Build, description string) *Env
 }
 
 // Create or update a binding of type BuildLintFinding in the environment
-func (r *Env) WithBuildLintFindingInput(name string, value *BuildLintFinding, description string) *Env { // build (../../../modules/build/lint.go:30:6)
+func (r *Env) WithBuildLintFindingInput(name string, value *BuildLintFinding, description string) *Env { // build (../../../modules/build/lint.go:32:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildLintFindingInput")
 	q = q.Arg("name", name)
@@ -1139,7 +1139,7 @@ func (r *Env) WithBuildLintFindingInput(name string, value *BuildLintFinding, de
 }
 
 // Declare a desired BuildLintFinding output to be assigned in the environment
-func (r *Env) WithBuildLintFindingOutput(name string, description string) *Env { // build (../../../modules/build/lint.go:30:6)
+func (r *Env) WithBuildLintFindingOutput(name string, description string) *Env { // build (../../../modules/build/lint.go:32:6)
 	q := r.query.Select("withBuildLintFindingOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1150,7 +1150,7 @@ func (r *Env) WithBuildLintFindingOutput(name string, description string) *Env {
 }
 
 // Create or update a binding of type BuildLintReport in the environment
-func (r *Env) WithBuildLintReportInput(name string, value *BuildLintReport, description string) *Env { // build (../../../modules/build/lint.go:13:6)
+func (r *Env) WithBuildLintReportInput(name string, value *BuildLintReport, description string) *Env { // build (../../../modules/build/lint.go:15:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildLintReportInput")
 	q = q.Arg("name", name)
@@ -1163,7 +1163,7 @@ func (r *Env) WithBuildLintReportInput(name string, value *BuildLintReport, desc
 }
 
 // Declare a desired BuildLintReport output to be assigned in the environment
-func (r *Env) WithBuildLintReportOutput(name string, description string) *Env { // build (../../../modules/build/lint.go:13:6)
+func (r *Env) WithBuildLintReportOutput(name string, description string) *Env { // build (../../../modules/build/lint.go:15:6)
 	q := r.query.Select("withBuildLintReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1185,7 +1185,7 @@ func (r *Env) WithBuildOutput(name string, description string) *Env { // build (
 }
 
 // Create or update a binding of type BuildTestFailure in the environment
-func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, description string) *Env { // build (../../../modules/build/test.go:46:6)
+func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, description string) *Env { // build (../../../modules/build/test.go:48:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildTestFailureInput")
 	q = q.Arg("name", name)
@@ -1198,7 +1198,7 @@ func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, de
 }
 
 // Declare a desired BuildTestFailure output to be assigned in the environment
-func (r *Env) WithBuildTestFailureOutput(name string, description string) *Env { // build (../../../modules/build/test.go:46:6)
+func (r *Env) WithBuildTestFailureOutput(name string, description string) *Env { // build (../../../modules/build/test.go:48:6)
 	q := r.query.Select("withBuildTestFailureOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1209,7 +1209,7 @@ func (r *Env) WithBuildTestFailureOutput(name string, description string) *Env {
 }
 
 // Create or update a binding of type BuildTestReport in the environment
-func (r *Env) WithBuildTestReportInput(name string, value *BuildTestReport, description string) *Env { // build (../../../modules/build/test.go:15:6)
+func (r *Env) WithBuildTestReportInput(name string, value *BuildTestReport, description string) *Env { // build (../../../modules/build/test.go:17:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildTestReportInput")
 	q = q.Arg("name", name)
@@ -1222,7 +1222,7 @@ func (r *Env) WithBuildTestReportInput(name string, value *BuildTestReport, desc
 }
 
 // Declare a desired BuildTestReport output to be assigned in the environment
-func (r *Env) WithBuildTestReportOutput(name string, description string) *Env { // build (../../../modules/build/test.go:15:6)
+func (r *Env) WithBuildTestReportOutput(name string, description string) *Env { // build (../../../modules/build/test.go:17:6)
 	q := r.query.Select("withBuildTestReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)

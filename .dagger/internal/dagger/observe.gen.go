@@ -19,7 +19,7 @@ func (r *Binding) AsObserve() *Observe { // observe (../../../modules/observe/ma
 }
 
 // Retrieve the binding value, as type ObserveObjects
-func (r *Binding) AsObserveObjects() *ObserveObjects { // observe (../../../modules/observe/generate.go:15:6)
+func (r *Binding) AsObserveObjects() *ObserveObjects { // observe (../../../modules/observe/generate.go:16:6)
 	q := r.query.Select("asObserveObjects")
 
 	return &ObserveObjects{
@@ -59,7 +59,7 @@ func (r *Env) WithObserveInput(name string, value *Observe, description string) 
 }
 
 // Create or update a binding of type ObserveObjects in the environment
-func (r *Env) WithObserveObjectsInput(name string, value *ObserveObjects, description string) *Env { // observe (../../../modules/observe/generate.go:15:6)
+func (r *Env) WithObserveObjectsInput(name string, value *ObserveObjects, description string) *Env { // observe (../../../modules/observe/generate.go:16:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withObserveObjectsInput")
 	q = q.Arg("name", name)
@@ -72,7 +72,7 @@ func (r *Env) WithObserveObjectsInput(name string, value *ObserveObjects, descri
 }
 
 // Declare a desired ObserveObjects output to be assigned in the environment
-func (r *Env) WithObserveObjectsOutput(name string, description string) *Env { // observe (../../../modules/observe/generate.go:15:6)
+func (r *Env) WithObserveObjectsOutput(name string, description string) *Env { // observe (../../../modules/observe/generate.go:16:6)
 	q := r.query.Select("withObserveObjectsOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -160,18 +160,18 @@ type ObserveGenerateOpts struct {
 	//
 	// The service's source folder: golden-path.yaml.
 	//
-	Source *Directory // observe (../../../modules/observe/generate.go:48:2)
+	Source *Directory // observe (../../../modules/observe/generate.go:49:2)
 	//
 	// The environment the service is deployed to (dev, staging, prod): the objects go to its namespace,
 	// <team>-<environment>, and the alerts are scoped to it. Empty leaves the objects without a namespace.
 	//
-	Environment string // observe (../../../modules/observe/generate.go:52:2)
+	Environment string // observe (../../../modules/observe/generate.go:53:2)
 }
 
 // Generate makes the ServiceMonitor, the PrometheusRule and the dashboard of
 // the service described by golden-path.yaml, and checks the rules and the
 // dashboard.
-func (r *Observe) Generate(opts ...ObserveGenerateOpts) *ObserveObjects { // observe (../../../modules/observe/generate.go:43:1)
+func (r *Observe) Generate(opts ...ObserveGenerateOpts) *ObserveObjects { // observe (../../../modules/observe/generate.go:44:1)
 	q := r.query.Select("generate")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -243,12 +243,12 @@ type ObserveLintOpts struct {
 	//
 	// The service's source folder: golden-path.yaml.
 	//
-	Source *Directory // observe (../../../modules/observe/generate.go:117:2)
+	Source *Directory // observe (../../../modules/observe/generate.go:118:2)
 }
 
 // Lint generates the service's observability objects and checks the rules and
 // the dashboard, without a cluster or rendered manifests.
-func (r *Observe) Lint(ctx context.Context, opts ...ObserveLintOpts) error { // observe (../../../modules/observe/generate.go:112:1)
+func (r *Observe) Lint(ctx context.Context, opts ...ObserveLintOpts) error { // observe (../../../modules/observe/generate.go:113:1)
 	if r.lint != nil {
 		return nil
 	}
@@ -272,7 +272,7 @@ func (r *Observe) AsNode() Node {
 }
 
 // Objects are a service's generated observability objects.
-type ObserveObjects struct { // observe (../../../modules/observe/generate.go:15:6)
+type ObserveObjects struct { // observe (../../../modules/observe/generate.go:16:6)
 	query *querybuilder.Selection
 
 	check          *Void
@@ -295,7 +295,7 @@ func (r *ObserveObjects) WithGraphQLQuery(q *querybuilder.Selection) *ObserveObj
 // of the rendered manifests by its labels and port (Generate already checked
 // every PromQL expression of the rules and the dashboard). Every problem is
 // named.
-func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // observe (../../../modules/observe/generate.go:93:1)
+func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // observe (../../../modules/observe/generate.go:94:1)
 	assertNotNil("manifests", manifests)
 	if r.check != nil {
 		return nil
@@ -307,7 +307,7 @@ func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // 
 }
 
 // The Grafana dashboard's JSON model.
-func (r *ObserveObjects) Dashboard() *File { // observe (../../../modules/observe/generate.go:33:2)
+func (r *ObserveObjects) Dashboard() *File { // observe (../../../modules/observe/generate.go:34:2)
 	q := r.query.Select("dashboard")
 
 	return &File{
@@ -316,7 +316,7 @@ func (r *ObserveObjects) Dashboard() *File { // observe (../../../modules/observ
 }
 
 // The dashboard in a ConfigMap labelled grafana_dashboard: "1", for Grafana's sidecar.
-func (r *ObserveObjects) DashboardConfigMap() *File { // observe (../../../modules/observe/generate.go:35:2)
+func (r *ObserveObjects) DashboardConfigMap() *File { // observe (../../../modules/observe/generate.go:36:2)
 	q := r.query.Select("dashboardConfigMap")
 
 	return &File{
@@ -325,7 +325,7 @@ func (r *ObserveObjects) DashboardConfigMap() *File { // observe (../../../modul
 }
 
 // The dashboard's title.
-func (r *ObserveObjects) DashboardTitle(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:27:2)
+func (r *ObserveObjects) DashboardTitle(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:28:2)
 	if r.dashboardTitle != nil {
 		return *r.dashboardTitle, nil
 	}
@@ -338,7 +338,7 @@ func (r *ObserveObjects) DashboardTitle(ctx context.Context) (string, error) { /
 }
 
 // The dashboard's uid, stable for the team and the service's name.
-func (r *ObserveObjects) DashboardUID(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:25:2)
+func (r *ObserveObjects) DashboardUID(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:26:2)
 	if r.dashboardUid != nil {
 		return *r.dashboardUid, nil
 	}
@@ -351,7 +351,7 @@ func (r *ObserveObjects) DashboardUID(ctx context.Context) (string, error) { // 
 }
 
 // The environment the objects were generated for; empty when generated without one.
-func (r *ObserveObjects) Environment(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:21:2)
+func (r *ObserveObjects) Environment(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:22:2)
 	if r.environment != nil {
 		return *r.environment, nil
 	}
@@ -413,7 +413,7 @@ func (r *ObserveObjects) UnmarshalJSON(bs []byte) error {
 }
 
 // The three manifests in one multi-document YAML, to apply with the release.
-func (r *ObserveObjects) Manifests() *File { // observe (../../../modules/observe/generate.go:37:2)
+func (r *ObserveObjects) Manifests() *File { // observe (../../../modules/observe/generate.go:38:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -422,7 +422,7 @@ func (r *ObserveObjects) Manifests() *File { // observe (../../../modules/observ
 }
 
 // The namespace of the objects, <team>-<environment>; empty without an environment.
-func (r *ObserveObjects) Namespace(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:23:2)
+func (r *ObserveObjects) Namespace(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:24:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -435,7 +435,7 @@ func (r *ObserveObjects) Namespace(ctx context.Context) (string, error) { // obs
 }
 
 // The PrometheusRule with the RED alerts.
-func (r *ObserveObjects) PrometheusRule() *File { // observe (../../../modules/observe/generate.go:31:2)
+func (r *ObserveObjects) PrometheusRule() *File { // observe (../../../modules/observe/generate.go:32:2)
 	q := r.query.Select("prometheusRule")
 
 	return &File{
@@ -492,7 +492,7 @@ func (r *ObserveObjects) Register(url string, token *Secret, opts ...ObserveObje
 }
 
 // The service's name, from golden-path.yaml.
-func (r *ObserveObjects) Service(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:17:2)
+func (r *ObserveObjects) Service(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:18:2)
 	if r.service != nil {
 		return *r.service, nil
 	}
@@ -505,7 +505,7 @@ func (r *ObserveObjects) Service(ctx context.Context) (string, error) { // obser
 }
 
 // The ServiceMonitor: Prometheus scrapes the Service's port "http" at metrics.path.
-func (r *ObserveObjects) ServiceMonitor() *File { // observe (../../../modules/observe/generate.go:29:2)
+func (r *ObserveObjects) ServiceMonitor() *File { // observe (../../../modules/observe/generate.go:30:2)
 	q := r.query.Select("serviceMonitor")
 
 	return &File{
@@ -514,7 +514,7 @@ func (r *ObserveObjects) ServiceMonitor() *File { // observe (../../../modules/o
 }
 
 // The team: the Grafana folder and the alerts' team label.
-func (r *ObserveObjects) Team(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:19:2)
+func (r *ObserveObjects) Team(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:20:2)
 	if r.team != nil {
 		return *r.team, nil
 	}

@@ -1,5 +1,5 @@
 // Package markdown holds the markdown helpers the pipeline's report
-// renderers share (pipeline, pipeline/policy). Everything that comes from
+// renderers share (pipeline and its report packages). Everything that comes from
 // outside (test names, messages, file paths, object names) goes into a code
 // span or is escaped, so it cannot break the page's layout.
 package markdown
@@ -7,6 +7,7 @@ package markdown
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Code returns s on one line as an inline code span, with a fence longer
@@ -61,4 +62,41 @@ func Plural(n int, singular, pluralForm string) string {
 		return fmt.Sprintf("%d %s", n, singular)
 	}
 	return fmt.Sprintf("%d %s", n, pluralForm)
+}
+
+// MaxMessageLength caps a message shown on one line of markdown.
+const MaxMessageLength = 200
+
+// FirstLine returns the first non-blank line of s, trimmed and cut to
+// MaxMessageLength.
+func FirstLine(s string) string {
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			return Truncate(line, MaxMessageLength)
+		}
+	}
+	return ""
+}
+
+// Truncate cuts s to n runes, the last one an ellipsis.
+func Truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// Duration renders d compactly and deterministically: "420ms", "3.4s",
+// "2m05s".
+func Duration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Round(time.Millisecond)/time.Millisecond)
+	case d.Round(100*time.Millisecond) < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Round(100*time.Millisecond).Seconds())
+	default:
+		d = d.Round(time.Second)
+		return fmt.Sprintf("%dm%02ds", int(d/time.Minute), int(d%time.Minute/time.Second))
+	}
 }

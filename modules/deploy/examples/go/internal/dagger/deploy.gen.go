@@ -37,7 +37,7 @@ func (r *Binding) AsDeployPublished() *DeployPublished { // deploy (../../../../
 }
 
 // Retrieve the binding value, as type DeployRelease
-func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:17:6)
+func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:18:6)
 	q := r.query.Select("asDeployRelease")
 
 	return &DeployRelease{
@@ -238,19 +238,19 @@ type DeployRenderOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../../../../modules/deploy/render.go:51:2)
+	Source *Directory // deploy (../../../../../../modules/deploy/render.go:52:2)
 	//
 	// Environment to render: the name of an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // deploy (../../../../../../modules/deploy/render.go:59:2)
+	Environment string // deploy (../../../../../../modules/deploy/render.go:60:2)
 }
 
 // Render renders the service's k8s/ base and the environment's overlay with
 // kustomize, the image set to its digest and the names, labels, port, probes
 // and resources of golden-path.yaml, into the namespace <team>-<environment>.
-func (r *Deploy) Render(image string, commit string, opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:46:1)
+func (r *Deploy) Render(image string, commit string, opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:47:1)
 	q := r.query.Select("render")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -554,7 +554,7 @@ func (r *DeployPublished) AsNode() Node {
 }
 
 // Release is a service's manifests rendered for one environment.
-type DeployRelease struct { // deploy (../../../../../../modules/deploy/render.go:17:6)
+type DeployRelease struct { // deploy (../../../../../../modules/deploy/render.go:18:6)
 	query *querybuilder.Selection
 
 	commit       *string
@@ -591,7 +591,7 @@ func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../../../../mo
 }
 
 // The commit SHA the release was built from.
-func (r *DeployRelease) Commit(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:21:2)
+func (r *DeployRelease) Commit(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:22:2)
 	if r.commit != nil {
 		return *r.commit, nil
 	}
@@ -663,7 +663,7 @@ func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOp
 }
 
 // The environment: the overlay k8s/overlays/<environment>.
-func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:25:2)
+func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:26:2)
 	if r.environment != nil {
 		return *r.environment, nil
 	}
@@ -676,7 +676,7 @@ func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // de
 }
 
 // The paths the smoke test calls first: readiness and liveness.
-func (r *DeployRelease) HealthPaths(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:23:2)
+func (r *DeployRelease) HealthPaths(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:24:2)
 	q := r.query.Select("healthPaths")
 
 	var response []string
@@ -735,7 +735,7 @@ func (r *DeployRelease) UnmarshalJSON(bs []byte) error {
 }
 
 // The image the service runs, by digest.
-func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:29:2)
+func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:30:2)
 	if r.image != nil {
 		return *r.image, nil
 	}
@@ -748,7 +748,7 @@ func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (
 }
 
 // The kubectl image that applies and verifies the release.
-func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:40:2)
+func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:41:2)
 	if r.kubectlImage != nil {
 		return *r.kubectlImage, nil
 	}
@@ -762,7 +762,7 @@ func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // d
 
 // The labels every object of the release carries, as key=value, sorted: the service's name, instance,
 // version, team and environment.
-func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:34:2)
+func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:35:2)
 	q := r.query.Select("labels")
 
 	var response []string
@@ -772,7 +772,7 @@ func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deplo
 }
 
 // The rendered manifests: one multi-document YAML, ready for kubectl apply.
-func (r *DeployRelease) Manifests() *File { // deploy (../../../../../../modules/deploy/render.go:38:2)
+func (r *DeployRelease) Manifests() *File { // deploy (../../../../../../modules/deploy/render.go:39:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -781,7 +781,7 @@ func (r *DeployRelease) Manifests() *File { // deploy (../../../../../../modules
 }
 
 // The namespace the objects go to: <team>-<environment>.
-func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:27:2)
+func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:28:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -794,7 +794,7 @@ func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // depl
 }
 
 // The rendered objects as Kind/namespace/name.
-func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:31:2)
+func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:32:2)
 	q := r.query.Select("objects")
 
 	var response []string
@@ -804,7 +804,7 @@ func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // depl
 }
 
 // Values written in k8s/ that golden-path.yaml replaced, each with where to change it.
-func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:36:2)
+func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:37:2)
 	q := r.query.Select("overrides")
 
 	var response []string
@@ -827,7 +827,7 @@ func (r *DeployRelease) PolicyReport() *DeployPolicyReport { // deploy (../../..
 }
 
 // The service's name: its Deployment and Service.
-func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:19:2)
+func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:20:2)
 	if r.service != nil {
 		return *r.service, nil
 	}
@@ -1105,7 +1105,7 @@ func (r *Env) WithDeployPublishedOutput(name string, description string) *Env { 
 }
 
 // Create or update a binding of type DeployRelease in the environment
-func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:17:6)
+func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:18:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployReleaseInput")
 	q = q.Arg("name", name)
@@ -1118,7 +1118,7 @@ func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, descript
 }
 
 // Declare a desired DeployRelease output to be assigned in the environment
-func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:17:6)
+func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:18:6)
 	q := r.query.Select("withDeployReleaseOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)

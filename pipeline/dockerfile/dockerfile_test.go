@@ -1,0 +1,74 @@
+package dockerfile
+
+import (
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+)
+
+const sampleDockerfile = `ARG PYTHON_IMAGE=python:3.12-slim
+FROM ${PYTHON_IMAGE} AS base
+# install
+RUN apt-get update && \
+    apt-get install -y curl
+RUN --mount=type=cache,target=/root/.cache false && echo never
+RUN ["python3", "-c", "import fastapi"]
+FOOBAR x
+CMD ["python3"]
+`
+
+func TestParseDockerfileJoinsContinuations(t *testing.T) {
+	d := Parse("Dockerfile", []byte(sampleDockerfile))
+	assert.Equal(t, len(d.Instructions), 7)
+	in := d.Instructions[2]
+	assert.Check(t, is.Equal(in.Keyword, "RUN"))
+	assert.Check(t, is.Equal(in.Line, 4))
+	assert.Check(t, is.Equal(in.EndLine, 5))
+	at, ok := d.At(5)
+	assert.Assert(t, ok)
+	assert.Check(t, is.Equal(at.Line, 4))
+}
+
+func TestRunOfFindsTheExecutedCommand(t *testing.T) {
+	d := Parse("Dockerfile", []byte(sampleDockerfile))
+	for _, tc := range []struct {
+		name string
+		cmd  []string
+		line int
+	}{
+		{"continued shell form", []string{"/bin/sh", "-c", "apt-get update &&     apt-get install -y curl"}, 4},
+		{"shell form after RUN flags", []string{"/bin/sh", "-c", "false && echo never"}, 6},
+		{"exec form", []string{"python3", "-c", "import fastapi"}, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, ok := d.RunOf(tc.cmd)
+			assert.Assert(t, ok)
+			assert.Check(t, is.Equal(in.Line, tc.line))
+		})
+	}
+	_, ok := d.RunOf([]string{"/bin/sh", "-c", "not in the file"})
+	assert.Check(t, !ok)
+}
+
+func TestRunErrorNamesTheLine(t *testing.T) {
+	d := Parse("Dockerfile", []byte(sampleDockerfile))
+	err := d.RunError([]string{"/bin/sh", "-c", "false && echo never"}, 1, "some output")
+	assert.Check(t, is.Equal(err.Line, 6))
+	assert.Check(t, is.Contains(err.Error(), "Dockerfile:6: RUN failed with exit code 1"))
+	assert.Check(t, is.Contains(err.Error(), "some output"))
+
+	unknown := d.RunError([]string{"/bin/sh", "-c", "elsewhere"}, 2, "")
+	assert.Check(t, is.Equal(unknown.Line, 0))
+	assert.Check(t, is.Contains(unknown.Error(), `command "/bin/sh -c elsewhere" failed with exit code 2`))
+}
+
+func TestParseErrorAt(t *testing.T) {
+	d := Parse("Dockerfile", []byte(sampleDockerfile))
+	err := d.ParseErrorAt("failed to convert Dockerfile to LLB: dockerfile parse error on line 8: unknown instruction: FOOBAR")
+	assert.Assert(t, err != nil)
+	assert.Check(t, is.Equal(err.Line, 8))
+	assert.Check(t, is.Equal(err.Instruction, "FOOBAR x"))
+	assert.Check(t, is.Contains(err.Error(), "Dockerfile:8: unknown instruction: FOOBAR"))
+	assert.Check(t, is.Nil(d.ParseErrorAt("connection refused")))
+}
