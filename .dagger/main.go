@@ -22,15 +22,12 @@ import (
 
 	"dagger/golden-path/internal/dagger"
 
-	"github.com/golden-path/golden-path/pipeline/dockerfile"
-
 	"github.com/golden-path/golden-path/pipeline/config"
 	"github.com/golden-path/golden-path/pipeline/lint"
 	"github.com/golden-path/golden-path/pipeline/testreport"
 	"github.com/golden-path/golden-path/pipeline/vuln"
 
 	"github.com/golden-path/golden-path/pipeline"
-	"github.com/golden-path/golden-path/pipeline/ghactions"
 	"github.com/golden-path/golden-path/pipeline/rollout"
 	"golang.org/x/sync/errgroup"
 )
@@ -395,7 +392,7 @@ func (m *GoldenPath) Report(ctx context.Context) *ShipResult {
 func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 	run := &shipRun{repoPath: m.RepoPath}
 	res := &ShipResult{}
-	source, dockerfilePath := m.Source, m.Dockerfile
+	source, dockerfile := m.Source, m.Dockerfile
 
 	// config: the one file a team edits.
 	var cfg *config.Config
@@ -411,16 +408,16 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 	res.Service, res.Team = cfg.Name, cfg.Team
 	run.summary.Service, run.summary.Team = cfg.Name, cfg.Team
 
-	b := dag.Build(dagger.BuildOpts{Source: source, Dockerfile: dockerfilePath})
+	b := dag.Build(dagger.BuildOpts{Source: source, Dockerfile: dockerfile})
 	if err := run.stage(ctx, "build", func(ctx context.Context) (string, error) {
 		// Vulnerability annotations point at the FROM line the runtime image's packages come from.
-		run.dockerfile = dockerfilePath
-		if data, err := source.File(dockerfilePath).Contents(ctx); err == nil {
-			run.baseImageLine = ghactions.BaseImageLine(dockerfile.Parse(dockerfilePath, []byte(data)), "")
+		run.dockerfile = dockerfile
+		if line, err := b.BaseImageLine(ctx); err == nil {
+			run.baseImageLine = line
 		}
 		var err error
 		res.Image, err = b.Build().Sync(ctx)
-		return dockerfilePath, err
+		return dockerfile, err
 	}); err != nil {
 		return run, res
 	}

@@ -8,9 +8,8 @@ import (
 
 	"dagger/build/internal/dagger"
 
-	"github.com/golden-path/golden-path/pipeline/dockerfile"
-
 	"github.com/golden-path/golden-path/pipeline"
+	"github.com/golden-path/golden-path/pipeline/dockerfile"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 

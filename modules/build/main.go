@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"dagger/build/internal/dagger"
+
+	"github.com/golden-path/golden-path/pipeline/dockerfile"
 )
 
 // Build builds, tests and lints one service.
@@ -70,6 +72,26 @@ func (b *Build) Build(
 		return nil, stageError("build", b.dockerfileError(ctx, err))
 	}
 	return ctr, nil
+}
+
+// BaseImageLine is the line of the Dockerfile's FROM that the image of a
+// stage is built on, following stages built on earlier stages back to the
+// FROM that names an image: the OS packages a scan finds come from there, so
+// vulnerability reports point at it. 0 when there is no such FROM.
+func (b *Build) BaseImageLine(
+	ctx context.Context,
+	// Dockerfile stage; the last stage when empty.
+	// +optional
+	target string,
+) (int, error) {
+	if err := b.requireDockerfile(ctx); err != nil {
+		return 0, stageError("build", err)
+	}
+	src, err := b.Source.File(b.Dockerfile).Contents(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("build: cannot read %s: %w", b.Dockerfile, err)
+	}
+	return dockerfile.Parse(b.Dockerfile, []byte(src)).BaseImageLine(target), nil
 }
 
 func (b *Build) requireDockerfile(ctx context.Context) error {

@@ -1,6 +1,8 @@
 package dockerfile
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -71,4 +73,34 @@ func TestParseErrorAt(t *testing.T) {
 	assert.Check(t, is.Equal(err.Instruction, "FOOBAR x"))
 	assert.Check(t, is.Contains(err.Error(), "Dockerfile:8: unknown instruction: FOOBAR"))
 	assert.Check(t, is.Nil(d.ParseErrorAt("connection refused")))
+}
+
+func TestBaseImageLine(t *testing.T) {
+	// The template's Dockerfile: runtime (the last stage) and test are built on base, FROM ${PYTHON_IMAGE} AS base.
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "fastapi-service", "Dockerfile"))
+	assert.NilError(t, err)
+	template := Parse("Dockerfile", data)
+	assert.Equal(t, template.BaseImageLine(""), 8)
+	assert.Equal(t, template.BaseImageLine("test"), 8)
+	assert.Equal(t, template.BaseImageLine("runtime"), 8)
+
+	multi := Parse("Dockerfile", []byte(`# syntax=docker/dockerfile:1
+ARG GO=1.26
+FROM --platform=$BUILDPLATFORM golang:${GO} AS build
+RUN go build -o /app .
+
+from Build as Tools
+RUN go install example.com/tool@latest
+
+FROM gcr.io/distroless/static:nonroot AS final
+COPY --from=build /app /app
+`))
+	assert.Equal(t, multi.BaseImageLine(""), 9, "the last stage names an image")
+	assert.Equal(t, multi.BaseImageLine("tools"), 3, "stage names are case-insensitive")
+	assert.Equal(t, multi.BaseImageLine("missing"), 0)
+
+	// "FROM build" with no stage named build before it is an image called build.
+	assert.Equal(t, Parse("Dockerfile", []byte("FROM build\nFROM alpine AS build\n")).BaseImageLine(""), 2)
+	assert.Equal(t, Parse("Dockerfile", []byte("FROM alpine AS build\nFROM build\n")).BaseImageLine(""), 1)
+	assert.Equal(t, Parse("Dockerfile", []byte("# nothing\n")).BaseImageLine(""), 0)
 }

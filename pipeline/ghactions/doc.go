@@ -55,8 +55,8 @@
 //   - a lint finding: its file, line and column;
 //   - a blocking vulnerability: the Dockerfile (Report.Dockerfile), at the FROM
 //     line the runtime image's packages come from (Report.BaseImageLine, see
-//     BaseImageLine), because a new base image is the usual fix; the message
-//     says how to accept the finding in .trivyignore.yaml instead. A finding
+//     dockerfile.Dockerfile.BaseImageLine), because a new base image is the
+//     usual fix; the message says how to accept the finding in .trivyignore.yaml instead. A finding
 //     that blocks because its ignore entry expired is annotated on that
 //     entry's line of the ignore file.
 //

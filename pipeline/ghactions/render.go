@@ -43,8 +43,8 @@ type Report struct {
 	// folder; "Dockerfile" when empty.
 	Dockerfile string
 	// BaseImageLine is the line of the Dockerfile's FROM that the runtime
-	// image's packages come from (see BaseImageLine), where vulnerability
-	// annotations point; 0 means line 1.
+	// image's packages come from (dockerfile.Dockerfile.BaseImageLine),
+	// where vulnerability annotations point; 0 means line 1.
 	BaseImageLine int
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type Build
-func (r *Binding) AsBuild() *Build { // build (../../../modules/build/main.go:20:6)
+func (r *Binding) AsBuild() *Build { // build (../../../modules/build/main.go:22:6)
 	q := r.query.Select("asBuild")
 
 	return &Build{
@@ -55,11 +55,12 @@ func (r *Binding) AsBuildTestReport() *BuildTestReport { // build (../../../modu
 }
 
 // Build builds, tests and lints one service.
-type Build struct { // build (../../../modules/build/main.go:20:6)
+type Build struct { // build (../../../modules/build/main.go:22:6)
 	query *querybuilder.Selection
 
-	dockerfile *string
-	id         *ID
+	baseImageLine *int
+	dockerfile    *string
+	id            *ID
 }
 
 func (r *Build) WithGraphQLQuery(q *querybuilder.Selection) *Build {
@@ -68,25 +69,55 @@ func (r *Build) WithGraphQLQuery(q *querybuilder.Selection) *Build {
 	}
 }
 
+// BuildBaseImageLineOpts contains options for Build.BaseImageLine
+type BuildBaseImageLineOpts struct {
+	//
+	// Dockerfile stage; the last stage when empty.
+	//
+	Target string // build (../../../modules/build/main.go:85:2)
+}
+
+// BaseImageLine is the line of the Dockerfile's FROM that the image of a
+// stage is built on, following stages built on earlier stages back to the
+// FROM that names an image: the OS packages a scan finds come from there, so
+// vulnerability reports point at it. 0 when there is no such FROM.
+func (r *Build) BaseImageLine(ctx context.Context, opts ...BuildBaseImageLineOpts) (int, error) { // build (../../../modules/build/main.go:81:1)
+	if r.baseImageLine != nil {
+		return *r.baseImageLine, nil
+	}
+	q := r.query.Select("baseImageLine")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `target` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Target) {
+			q = q.Arg("target", opts[i].Target)
+		}
+	}
+
+	var response int
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // BuildBuildOpts contains options for Build.Build
 type BuildBuildOpts struct {
 	//
 	// Dockerfile stage to build; the last stage when empty.
 	//
-	Target string // build (../../../modules/build/main.go:47:2)
+	Target string // build (../../../modules/build/main.go:49:2)
 	//
 	// Build arguments, each NAME=VALUE.
 	//
-	BuildArgs []string // build (../../../modules/build/main.go:50:2)
+	BuildArgs []string // build (../../../modules/build/main.go:52:2)
 	//
 	// Platform to build for, e.g. linux/amd64; the engine's when empty.
 	//
-	Platform Platform // build (../../../modules/build/main.go:53:2)
+	Platform Platform // build (../../../modules/build/main.go:55:2)
 }
 
 // Build builds the Dockerfile into a container: its last stage unless a target
 // is given.
-func (r *Build) Build(opts ...BuildBuildOpts) *Container { // build (../../../modules/build/main.go:43:1)
+func (r *Build) Build(opts ...BuildBuildOpts) *Container { // build (../../../modules/build/main.go:45:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -109,7 +140,7 @@ func (r *Build) Build(opts ...BuildBuildOpts) *Container { // build (../../../mo
 }
 
 // Path of the Dockerfile inside the source folder.
-func (r *Build) Dockerfile(ctx context.Context) (string, error) { // build (../../../modules/build/main.go:24:2)
+func (r *Build) Dockerfile(ctx context.Context) (string, error) { // build (../../../modules/build/main.go:26:2)
 	if r.dockerfile != nil {
 		return *r.dockerfile, nil
 	}
@@ -248,16 +279,16 @@ type BuildServiceOpts struct {
 	//
 	//
 	// Default: 8000
-	Port int // build (../../../modules/build/main.go:105:2)
+	Port int // build (../../../modules/build/main.go:127:2)
 	//
 	// Dockerfile stage to run; the last stage when empty.
 	//
-	Target string // build (../../../modules/build/main.go:108:2)
+	Target string // build (../../../modules/build/main.go:130:2)
 }
 
 // Service runs the built image as a service on its port, e.g. to try it:
 // `dagger call --source=. service up --ports=8000:8000`.
-func (r *Build) Service(opts ...BuildServiceOpts) *Service { // build (../../../modules/build/main.go:100:1)
+func (r *Build) Service(opts ...BuildServiceOpts) *Service { // build (../../../modules/build/main.go:122:1)
 	q := r.query.Select("service")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `port` optional argument
@@ -276,7 +307,7 @@ func (r *Build) Service(opts ...BuildServiceOpts) *Service { // build (../../../
 }
 
 // The service's source folder.
-func (r *Build) Source() *Directory { // build (../../../modules/build/main.go:22:2)
+func (r *Build) Source() *Directory { // build (../../../modules/build/main.go:24:2)
 	q := r.query.Select("source")
 
 	return &Directory{
@@ -1113,7 +1144,7 @@ func (r *BuildTestReport) AsNode() Node {
 }
 
 // Create or update a binding of type Build in the environment
-func (r *Env) WithBuildInput(name string, value *Build, description string) *Env { // build (../../../modules/build/main.go:20:6)
+func (r *Env) WithBuildInput(name string, value *Build, description string) *Env { // build (../../../modules/build/main.go:22:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildInput")
 	q = q.Arg("name", name)
@@ -1174,7 +1205,7 @@ func (r *Env) WithBuildLintReportOutput(name string, description string) *Env { 
 }
 
 // Declare a desired Build output to be assigned in the environment
-func (r *Env) WithBuildOutput(name string, description string) *Env { // build (../../../modules/build/main.go:20:6)
+func (r *Env) WithBuildOutput(name string, description string) *Env { // build (../../../modules/build/main.go:22:6)
 	q := r.query.Select("withBuildOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1237,17 +1268,17 @@ type BuildOpts struct {
 	//
 	// The service's source folder: its Dockerfile, src/ and tests/.
 	//
-	Source *Directory // build (../../../modules/build/main.go:32:2)
+	Source *Directory // build (../../../modules/build/main.go:34:2)
 	//
 	// Path of the Dockerfile inside the source folder.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // build (../../../modules/build/main.go:36:2)
+	Dockerfile string // build (../../../modules/build/main.go:38:2)
 }
 
 // New returns the build stage for a service's source folder.
-func (r *Query) Build(opts ...BuildOpts) *Build { // build (../../../modules/build/main.go:28:1)
+func (r *Query) Build(opts ...BuildOpts) *Build { // build (../../../modules/build/main.go:30:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
