@@ -46,7 +46,7 @@ ship: platform
 test:
 	$(MAKE) --no-print-directory -j2 platform vet
 	$(MAKE) --no-print-directory test-modules
-	cd hack/kubetool && go test -count=1 ./...
+	for m in hack/kubetool hack/spancount; do (cd $$m && go test -count=1 ./...) || exit 1; done
 	eval "$$(hack/platform env)" && { \
 		(cd hack/actionstest && go test $(GO_TEST_FLAGS) -parallel $(GO_TEST_PARALLEL) ./...) & actions=$$!; \
 		go test $(GO_TEST_FLAGS) -parallel $(GO_TEST_PARALLEL) ./...; rc=$$?; \
@@ -54,7 +54,7 @@ test:
 
 ## test-fast: the edit-compile loop: build, vet and the unit tests; no platform, so the tests that need it skip.
 test-fast: vet test-modules
-	cd hack/kubetool && go test -count=1 ./...
+	for m in hack/kubetool hack/spancount; do (cd $$m && go test -count=1 ./...) || exit 1; done
 	cd hack/actionstest && env -u CI go test -count=1 ./...
 	env -u CI go test -count=1 $$(go list ./... | grep -v -e '/tests$$' -e '/hack/platformtest$$')
 
@@ -69,7 +69,7 @@ test-modules:
 ## quote the source line).
 vet:
 	go build ./... && go vet ./...
-	for m in hack/kubetool hack/actionstest; do (cd $$m && go build ./... && go vet ./...) || exit 1; done
+	for m in hack/kubetool hack/actionstest hack/spancount; do (cd $$m && go build ./... && go vet ./...) || exit 1; done
 	for m in $(MODULES); do (cd $$m && GOFLAGS="$$GOFLAGS -trimpath" go vet ./...) || exit 1; done
 
 ## generate: regenerate every module's Dagger code (commit it: hack/platformtest checks it is current).
