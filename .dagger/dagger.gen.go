@@ -63,6 +63,7 @@ func (r GoldenPath) MarshalJSON() ([]byte, error) {
 	var concrete struct {
 		Source            *dagger.Directory
 		Dockerfile        string
+		Platform          dagger.Platform
 		Severity          string
 		TrivyDbRepository string
 		TrivyDbRegistry   *dagger.Service
@@ -70,6 +71,7 @@ func (r GoldenPath) MarshalJSON() ([]byte, error) {
 	}
 	concrete.Source = r.Source
 	concrete.Dockerfile = r.Dockerfile
+	concrete.Platform = r.Platform
 	concrete.Severity = r.Severity
 	concrete.TrivyDbRepository = r.TrivyDbRepository
 	concrete.TrivyDbRegistry = r.TrivyDbRegistry
@@ -81,6 +83,7 @@ func (r *GoldenPath) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
 		Source            *dagger.Directory
 		Dockerfile        string
+		Platform          dagger.Platform
 		Severity          string
 		TrivyDbRepository string
 		TrivyDbRegistry   *dagger.Service
@@ -92,6 +95,7 @@ func (r *GoldenPath) UnmarshalJSON(bs []byte) error {
 	}
 	r.Source = concrete.Source
 	r.Dockerfile = concrete.Dockerfile
+	r.Platform = concrete.Platform
 	r.Severity = concrete.Severity
 	r.TrivyDbRepository = concrete.TrivyDbRepository
 	r.TrivyDbRegistry = concrete.TrivyDbRegistry
@@ -529,6 +533,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryTunnel", err))
 				}
 			}
+			var sourceUrl string
+			if inputArgs["sourceUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sourceUrl"]), &sourceUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sourceUrl", err))
+				}
+			}
 			var environment string
 			if inputArgs["environment"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["environment"]), &environment)
@@ -613,7 +624,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg grafanaTunnel", err))
 				}
 			}
-			return (*GoldenPath).Ship(&parent, ctx, registry, repository, commit, username, password, registryTunnel, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel)
+			return (*GoldenPath).Ship(&parent, ctx, registry, repository, commit, username, password, registryTunnel, sourceUrl, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)
@@ -639,6 +650,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				err = json.Unmarshal([]byte(inputArgs["dockerfile"]), &dockerfile)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
+				}
+			}
+			var platform dagger.Platform
+			if inputArgs["platform"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["platform"]), &platform)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg platform", err))
 				}
 			}
 			var severity string
@@ -669,7 +687,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repoPath", err))
 				}
 			}
-			return New(source, dockerfile, severity, trivyDbRepository, trivyDbRegistry, repoPath), nil
+			return New(source, dockerfile, platform, severity, trivyDbRepository, trivyDbRegistry, repoPath), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -15,7 +15,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -38,6 +37,8 @@ type GoldenPath struct {
 	Source *dagger.Directory
 	// Path of the Dockerfile inside the source folder.
 	Dockerfile string
+	// The platform the runtime image is built for.
+	Platform dagger.Platform
 	// Vulnerabilities at or above this severity fail the scan gate.
 	Severity string
 	// OCI repository of Trivy's vulnerability DB.
@@ -59,6 +60,11 @@ func New(
 	// +optional
 	// +default="Dockerfile"
 	dockerfile string,
+	// The platform the runtime image is built for, whatever the machine that ships it: a re-run on another
+	// machine builds the same image.
+	// +optional
+	// +default="linux/amd64"
+	platform dagger.Platform,
 	// Vulnerabilities at or above this severity fail the scan gate and stop a ship: CRITICAL, HIGH, MEDIUM,
 	// LOW or UNKNOWN.
 	// +optional
@@ -77,7 +83,7 @@ func New(
 	// +optional
 	repoPath string,
 ) *GoldenPath {
-	return &GoldenPath{Source: source, Dockerfile: dockerfile, Severity: severity,
+	return &GoldenPath{Source: source, Dockerfile: dockerfile, Platform: platform, Severity: severity,
 		TrivyDbRepository: trivyDbRepository, TrivyDbRegistry: trivyDbRegistry, RepoPath: repoPath}
 }
 
@@ -220,6 +226,9 @@ func (m *GoldenPath) Ship(
 	// A service reaching a registry on the caller's loopback, e.g. tcp://localhost:5001.
 	// +optional
 	registryTunnel *dagger.Service,
+	// URL of the repository the commit is in, e.g. https://github.com/acme/orders: a label of the published image.
+	// +optional
+	sourceUrl string,
 	// Environment to render the manifests for: an overlay in k8s/overlays (dev, staging, prod).
 	// +optional
 	// +default="dev"
@@ -262,6 +271,16 @@ func (m *GoldenPath) Ship(
 	// +optional
 	grafanaTunnel *dagger.Service,
 ) (*ShipResult, error) {
+	flags := shipFlags{given: map[string]bool{
+		"--registry": registry != "", "--repository": repository != "", "--commit": commit != "",
+		"--username": username != "", "--password": password != nil, "--registry-tunnel": registryTunnel != nil, "--source-url": sourceUrl != "",
+		"--kubeconfig": kubeconfig != nil, "--kube-api": kubeApi != nil, "--run-id": runId != "", "--smoke-path": smokePath != "",
+		"--prometheus-url": prometheusUrl != "", "--prometheus-tunnel": prometheusTunnel != nil,
+		"--grafana-url": grafanaUrl != "", "--grafana-token": grafanaToken != nil, "--grafana-tunnel": grafanaTunnel != nil,
+	}, rolloutTimeout: rolloutTimeout, scrapeTimeout: scrapeTimeout}
+	if err := flags.check(); err != nil {
+		return nil, err
+	}
 	run, res := m.gates(ctx)
 	source := m.Source
 	if !run.passed() {
@@ -277,7 +296,7 @@ func (m *GoldenPath) Ship(
 		if repository == "" {
 			repository = res.Team + "/" + res.Service
 		}
-		ref, err := deploy.Publish(res.Image, repository, commit).Ref(ctx)
+		ref, err := deploy.Publish(res.Image, repository, commit, dagger.DeployPublishOpts{SourceURL: sourceUrl}).Ref(ctx)
 		run.summary.Image, res.Published = ref, ref
 		return ref, err
 	}); err != nil {
@@ -354,9 +373,6 @@ func (m *GoldenPath) Ship(
 			detail = append(detail, fmt.Sprintf("%d target(s) up", len(res.Targets)))
 		}
 		if grafanaUrl != "" {
-			if grafanaToken == nil {
-				return "", errors.New("observe: --grafana-url needs --grafana-token, a Grafana service account token with the Editor role")
-			}
 			reg := obs.Register(grafanaUrl, grafanaToken, dagger.ObserveObjectsRegisterOpts{
 				GrafanaTunnel: grafanaTunnel, Overwrite: true, Message: "golden-path ship " + commit,
 			})
@@ -416,7 +432,7 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 			run.baseImageLine = line
 		}
 		var err error
-		res.Image, err = b.Build().Sync(ctx)
+		res.Image, err = b.Build(dagger.BuildBuildOpts{Platform: m.Platform}).Sync(ctx)
 		return dockerfile, err
 	}); err != nil {
 		return run, res

@@ -154,6 +154,27 @@ func edit(t *testing.T, path, old, new string) {
 	assert.NilError(t, os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
 }
 
+// Flags that would be silently ignored, or cannot work, stop ship before
+// anything runs: the message names each flag and what it needs, and no stage
+// ran (not even the config stage, which reads nothing but the source).
+func TestShipRefusesFlagsThatDoNotFit(t *testing.T) {
+	t.Parallel()
+	root := daggertest.RepoRoot(t)
+	r := daggertest.CLI(t, root, ship(example, "--kubeconfig", "env://GP_UNUSED_KUBECONFIG", "--grafana-token", "env://GP_UNUSED_TOKEN",
+		"--rollout-timeout", "0", "summary")...)
+	assert.Check(t, r.ExitCode != 0, "ship passed with flags that do not fit:\n%s", r.Stdout)
+	msg := r.ErrorText()
+	for _, w := range []string{
+		"nothing ran, the flags do not fit together",
+		"--rollout-timeout 0: give the seconds a rollout may take",
+		"--kubeconfig needs --registry (a cluster runs only a published image): add --registry, or remove --kubeconfig",
+		"--grafana-token needs --grafana-url",
+	} {
+		assert.Check(t, is.Contains(msg, w))
+	}
+	assert.Check(t, !strings.Contains(msg, "| config |"), "a stage ran:\n%s", msg)
+}
+
 // Each broken copy of the example fails ship with a non-zero exit and an
 // error that says what to fix.
 func TestShipBrokenExamples(t *testing.T) {

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,10 @@ import (
 	"gotest.tools/v3/poll"
 
 	"github.com/golden-path/golden-path/internal/daggertest"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // cluster is the platform's Kubernetes, as `hack/platform env` describes it.
@@ -228,6 +233,18 @@ func TestConcurrentDeploys(t *testing.T) {
 	assert.NilError(t, os.CopyFS(other, os.DirFS(dir)))
 	edit(t, filepath.Join(other, "Dockerfile"), "ENV PORT=8000", "ENV PORT=8000 FLAVOUR=b") // another image, same tests
 
+	// A run that died left its lock behind: the first run takes it over once
+	// it ran out (its last renewal is long past), and the two runs then take
+	// it one after the other.
+	lock := "hello-api-golden-path-deploy"
+	c.kubectl(t, "create", "namespace", ns)
+	dead := time.Now().Add(-5 * time.Minute).UTC().Format("2006-01-02T15:04:05.000000Z")
+	cmd := exec.Command("kubectl", "--kubeconfig", c.admin, "create", "-f", "-")
+	cmd.Stdin = strings.NewReader(`{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"` + lock + `","namespace":"` + ns + `"},` +
+		`"spec":{"holderIdentity":"run-that-died","leaseDurationSeconds":60,"acquireTime":"` + dead + `","renewTime":"` + dead + `"}}`)
+	out, err := cmd.CombinedOutput()
+	assert.NilError(t, err, string(out))
+
 	commits := []string{newCommit(t), newCommit(t)}
 	published := make([]string, 2)
 	var wg sync.WaitGroup
@@ -255,6 +272,81 @@ func TestConcurrentDeploys(t *testing.T) {
 	default:
 		t.Errorf("the Deployment runs %s, neither of %v", image, published)
 	}
-	lease, _ := exec.Command("kubectl", "--kubeconfig", c.admin, "get", "lease", "-n", ns, "-o", "name").CombinedOutput()
-	assert.Check(t, is.Equal(strings.TrimSpace(string(lease)), ""), "the deploy lock was released")
+	// The lock changed hands twice (the dead run's to the first run, then to the second), and is free.
+	assert.Check(t, is.Equal(c.kubectl(t, "get", "lease", lock, "-n", ns, "-o", "jsonpath={.spec.leaseTransitions}"), "2"))
+	assert.Check(t, is.Equal(c.kubectl(t, "get", "lease", lock, "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"), ""), "the deploy lock was freed")
+}
+
+// pushBase puts a copy of the platform's python:3.12-slim, labelled
+// gp.test.base=variant, in the registry that the engine's docker.io mirror
+// reads, as python:tag: a base image that the test moves between ships.
+func pushBase(t *testing.T, tag, variant string) {
+	t.Helper()
+	reg := daggertest.RegistryAddr()
+	src, err := name.ParseReference(reg + "/library/python:3.12-slim")
+	assert.NilError(t, err)
+	img, err := remote.Image(src)
+	assert.NilError(t, err)
+	cfg, err := img.ConfigFile()
+	assert.NilError(t, err)
+	c := cfg.Config
+	c.Labels = maps.Clone(c.Labels)
+	if c.Labels == nil {
+		c.Labels = map[string]string{}
+	}
+	c.Labels["gp.test.base"] = variant
+	img, err = mutate.Config(img, c)
+	assert.NilError(t, err)
+	dst, err := name.ParseReference(reg + "/library/python:" + tag)
+	assert.NilError(t, err)
+	assert.NilError(t, remote.Write(dst, img))
+}
+
+// A re-run of a commit builds it again. When the rebuild differs from the
+// published image (the base image tag moved in between) but the source is
+// the same, ship deploys the published image; a changed source under the same
+// commit is refused, naming both images and both sources, and the tag does
+// not move.
+func TestShipRerunsACommit(t *testing.T) {
+	t.Parallel()
+	c := requireCluster(t)
+	acr := daggertest.ACR(t)
+	base := "gp-rerun-" + newCommit(t)[:8]
+	pushBase(t, base, "1")
+	dir, ns := teamCopy(t, c, func(dir string) {
+		edit(t, filepath.Join(dir, "Dockerfile"), "ARG PYTHON_IMAGE=python:3.12-slim", "ARG PYTHON_IMAGE=python:"+base)
+	})
+	commit := newCommit(t)
+	first := shipDeploy(t, c, dir, commit, "120", "published")
+	assert.Assert(t, first.ExitCode == 0, first.ErrorText())
+	published := strings.TrimSpace(first.Stdout)
+
+	pushBase(t, base, "2")
+	again := shipDeploy(t, c, dir, commit, "120", "published")
+	assert.Assert(t, again.ExitCode == 0, "the re-run of the same source failed:\n%s", again.ErrorText())
+	assert.Check(t, is.Equal(strings.TrimSpace(again.Stdout), published))
+	assert.Check(t, is.Equal(c.served(t, ns), published))
+	// The published image is the first build's (its base says 1), not the rebuild's, and says what it was built from.
+	ref, err := name.ParseReference(published)
+	assert.NilError(t, err)
+	img, err := remote.Image(ref, remote.WithAuth(&authn.Basic{Username: acr.Username, Password: acr.Password}))
+	assert.NilError(t, err)
+	cfg, err := img.ConfigFile()
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(cfg.Config.Labels["gp.test.base"], "1"))
+	assert.Check(t, is.Equal(cfg.Config.Labels["org.opencontainers.image.revision"], commit))
+	assert.Check(t, is.Regexp(`^sha256:[0-9a-f]{64}$`, cfg.Config.Labels["dev.golden-path.source-digest"]))
+
+	edit(t, filepath.Join(dir, "src", "main.py"), "\n", "\n# not committed\n")
+	dirty := shipDeploy(t, c, dir, commit, "120", "published")
+	assert.Check(t, dirty.ExitCode != 0, "a changed source was published under the same commit:\n%s", dirty.Stdout)
+	msg := dirty.ErrorText()
+	digest := published[strings.Index(published, "@")+1:]
+	assert.Check(t, is.Contains(msg, "already points to "+digest+", built from source "+cfg.Config.Labels["dev.golden-path.source-digest"]))
+	assert.Check(t, is.Regexp(`this build is sha256:[0-9a-f]{64}, built from source sha256:[0-9a-f]{64}`, msg))
+	assert.Check(t, is.Contains(msg, "nothing was pushed and the tag did not move"))
+	tagged, err := tagDigest(t, acr, published[:strings.Index(published, "@")]+":"+commit)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(tagged, digest))
+	assert.Check(t, is.Equal(c.served(t, ns), published), "nothing was deployed")
 }

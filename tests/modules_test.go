@@ -44,14 +44,15 @@ func moduleCases() []moduleCase {
 	return []moduleCase{{
 		path: "modules/build", name: "build",
 		functions: map[string]string{
-			"build":       "Build builds the Dockerfile into a container",
-			"dockerfile":  "Path of the Dockerfile inside the source folder.",
-			"lint":        "Lint runs the linter and fails on any finding",
-			"lint-report": "LintReport runs the linter",
-			"service":     "Service runs the built image as a service",
-			"source":      "The service's source folder.",
-			"test":        "Test runs pytest and fails when a test fails or none ran",
-			"test-report": "TestReport runs pytest and returns its report",
+			"base-image-line": "BaseImageLine is the line of the Dockerfile's FROM",
+			"build":           "Build builds the Dockerfile into a container",
+			"dockerfile":      "Path of the Dockerfile inside the source folder.",
+			"lint":            "Lint runs the linter and fails on any finding",
+			"lint-report":     "LintReport runs the linter",
+			"service":         "Service runs the built image as a service",
+			"source":          "The service's source folder.",
+			"test":            "Test runs pytest and fails when a test fails or none ran",
+			"test-report":     "TestReport runs pytest and returns its report",
 		},
 		checks: []string{"lint", "test"},
 		examples: []exampleCall{
@@ -115,6 +116,7 @@ func moduleCases() []moduleCase {
 		},
 		functions: map[string]string{
 			"dockerfile":          "Path of the Dockerfile inside the source folder.",
+			"platform":            "The platform the runtime image is built for.",
 			"repo-path":           "The service's folder inside its git repository",
 			"report":              "Report runs ship's gates",
 			"severity":            "Vulnerabilities at or above this severity fail the scan gate.",

@@ -15,6 +15,7 @@ import (
 
 	"dagger/build/internal/dagger"
 
+	"github.com/golden-path/golden-path/pipeline"
 	"github.com/golden-path/golden-path/pipeline/dockerfile"
 )
 
@@ -41,7 +42,8 @@ func New(
 }
 
 // Build builds the Dockerfile into a container: its last stage unless a target
-// is given.
+// is given. The image is labelled with the digest of the source folder
+// (dev.golden-path.source-digest).
 func (b *Build) Build(
 	ctx context.Context,
 	// Dockerfile stage to build; the last stage when empty.
@@ -71,7 +73,12 @@ func (b *Build) Build(
 	if err != nil {
 		return nil, stageError("build", b.dockerfileError(ctx, err))
 	}
-	return ctr, nil
+	// What the image was built from, so that a re-run of a commit can tell its own rebuild from other sources.
+	source, err := b.Source.Digest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("build: cannot read the source folder's digest: %w", err)
+	}
+	return ctr.WithLabel(pipeline.LabelSourceDigest, source), nil
 }
 
 // BaseImageLine is the line of the Dockerfile's FROM that the image of a

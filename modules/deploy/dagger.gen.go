@@ -133,11 +133,13 @@ func (r Published) MarshalJSON() ([]byte, error) {
 		Digest  string
 		Tags    []string
 		Existed bool
+		Reused  bool
 	}
 	concrete.Ref = r.Ref
 	concrete.Digest = r.Digest
 	concrete.Tags = r.Tags
 	concrete.Existed = r.Existed
+	concrete.Reused = r.Reused
 	return json.Marshal(&concrete)
 }
 
@@ -147,6 +149,7 @@ func (r *Published) UnmarshalJSON(bs []byte) error {
 		Digest  string
 		Tags    []string
 		Existed bool
+		Reused  bool
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -156,6 +159,7 @@ func (r *Published) UnmarshalJSON(bs []byte) error {
 	r.Digest = concrete.Digest
 	r.Tags = concrete.Tags
 	r.Existed = concrete.Existed
+	r.Reused = concrete.Reused
 	return nil
 }
 
@@ -444,7 +448,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tags", err))
 				}
 			}
-			return (*Deploy).Publish(&parent, ctx, ctr, repository, commit, tags)
+			var sourceUrl string
+			if inputArgs["sourceUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sourceUrl"]), &sourceUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sourceUrl", err))
+				}
+			}
+			return (*Deploy).Publish(&parent, ctx, ctr, repository, commit, tags, sourceUrl)
 		case "Render":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)

@@ -38,7 +38,9 @@ type Rollout struct {
 // the API server. When the rollout times out or the smoke test fails, the
 // previous revision is restored and waited for, and Deploy fails with the
 // reason, the failing pods' events and their last log lines. Deploys of one
-// service are serialized by a Lease in its namespace. Every query deploys (a
+// service are serialized by a Lease in its namespace, renewed while the deploy
+// runs (a killed run's lock frees itself a minute after its last renewal).
+// Every query deploys (a
 // side effect is never answered from a cache): read one field, Outcome when
 // you need several.
 // +cache="never"
@@ -61,6 +63,9 @@ func (r *Release) Deploy(
 	// +optional
 	smokePath string,
 ) (*Rollout, error) {
+	if timeout <= 0 {
+		return nil, fmt.Errorf("deploy: --timeout %d: give the seconds the rollout may take before it is rolled back, more than 0 (default 180)", timeout)
+	}
 	run := runId
 	if run == "" {
 		run = "run-" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -149,11 +154,18 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 		}
 		return nil, err
 	}
-	unlock, err := d.lock(ctx)
-	if err != nil {
+	lock := &deployLock{
+		api:       kubectlLeases{k: d.k, namespace: ns, service: name},
+		namespace: ns, service: name, holder: d.run,
+		now: time.Now, sleep: sleepCtx, poll: 3 * time.Second,
+	}
+	if err := lock.acquire(ctx, d.timeout+5*time.Minute); err != nil {
 		return nil, err
 	}
-	defer unlock()
+	defer lock.release(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	lock.keep(ctx, cancel)
 	// Read again under the lock: another run may have deployed meanwhile.
 	if prev, err = d.before(ctx); err != nil {
 		return nil, err
@@ -168,6 +180,9 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 
 	res := &Rollout{Namespace: ns, Deployment: name, Image: d.r.Image}
 	failure := d.verify(ctx, res, smokePath)
+	if errors.Is(context.Cause(ctx), errLockLost) {
+		return nil, errLockLost
+	}
 	if failure == nil {
 		res.Revision, _ = d.revision(ctx)
 		return res.withOutcome()
@@ -221,49 +236,6 @@ func (d *deployment) before(ctx context.Context) (previous, error) {
 		}
 	}
 	return p, nil
-}
-
-// lock takes the service's deploy Lease, waiting while another live run
-// holds it; a Lease past its duration belongs to a dead run and is taken.
-func (d *deployment) lock(ctx context.Context) (func(), error) {
-	ns, svc := d.r.Namespace, d.r.Service
-	hold := d.timeout + 2*time.Minute
-	deadline := time.Now().Add(d.timeout + 5*time.Minute)
-	for {
-		lease := rollout.Lease(ns, svc, d.run, time.Now(), hold)
-		_, stderr, code, err := d.k.try(ctx, string(lease), "create", "-f", "-")
-		if err != nil {
-			return nil, err
-		}
-		if code == 0 {
-			break
-		}
-		if !strings.Contains(stderr, "AlreadyExists") {
-			return nil, rollout.Classify("take the deploy lock (Lease "+rollout.LockName(svc)+")", d.k.server, stderr)
-		}
-		out, _, code, err := d.k.try(ctx, "", "get", "lease", rollout.LockName(svc), "-n", ns, "-o", "json")
-		if err != nil {
-			return nil, err
-		}
-		if code == 0 {
-			holder, expired, err := rollout.LeaseExpired([]byte(out), time.Now())
-			if err != nil {
-				return nil, err
-			}
-			if expired {
-				d.k.try(ctx, "", "delete", "lease", rollout.LockName(svc), "-n", ns, "--ignore-not-found")
-				continue
-			}
-			if time.Now().After(deadline) {
-				return nil, fmt.Errorf("deploy: another pipeline run (%s) has been deploying %s in %s for too long; wait for it, or delete the Lease %s if it died",
-					holder, svc, ns, rollout.LockName(svc))
-			}
-		}
-		time.Sleep(3 * time.Second)
-	}
-	return func() {
-		d.k.try(context.WithoutCancel(ctx), "", "delete", "lease", rollout.LockName(svc), "-n", ns, "--ignore-not-found")
-	}, nil
 }
 
 // rollback puts back what was there before a failed release and returns

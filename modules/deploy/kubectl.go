@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 
 	"dagger/deploy/internal/dagger"
 
@@ -18,7 +19,8 @@ const releasePath = "/gp/release.yaml"
 type kubectl struct {
 	ctr    *dagger.Container
 	server string
-	step   int
+	// step numbers the steps (the lock's renewals run beside the others).
+	step atomic.Int64
 }
 
 // run runs kubectl with args (stdin optional) and returns its output; a
@@ -36,8 +38,7 @@ func (k *kubectl) run(ctx context.Context, action, stdin string, args ...string)
 
 // try runs kubectl and returns stdout, stderr and the exit code.
 func (k *kubectl) try(ctx context.Context, stdin string, args ...string) (string, string, int, error) {
-	k.step++
-	ctr := k.ctr.WithEnvVariable("GP_STEP", strconv.Itoa(k.step)).
+	ctr := k.ctr.WithEnvVariable("GP_STEP", strconv.FormatInt(k.step.Add(1), 10)).
 		WithExec(append([]string{"kubectl"}, args...), dagger.ContainerWithExecOpts{Stdin: stdin, Expect: dagger.ReturnTypeAny})
 	code, err := ctr.ExitCode(ctx)
 	if err != nil {

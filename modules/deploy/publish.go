@@ -9,6 +9,7 @@ import (
 
 	"dagger/deploy/internal/dagger"
 
+	"github.com/golden-path/golden-path/pipeline"
 	"github.com/golden-path/golden-path/pipeline/publish"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
@@ -24,13 +25,18 @@ type Published struct {
 	Tags []string
 	// True when the commit tag already pointed to this digest: nothing was uploaded.
 	Existed bool
+	// True when the commit tag pointed to another image built from the same source (a re-run whose rebuild came
+	// out different): that image is the result, the rebuild was not pushed.
+	Reused bool
 }
 
 // Publish pushes the container's image as <registry>/<repository>:<commit>
-// (and the extra tags), and returns its digest reference once the registry
-// resolves it. Commit tags are immutable: when the tag already points to
-// another digest nothing is pushed and Publish fails; a re-push of the same
-// image succeeds without uploading.
+// (and the extra tags), labelled with the commit (and the repository's URL),
+// and returns its digest reference once the registry resolves it. Commit tags
+// are immutable: a re-push of the same image succeeds without uploading; when
+// the tag points to another image built from the same source (its
+// dev.golden-path.source-digest label, set by the build), that image is the
+// result; from another source, nothing is pushed and Publish fails.
 // +cache="never"
 func (d *Deploy) Publish(
 	ctx context.Context,
@@ -43,6 +49,10 @@ func (d *Deploy) Publish(
 	// More tags to point at the image, e.g. main; unlike the commit tag they move.
 	// +optional
 	tags []string,
+	// URL of the repository the commit is in, e.g. https://github.com/acme/orders: the image's
+	// org.opencontainers.image.source label.
+	// +optional
+	sourceUrl string,
 ) (*Published, error) {
 	if d.Registry == "" {
 		return nil, fmt.Errorf("publish: no registry: pass --registry, e.g. myacr.azurecr.io")
@@ -67,6 +77,10 @@ func (d *Deploy) Publish(
 		opts = append(opts, publish.WithTransport(rt))
 	}
 
+	ctr = ctr.WithLabel(pipeline.LabelRevision, commit)
+	if sourceUrl != "" {
+		ctr = ctr.WithLabel(pipeline.LabelSource, sourceUrl)
+	}
 	const tarPath = "/tmp/golden-path-image.tar"
 	if _, err := ctr.AsTarball().Export(ctx, tarPath); err != nil {
 		return nil, fmt.Errorf("publish: cannot export the image to push: %s", err.Error())
@@ -79,7 +93,7 @@ func (d *Deploy) Publish(
 	if err != nil {
 		return nil, err
 	}
-	return &Published{Ref: res.Ref, Digest: res.Digest, Tags: res.Tags, Existed: res.Existed}, nil
+	return &Published{Ref: res.Ref, Digest: res.Digest, Tags: res.Tags, Existed: res.Existed, Reused: res.Reused}, nil
 }
 
 // tunnelTransport sends every registry connection to the tunnel, so the

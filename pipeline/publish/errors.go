@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"syscall"
 
+	"github.com/golden-path/golden-path/pipeline"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
@@ -30,12 +31,23 @@ type ImmutableTagError struct {
 	Tag string
 	// Existing is the digest the tag points to, Pushed the one refused.
 	Existing, Pushed string
+	// ExistingSource and PushedSource are the digests of the source folders
+	// the two images were built from ("" when an image does not say).
+	ExistingSource, PushedSource string
 }
 
 func (e *ImmutableTagError) Error() string {
-	return fmt.Sprintf("publish: %s already points to %s, and this build is %s: commit tags are immutable, so nothing was pushed. "+
-		"The same commit built differently (a changed base image or build argument): deploy the existing digest, or push a new commit",
-		e.Tag, e.Existing, e.Pushed)
+	source := func(s string) string {
+		if s == "" {
+			return "an unknown source (no " + pipeline.LabelSourceDigest + " label)"
+		}
+		return "source " + s
+	}
+	return fmt.Sprintf("publish: %s already points to %s, built from %s; this build is %s, built from %s. "+
+		"Commit tags are immutable, so nothing was pushed and the tag did not move. "+
+		"The source differs from what was published for this commit (e.g. uncommitted changes in the working tree): "+
+		"commit the change and ship the new commit, or ship the commit's own tree again (a re-run of the same source deploys the published image)",
+		e.Tag, e.Existing, source(e.ExistingSource), e.Pushed, source(e.PushedSource))
 }
 
 // AuthError is a registry that rejected the credentials: nothing was pushed.

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/golden-path/golden-path/pipeline"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -33,6 +34,11 @@ type Result struct {
 	// Existed is true when the SHA tag already pointed to this digest, so
 	// nothing was uploaded.
 	Existed bool
+	// Reused is true when the SHA tag pointed to another image built from
+	// the same source (its pipeline.LabelSourceDigest matches): a re-run whose
+	// rebuild came out different (a moved base image tag, another day's
+	// RUN output). That image is the result; the rebuild was not pushed.
+	Reused bool
 	// Attempts is how many tries the push took (1 without a retry).
 	Attempts int
 }
@@ -100,8 +106,10 @@ func ValidateCommit(sha string) error {
 // WithTags), then checks that the digest resolves in the registry.
 //
 // The SHA tag is immutable: when it already points to another digest, Push
-// returns an *ImmutableTagError and uploads nothing. When it points to this
-// digest, nothing is uploaded and the result says Existed. Rejected
+// returns an *ImmutableTagError and uploads nothing, unless that image was
+// built from the same source (pipeline.LabelSourceDigest): then it is the result
+// (Existed and Reused), and the extra tags point to it. When the tag points
+// to this digest, nothing is uploaded and the result says Existed. Rejected
 // credentials give an *AuthError; a registry that cannot be reached after
 // the retries, an *UnreachableError.
 func Push(ctx context.Context, img v1.Image, repository, commit string, opts ...Option) (*Result, error) {
@@ -146,7 +154,19 @@ func Push(ctx context.Context, img v1.Image, repository, commit string, opts ...
 			return nil, err
 		}
 	case *existing != digest:
-		return nil, &ImmutableTagError{Tag: tags[0].String(), Existing: existing.String(), Pushed: digest.String()}
+		// The commit's image is already there: the same source rebuilt
+		// differently is that image; another source is refused.
+		prev, err := p.image(ctx, repo.Digest(existing.String()))
+		if err != nil {
+			return nil, err
+		}
+		ours, theirs := sourceDigest(img), sourceDigest(prev)
+		if ours == "" || ours != theirs {
+			return nil, &ImmutableTagError{Tag: tags[0].String(), Existing: existing.String(), Pushed: digest.String(),
+				ExistingSource: theirs, PushedSource: ours}
+		}
+		img, digest = prev, *existing
+		res.Digest, res.Ref, res.Existed, res.Reused = digest.String(), repo.Digest(digest.String()).String(), true, true
 	default:
 		res.Existed = true
 	}
@@ -199,6 +219,27 @@ func (p *pusher) resolve(ctx context.Context, ref name.Reference) (*v1.Hash, err
 		return nil
 	})
 	return h, err
+}
+
+// image reads the image ref names from the registry.
+func (p *pusher) image(ctx context.Context, ref name.Reference) (v1.Image, error) {
+	var img v1.Image
+	err := p.do(ctx, func(ro []remote.Option) error {
+		var err error
+		img, err = remote.Image(ref, ro...)
+		return err
+	})
+	return img, err
+}
+
+// sourceDigest is img's pipeline.LabelSourceDigest; "" when it has none or its
+// config cannot be read.
+func sourceDigest(img v1.Image) string {
+	cfg, err := img.ConfigFile()
+	if err != nil || cfg == nil {
+		return ""
+	}
+	return cfg.Config.Labels[pipeline.LabelSourceDigest]
 }
 
 // do runs call, retrying with backoff while the registry cannot be reached

@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golden-path/golden-path/pipeline"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"gotest.tools/v3/assert"
@@ -129,9 +131,56 @@ func TestACommitTagIsNeverMoved(t *testing.T) {
 	assert.Assert(t, errors.As(err, &immutable), "got %v", err)
 	assert.Check(t, is.Equal(immutable.Existing, digestOf(t, first)))
 	assert.Check(t, is.Equal(immutable.Pushed, digestOf(t, second)))
-	assert.Check(t, is.ErrorContains(err, "commit tags are immutable, so nothing was pushed"))
+	assert.Check(t, is.ErrorContains(err, "Commit tags are immutable, so nothing was pushed and the tag did not move"))
+	assert.Check(t, is.ErrorContains(err, "built from an unknown source (no "+pipeline.LabelSourceDigest+" label)"))
 	assert.Check(t, is.Equal(a.tagDigest(t, commit), digestOf(t, first)))
 	assert.Check(t, is.Equal(a.tagDigest(t, "main"), ""), "no other tag moves either")
+}
+
+// fromSource is img labelled as built from the source folder with digest src.
+func fromSource(t *testing.T, img v1.Image, src string) v1.Image {
+	t.Helper()
+	img, err := mutate.Config(img, v1.Config{Labels: map[string]string{pipeline.LabelSourceDigest: src}})
+	assert.NilError(t, err)
+	return img
+}
+
+// A re-run of a commit rebuilds it; when the rebuild differs (a moved base
+// image tag) but the source is the same, the published image is the result
+// and the tag stays.
+func TestARerunOfTheSameSourceReusesThePublishedImage(t *testing.T) {
+	a := newACR(t)
+	first, rebuilt := fromSource(t, image(t), "sha256:5a5a"), fromSource(t, image(t), "sha256:5a5a")
+	assert.Assert(t, digestOf(t, first) != digestOf(t, rebuilt))
+	_, err := Push(context.Background(), first, a.repo(), commit, WithBasicAuth(user, password))
+	assert.NilError(t, err)
+
+	res, err := Push(context.Background(), rebuilt, a.repo(), commit, WithBasicAuth(user, password), WithTags("main"))
+	assert.NilError(t, err)
+	assert.Check(t, res.Reused && res.Existed)
+	assert.Check(t, is.Equal(res.Digest, digestOf(t, first)))
+	assert.Check(t, is.Equal(res.Ref, a.repo()+"@"+digestOf(t, first)))
+	assert.Check(t, is.Equal(a.tagDigest(t, commit), digestOf(t, first)))
+	assert.Check(t, is.Equal(a.tagDigest(t, "main"), digestOf(t, first)), "the extra tags point to the published image")
+}
+
+// Another source under a published commit (a dirty working tree) is refused,
+// naming both images and both sources; nothing moves.
+func TestAnotherSourceUnderAPublishedCommitIsRefused(t *testing.T) {
+	a := newACR(t)
+	first, dirty := fromSource(t, image(t), "sha256:5a5a"), fromSource(t, image(t), "sha256:d1d1")
+	_, err := Push(context.Background(), first, a.repo(), commit, WithBasicAuth(user, password))
+	assert.NilError(t, err)
+
+	_, err = Push(context.Background(), dirty, a.repo(), commit, WithBasicAuth(user, password), WithTags("main"))
+	var immutable *ImmutableTagError
+	assert.Assert(t, errors.As(err, &immutable), "got %v", err)
+	assert.Check(t, is.Equal(immutable.ExistingSource, "sha256:5a5a"))
+	assert.Check(t, is.Equal(immutable.PushedSource, "sha256:d1d1"))
+	assert.Check(t, is.ErrorContains(err, "already points to "+digestOf(t, first)+", built from source sha256:5a5a; this build is "+
+		digestOf(t, dirty)+", built from source sha256:d1d1"))
+	assert.Check(t, is.Equal(a.tagDigest(t, commit), digestOf(t, first)))
+	assert.Check(t, is.Equal(a.tagDigest(t, "main"), ""))
 }
 
 func TestWrongPasswordIsAnAuthErrorAndPushesNothing(t *testing.T) {

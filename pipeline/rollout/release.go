@@ -2,13 +2,11 @@ package rollout
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
-	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -96,46 +94,6 @@ func set(m *yaml.Node, key, value string) {
 	}
 	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key},
 		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
-}
-
-// LockName is the name of the Lease that serializes deploys of a service
-// in its namespace.
-func LockName(service string) string { return service + "-golden-path-deploy" }
-
-// Lease returns the Lease object that holds the deploy lock of service in
-// namespace for holder, valid for duration from now.
-func Lease(namespace, service, holder string, now time.Time, duration time.Duration) []byte {
-	return fmt.Appendf(nil, `apiVersion: coordination.k8s.io/v1
-kind: Lease
-metadata:
-  name: %s
-  namespace: %s
-  labels:
-    app.kubernetes.io/managed-by: golden-path
-spec:
-  holderIdentity: %q
-  leaseDurationSeconds: %d
-  acquireTime: %s
-  renewTime: %s
-`, LockName(service), namespace, holder, int(duration.Seconds()),
-		now.UTC().Format("2006-01-02T15:04:05.000000Z07:00"), now.UTC().Format("2006-01-02T15:04:05.000000Z07:00"))
-}
-
-// LeaseExpired reports whether a Lease (as `kubectl get lease -o json`)
-// is past its renewTime plus duration at now: its holder died.
-func LeaseExpired(leaseJSON []byte, now time.Time) (holder string, expired bool, err error) {
-	var l struct {
-		Spec struct {
-			HolderIdentity       string    `json:"holderIdentity"`
-			LeaseDurationSeconds int       `json:"leaseDurationSeconds"`
-			RenewTime            time.Time `json:"renewTime"`
-		} `json:"spec"`
-	}
-	if err := json.Unmarshal(leaseJSON, &l); err != nil {
-		return "", false, fmt.Errorf("deploy: cannot read the deploy lock: %w", err)
-	}
-	end := l.Spec.RenewTime.Add(time.Duration(l.Spec.LeaseDurationSeconds) * time.Second)
-	return l.Spec.HolderIdentity, now.After(end), nil
 }
 
 // Outcome is a deploy that succeeded, as one value: a deploy module returns

@@ -48,16 +48,21 @@ func TestAnnotate(t *testing.T) {
 
 func TestLease(t *testing.T) {
 	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-	golden.Assert(t, string(Lease("payments-dev", "hello-api", "run-1", now, 5*time.Minute)), "lease.golden")
-	lease := []byte(`{"spec":{"holderIdentity":"run-1","leaseDurationSeconds":300,"renewTime":"2026-11-29T10:00:00.000000Z"}}`)
-	holder, expired, err := LeaseExpired(lease, now.Add(299*time.Second))
+	held := LeaseRecord{Holder: "run-1", Duration: LeaseDuration, Acquired: now, Renewed: now.Add(15 * time.Second), Transitions: 2}
+	golden.Assert(t, string(Lease("payments-dev", "hello-api", held)), "lease.golden")
+	held.ResourceVersion = "4711"
+	golden.Assert(t, string(Lease("payments-dev", "hello-api", held)), "lease-replace.golden")
+
+	lease := []byte(`{"metadata":{"resourceVersion":"4711"},"spec":{"holderIdentity":"run-1","leaseDurationSeconds":60,` +
+		`"acquireTime":"2026-11-29T10:00:00.000000Z","renewTime":"2026-11-29T10:00:15.000000Z","leaseTransitions":2}}`)
+	got, err := ParseLease(lease)
 	assert.NilError(t, err)
-	assert.Check(t, is.Equal(holder, "run-1"))
-	assert.Check(t, !expired)
-	_, expired, err = LeaseExpired(lease, now.Add(301*time.Second))
-	assert.NilError(t, err)
-	assert.Check(t, expired)
-	_, _, err = LeaseExpired([]byte(`not json`), now)
+	assert.Check(t, is.DeepEqual(got, held), "a Lease reads back as it was written")
+	assert.Check(t, !got.Free(now.Add(75*time.Second)), "held until its duration after the last renewal")
+	assert.Check(t, got.Free(now.Add(76*time.Second)), "free once its holder stopped renewing it")
+	got.Holder = ""
+	assert.Check(t, got.Free(now), "free once its holder freed it")
+	_, err = ParseLease([]byte(`not json`))
 	assert.Check(t, is.ErrorContains(err, "cannot read the deploy lock"))
 }
 

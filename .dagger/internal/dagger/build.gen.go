@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type Build
-func (r *Binding) AsBuild() *Build { // build (../../../modules/build/main.go:22:6)
+func (r *Binding) AsBuild() *Build { // build (../../../modules/build/main.go:23:6)
 	q := r.query.Select("asBuild")
 
 	return &Build{
@@ -55,7 +55,7 @@ func (r *Binding) AsBuildTestReport() *BuildTestReport { // build (../../../modu
 }
 
 // Build builds, tests and lints one service.
-type Build struct { // build (../../../modules/build/main.go:22:6)
+type Build struct { // build (../../../modules/build/main.go:23:6)
 	query *querybuilder.Selection
 
 	baseImageLine *int
@@ -74,14 +74,14 @@ type BuildBaseImageLineOpts struct {
 	//
 	// Dockerfile stage; the last stage when empty.
 	//
-	Target string // build (../../../modules/build/main.go:85:2)
+	Target string // build (../../../modules/build/main.go:92:2)
 }
 
 // BaseImageLine is the line of the Dockerfile's FROM that the image of a
 // stage is built on, following stages built on earlier stages back to the
 // FROM that names an image: the OS packages a scan finds come from there, so
 // vulnerability reports point at it. 0 when there is no such FROM.
-func (r *Build) BaseImageLine(ctx context.Context, opts ...BuildBaseImageLineOpts) (int, error) { // build (../../../modules/build/main.go:81:1)
+func (r *Build) BaseImageLine(ctx context.Context, opts ...BuildBaseImageLineOpts) (int, error) { // build (../../../modules/build/main.go:88:1)
 	if r.baseImageLine != nil {
 		return *r.baseImageLine, nil
 	}
@@ -104,20 +104,21 @@ type BuildBuildOpts struct {
 	//
 	// Dockerfile stage to build; the last stage when empty.
 	//
-	Target string // build (../../../modules/build/main.go:49:2)
+	Target string // build (../../../modules/build/main.go:51:2)
 	//
 	// Build arguments, each NAME=VALUE.
 	//
-	BuildArgs []string // build (../../../modules/build/main.go:52:2)
+	BuildArgs []string // build (../../../modules/build/main.go:54:2)
 	//
 	// Platform to build for, e.g. linux/amd64; the engine's when empty.
 	//
-	Platform Platform // build (../../../modules/build/main.go:55:2)
+	Platform Platform // build (../../../modules/build/main.go:57:2)
 }
 
 // Build builds the Dockerfile into a container: its last stage unless a target
-// is given.
-func (r *Build) Build(opts ...BuildBuildOpts) *Container { // build (../../../modules/build/main.go:45:1)
+// is given. The image is labelled with the digest of the source folder
+// (dev.golden-path.source-digest).
+func (r *Build) Build(opts ...BuildBuildOpts) *Container { // build (../../../modules/build/main.go:47:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -140,7 +141,7 @@ func (r *Build) Build(opts ...BuildBuildOpts) *Container { // build (../../../mo
 }
 
 // Path of the Dockerfile inside the source folder.
-func (r *Build) Dockerfile(ctx context.Context) (string, error) { // build (../../../modules/build/main.go:26:2)
+func (r *Build) Dockerfile(ctx context.Context) (string, error) { // build (../../../modules/build/main.go:27:2)
 	if r.dockerfile != nil {
 		return *r.dockerfile, nil
 	}
@@ -279,16 +280,16 @@ type BuildServiceOpts struct {
 	//
 	//
 	// Default: 8000
-	Port int // build (../../../modules/build/main.go:127:2)
+	Port int // build (../../../modules/build/main.go:134:2)
 	//
 	// Dockerfile stage to run; the last stage when empty.
 	//
-	Target string // build (../../../modules/build/main.go:130:2)
+	Target string // build (../../../modules/build/main.go:137:2)
 }
 
 // Service runs the built image as a service on its port, e.g. to try it:
 // `dagger call --source=. service up --ports=8000:8000`.
-func (r *Build) Service(opts ...BuildServiceOpts) *Service { // build (../../../modules/build/main.go:122:1)
+func (r *Build) Service(opts ...BuildServiceOpts) *Service { // build (../../../modules/build/main.go:129:1)
 	q := r.query.Select("service")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `port` optional argument
@@ -307,7 +308,7 @@ func (r *Build) Service(opts ...BuildServiceOpts) *Service { // build (../../../
 }
 
 // The service's source folder.
-func (r *Build) Source() *Directory { // build (../../../modules/build/main.go:24:2)
+func (r *Build) Source() *Directory { // build (../../../modules/build/main.go:25:2)
 	q := r.query.Select("source")
 
 	return &Directory{
@@ -1144,7 +1145,7 @@ func (r *BuildTestReport) AsNode() Node {
 }
 
 // Create or update a binding of type Build in the environment
-func (r *Env) WithBuildInput(name string, value *Build, description string) *Env { // build (../../../modules/build/main.go:22:6)
+func (r *Env) WithBuildInput(name string, value *Build, description string) *Env { // build (../../../modules/build/main.go:23:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildInput")
 	q = q.Arg("name", name)
@@ -1205,7 +1206,7 @@ func (r *Env) WithBuildLintReportOutput(name string, description string) *Env { 
 }
 
 // Declare a desired Build output to be assigned in the environment
-func (r *Env) WithBuildOutput(name string, description string) *Env { // build (../../../modules/build/main.go:22:6)
+func (r *Env) WithBuildOutput(name string, description string) *Env { // build (../../../modules/build/main.go:23:6)
 	q := r.query.Select("withBuildOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1268,17 +1269,17 @@ type BuildOpts struct {
 	//
 	// The service's source folder: its Dockerfile, src/ and tests/.
 	//
-	Source *Directory // build (../../../modules/build/main.go:34:2)
+	Source *Directory // build (../../../modules/build/main.go:35:2)
 	//
 	// Path of the Dockerfile inside the source folder.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // build (../../../modules/build/main.go:38:2)
+	Dockerfile string // build (../../../modules/build/main.go:39:2)
 }
 
 // New returns the build stage for a service's source folder.
-func (r *Query) Build(opts ...BuildOpts) *Build { // build (../../../modules/build/main.go:30:1)
+func (r *Query) Build(opts ...BuildOpts) *Build { // build (../../../modules/build/main.go:31:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument

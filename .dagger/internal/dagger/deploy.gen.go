@@ -28,7 +28,7 @@ func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../
 }
 
 // Retrieve the binding value, as type DeployPublished
-func (r *Binding) AsDeployPublished() *DeployPublished { // deploy (../../../modules/deploy/publish.go:18:6)
+func (r *Binding) AsDeployPublished() *DeployPublished { // deploy (../../../modules/deploy/publish.go:19:6)
 	q := r.query.Select("asDeployPublished")
 
 	return &DeployPublished{
@@ -185,21 +185,32 @@ type DeployPublishOpts struct {
 	//
 	// More tags to point at the image, e.g. main; unlike the commit tag they move.
 	//
-	Tags []string // deploy (../../../modules/deploy/publish.go:45:2)
+	Tags []string // deploy (../../../modules/deploy/publish.go:51:2)
+	//
+	// URL of the repository the commit is in, e.g. https://github.com/acme/orders: the image's
+	// org.opencontainers.image.source label.
+	//
+	SourceURL string // deploy (../../../modules/deploy/publish.go:55:2)
 }
 
 // Publish pushes the container's image as <registry>/<repository>:<commit>
-// (and the extra tags), and returns its digest reference once the registry
-// resolves it. Commit tags are immutable: when the tag already points to
-// another digest nothing is pushed and Publish fails; a re-push of the same
-// image succeeds without uploading.
-func (r *Deploy) Publish(ctr *Container, repository string, commit string, opts ...DeployPublishOpts) *DeployPublished { // deploy (../../../modules/deploy/publish.go:35:1)
+// (and the extra tags), labelled with the commit (and the repository's URL),
+// and returns its digest reference once the registry resolves it. Commit tags
+// are immutable: a re-push of the same image succeeds without uploading; when
+// the tag points to another image built from the same source (its
+// dev.golden-path.source-digest label, set by the build), that image is the
+// result; from another source, nothing is pushed and Publish fails.
+func (r *Deploy) Publish(ctr *Container, repository string, commit string, opts ...DeployPublishOpts) *DeployPublished { // deploy (../../../modules/deploy/publish.go:41:1)
 	assertNotNil("ctr", ctr)
 	q := r.query.Select("publish")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `tags` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Tags) {
 			q = q.Arg("tags", opts[i].Tags)
+		}
+		// `sourceUrl` optional argument
+		if !querybuilder.IsZeroValue(opts[i].SourceURL) {
+			q = q.Arg("sourceUrl", opts[i].SourceURL)
 		}
 	}
 	q = q.Arg("ctr", ctr)
@@ -432,13 +443,14 @@ func (r *DeployPolicyReport) AsNode() Node {
 }
 
 // Published is an image in the registry.
-type DeployPublished struct { // deploy (../../../modules/deploy/publish.go:18:6)
+type DeployPublished struct { // deploy (../../../modules/deploy/publish.go:19:6)
 	query *querybuilder.Selection
 
 	digest  *string
 	existed *bool
 	id      *ID
 	ref     *string
+	reused  *bool
 }
 
 func (r *DeployPublished) WithGraphQLQuery(q *querybuilder.Selection) *DeployPublished {
@@ -448,7 +460,7 @@ func (r *DeployPublished) WithGraphQLQuery(q *querybuilder.Selection) *DeployPub
 }
 
 // The manifest digest.
-func (r *DeployPublished) Digest(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/publish.go:22:2)
+func (r *DeployPublished) Digest(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/publish.go:23:2)
 	if r.digest != nil {
 		return *r.digest, nil
 	}
@@ -461,7 +473,7 @@ func (r *DeployPublished) Digest(ctx context.Context) (string, error) { // deplo
 }
 
 // True when the commit tag already pointed to this digest: nothing was uploaded.
-func (r *DeployPublished) Existed(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/publish.go:26:2)
+func (r *DeployPublished) Existed(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/publish.go:27:2)
 	if r.existed != nil {
 		return *r.existed, nil
 	}
@@ -523,7 +535,7 @@ func (r *DeployPublished) UnmarshalJSON(bs []byte) error {
 }
 
 // The image by digest, <registry>/<repository>@sha256:…: what manifests name.
-func (r *DeployPublished) Ref(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/publish.go:20:2)
+func (r *DeployPublished) Ref(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/publish.go:21:2)
 	if r.ref != nil {
 		return *r.ref, nil
 	}
@@ -535,8 +547,22 @@ func (r *DeployPublished) Ref(ctx context.Context) (string, error) { // deploy (
 	return response, q.Execute(ctx)
 }
 
+// True when the commit tag pointed to another image built from the same source (a re-run whose rebuild came
+// out different): that image is the result, the rebuild was not pushed.
+func (r *DeployPublished) Reused(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/publish.go:30:2)
+	if r.reused != nil {
+		return *r.reused, nil
+	}
+	q := r.query.Select("reused")
+
+	var response bool
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // Tags pointing to the digest, the commit SHA first.
-func (r *DeployPublished) Tags(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/publish.go:24:2)
+func (r *DeployPublished) Tags(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/publish.go:25:2)
 	q := r.query.Select("tags")
 
 	var response []string
@@ -609,21 +635,21 @@ type DeployReleaseDeployOpts struct {
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
 	// bound as host "kube-api", the server name the kubeconfig must use.
 	//
-	KubeAPI *Service // deploy (../../../modules/deploy/deploy.go:52:2)
+	KubeAPI *Service // deploy (../../../modules/deploy/deploy.go:54:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. a GitHub Actions run URL.
 	//
-	RunID string // deploy (../../../modules/deploy/deploy.go:55:2)
+	RunID string // deploy (../../../modules/deploy/deploy.go:57:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	Timeout int // deploy (../../../modules/deploy/deploy.go:59:2)
+	Timeout int // deploy (../../../modules/deploy/deploy.go:61:2)
 	//
 	// A request the smoke test makes after the health paths, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // deploy (../../../modules/deploy/deploy.go:62:2)
+	SmokePath string // deploy (../../../modules/deploy/deploy.go:64:2)
 }
 
 // Deploy applies the release to the cluster (server-side apply, one field
@@ -631,10 +657,12 @@ type DeployReleaseDeployOpts struct {
 // the API server. When the rollout times out or the smoke test fails, the
 // previous revision is restored and waited for, and Deploy fails with the
 // reason, the failing pods' events and their last log lines. Deploys of one
-// service are serialized by a Lease in its namespace. Every query deploys (a
+// service are serialized by a Lease in its namespace, renewed while the deploy
+// runs (a killed run's lock frees itself a minute after its last renewal).
+// Every query deploys (a
 // side effect is never answered from a cache): read one field, Outcome when
 // you need several.
-func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/deploy.go:45:1)
+func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/deploy.go:47:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("deploy")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -1081,7 +1109,7 @@ func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env
 }
 
 // Create or update a binding of type DeployPublished in the environment
-func (r *Env) WithDeployPublishedInput(name string, value *DeployPublished, description string) *Env { // deploy (../../../modules/deploy/publish.go:18:6)
+func (r *Env) WithDeployPublishedInput(name string, value *DeployPublished, description string) *Env { // deploy (../../../modules/deploy/publish.go:19:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployPublishedInput")
 	q = q.Arg("name", name)
@@ -1094,7 +1122,7 @@ func (r *Env) WithDeployPublishedInput(name string, value *DeployPublished, desc
 }
 
 // Declare a desired DeployPublished output to be assigned in the environment
-func (r *Env) WithDeployPublishedOutput(name string, description string) *Env { // deploy (../../../modules/deploy/publish.go:18:6)
+func (r *Env) WithDeployPublishedOutput(name string, description string) *Env { // deploy (../../../modules/deploy/publish.go:19:6)
 	q := r.query.Select("withDeployPublishedOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+)
+
+// given is a shipFlags with the named flags given and the default timeouts.
+func given(names ...string) shipFlags {
+	f := shipFlags{given: map[string]bool{}, rolloutTimeout: 180, scrapeTimeout: 120}
+	for _, n := range names {
+		f.given[n] = true
+	}
+	return f
+}
+
+func TestShipFlagsThatFit(t *testing.T) {
+	for _, f := range []shipFlags{
+		given(), // the gates only: a pull request
+		given("--registry", "--commit", "--username", "--password", "--registry-tunnel", "--repository"),
+		given("--registry", "--commit", "--kubeconfig", "--kube-api", "--run-id", "--smoke-path"),
+		given("--registry", "--commit", "--kubeconfig", "--prometheus-url", "--prometheus-tunnel",
+			"--grafana-url", "--grafana-token", "--grafana-tunnel"),
+	} {
+		assert.Check(t, f.check(), "%v", f.given)
+	}
+}
+
+func TestShipFlagsThatWouldBeIgnored(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		flags shipFlags
+		want  []string
+	}{
+		{"kubeconfig without a registry", given("--kubeconfig"),
+			[]string{"--kubeconfig needs --registry (a cluster runs only a published image): add --registry, or remove --kubeconfig"}},
+		{"grafana token without its URL", given("--registry", "--commit", "--kubeconfig", "--grafana-token"),
+			[]string{"--grafana-token needs --grafana-url"}},
+		{"grafana URL without its token", given("--registry", "--commit", "--kubeconfig", "--grafana-url"),
+			[]string{"--grafana-url needs --grafana-token"}},
+		{"observe without a deploy", given("--registry", "--commit", "--prometheus-url", "--grafana-url", "--grafana-token"),
+			[]string{"--prometheus-url needs --kubeconfig", "--grafana-url needs --kubeconfig"}},
+		{"registry without a commit", given("--registry"), []string{"--registry needs --commit"}},
+		{"every problem at once", given("--commit", "--smoke-path", "--prometheus-tunnel"),
+			[]string{"--commit needs --registry", "--smoke-path needs --kubeconfig", "--prometheus-tunnel needs --prometheus-url"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.flags.check()
+			assert.Assert(t, err != nil)
+			assert.Check(t, is.Contains(err.Error(), "nothing ran"))
+			for _, w := range tc.want {
+				assert.Check(t, is.Contains(err.Error(), w))
+			}
+		})
+	}
+}
+
+func TestShipTimeoutsMustBePositive(t *testing.T) {
+	f := given()
+	f.rolloutTimeout, f.scrapeTimeout = 0, -5
+	err := f.check()
+	assert.ErrorContains(t, err, "--rollout-timeout 0: give the seconds a rollout may take")
+	assert.ErrorContains(t, err, "--scrape-timeout -5: give the seconds Prometheus has")
+}
