@@ -112,7 +112,7 @@ pid_alive() {
 	local pid
 	pid=$(cat "$1")
 	kill -0 "$pid" 2>/dev/null || return 1
-	[[ -z ${2:-} ]] || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+	[[ -z ${2:-} ]] || tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q -- "$2"
 }
 
 # cache_prune KEEP...: removes older builds of ours from the cache (other

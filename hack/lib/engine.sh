@@ -11,6 +11,10 @@ ENGINE_SOCK_DIR=$GP_RUN/dagger
 ENGINE_SOCK=$ENGINE_SOCK_DIR/engine.sock
 ENGINE_PID=$GP_RUN/engine.pid
 ENGINE_LOG=$GP_LOGS/engine.log
+# Seconds the engine may take to answer after it starts; after a kill, it
+# first wipes its cache (89 s for 24 GB here, idle), and may take the second.
+ENGINE_START_WAIT=${GP_ENGINE_START_WAIT:-120}
+ENGINE_RESET_WAIT=${GP_ENGINE_RESET_WAIT:-1200}
 
 engine_config() {
 	cat <<-JSON
@@ -46,6 +50,8 @@ engine_start() {
 	local gosdk
 	gosdk=$(cat "$root/etc/golden-path/go-sdk.digest")
 	log "engine: starting dagger-engine $DAGGER_VERSION (log: $ENGINE_LOG)"
+	local log_start
+	log_start=$(stat -c %s "$ENGINE_LOG" 2>/dev/null || echo 0)
 	setsid unshare --mount --propagation private \
 		"$HACK_DIR/lib/engine-enter.sh" "$root" "$ENGINE_DIR/upper" "$ENGINE_DIR/work" "$ENGINE_DIR/merged" \
 		"$ENGINE_DIR/state" "$ENGINE_SOCK_DIR" "$ENGINE_DIR/config" \
@@ -57,17 +63,24 @@ engine_start() {
 		</dev/null >>"$ENGINE_LOG" 2>&1 &
 	echo $! >"$ENGINE_PID"
 	echo "$root" >"$GP_RUN/engine.root"
-	local i
-	for ((i = 0; i < 120; i++)); do
+	# An engine that was killed (not stopped) wipes its whole cache before it
+	# listens: minutes with a large cache. Its log says so; then it may take
+	# up to ENGINE_RESET_WAIT seconds instead of ENGINE_START_WAIT.
+	local i wait=$ENGINE_START_WAIT noted=
+	for ((i = 0; i < wait; i++)); do
 		# Just started: until it execs, its command line is still this script's.
 		if ! pid_alive "$ENGINE_PID"; then
 			tail -n 30 "$ENGINE_LOG" | sed 's/^/    /' >&2
 			die "engine: exited during start-up; last lines of $ENGINE_LOG above"
 		fi
 		[[ -S $ENGINE_SOCK ]] && engine_ready && break
+		if [[ -z $noted ]] && tail -c +"$((log_start + 1))" "$ENGINE_LOG" | grep -q 'resetting worker and dagql persistence state'; then
+			noted=1 wait=$ENGINE_RESET_WAIT
+			log "engine: it was killed last time, not stopped: it wipes its cache before it answers (minutes; up to ${wait}s)"
+		fi
 		sleep 1
 	done
-	engine_ready || die "engine: not answering on $ENGINE_SOCK after 120s (log: $ENGINE_LOG)"
+	engine_ready || die "engine: not answering on $ENGINE_SOCK after ${wait}s (log: $ENGINE_LOG)"
 	log "engine: ready on unix://$ENGINE_SOCK"
 }
 
@@ -104,7 +117,7 @@ engine_stop() {
 engine_dns_stop() {
 	local p pids=()
 	for p in /proc/[0-9]*; do
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "/cni/dnsname/$ENGINE_NETWORK_NAME/dnsmasq.conf" &&
+		tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q -- "/cni/dnsname/$ENGINE_NETWORK_NAME/dnsmasq.conf" &&
 			pids+=("${p#/proc/}")
 	done
 	((${#pids[@]} == 0)) && return

@@ -726,7 +726,7 @@ kube_stop() {
 kube_shims_stop() {
 	local p pids=()
 	for p in /proc/[0-9]*; do
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "containerd-shim.* -address $KUBE_SOCK " && pids+=("${p#/proc/}")
+		tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q -- "containerd-shim.* -address $KUBE_SOCK " && pids+=("${p#/proc/}")
 	done
 	((${#pids[@]} == 0)) && return
 	log "kube: stopping ${#pids[@]} containerd shims left running"
