@@ -624,7 +624,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg grafanaTunnel", err))
 				}
 			}
-			return (*GoldenPath).Ship(&parent, ctx, registry, repository, commit, username, password, registryTunnel, sourceUrl, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel)
+			var onObserveFailure string
+			if inputArgs["onObserveFailure"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["onObserveFailure"]), &onObserveFailure)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg onObserveFailure", err))
+				}
+			}
+			var noFail bool
+			if inputArgs["noFail"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["noFail"]), &noFail)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noFail", err))
+				}
+			}
+			return (*GoldenPath).Ship(&parent, ctx, registry, repository, commit, username, password, registryTunnel, sourceUrl, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

@@ -12,6 +12,7 @@ import (
 type shipFlags struct {
 	given                         map[string]bool
 	rolloutTimeout, scrapeTimeout int
+	onObserveFailure              string
 }
 
 // flagNeeds are ship's flags that work only with another (needs), and why, in
@@ -34,6 +35,7 @@ var flagNeeds = []struct{ flag, needs, why string }{
 	{"--grafana-url", "--grafana-token", "Grafana takes a dashboard only from a service account token with the Editor role"},
 	{"--grafana-token", "--grafana-url", "the token is only used to register the dashboard in Grafana"},
 	{"--grafana-tunnel", "--grafana-url", "the tunnel only reaches a Grafana that is given"},
+	{"--on-observe-failure", "--kubeconfig", "only a deployed release is observed"},
 }
 
 // check returns an error that names every flag that would be silently
@@ -45,6 +47,9 @@ func (f shipFlags) check() error {
 	}
 	if f.scrapeTimeout <= 0 {
 		problems = append(problems, fmt.Sprintf("--scrape-timeout %d: give the seconds Prometheus has to scrape the service, more than 0 (default 120)", f.scrapeTimeout))
+	}
+	if f.onObserveFailure != "rollback" && f.onObserveFailure != "warn" {
+		problems = append(problems, fmt.Sprintf("--on-observe-failure %q: give rollback (the default: a release Prometheus cannot scrape is rolled back) or warn (it stays)", f.onObserveFailure))
 	}
 	for _, n := range flagNeeds {
 		if f.given[n.flag] && !f.given[n.needs] {

@@ -9,10 +9,15 @@ import (
 
 // given is a shipFlags with the named flags given and the default timeouts.
 func given(names ...string) shipFlags {
-	f := shipFlags{given: map[string]bool{}, rolloutTimeout: 180, scrapeTimeout: 120}
+	f := shipFlags{given: map[string]bool{}, rolloutTimeout: 180, scrapeTimeout: 120, onObserveFailure: "rollback"}
 	for _, n := range names {
 		f.given[n] = true
 	}
+	return f
+}
+
+func withObserveFailure(f shipFlags, v string) shipFlags {
+	f.onObserveFailure = v
 	return f
 }
 
@@ -23,6 +28,7 @@ func TestShipFlagsThatFit(t *testing.T) {
 		given("--registry", "--commit", "--kubeconfig", "--kube-api", "--run-id", "--smoke-path"),
 		given("--registry", "--commit", "--kubeconfig", "--prometheus-url", "--prometheus-tunnel",
 			"--grafana-url", "--grafana-token", "--grafana-tunnel"),
+		withObserveFailure(given("--registry", "--commit", "--kubeconfig", "--prometheus-url", "--on-observe-failure"), "warn"),
 	} {
 		assert.Check(t, f.check(), "%v", f.given)
 	}
@@ -43,6 +49,10 @@ func TestShipFlagsThatWouldBeIgnored(t *testing.T) {
 		{"observe without a deploy", given("--registry", "--commit", "--prometheus-url", "--grafana-url", "--grafana-token"),
 			[]string{"--prometheus-url needs --kubeconfig", "--grafana-url needs --kubeconfig"}},
 		{"registry without a commit", given("--registry"), []string{"--registry needs --commit"}},
+		{"observe failure without a deploy", withObserveFailure(given("--on-observe-failure"), "warn"),
+			[]string{"--on-observe-failure needs --kubeconfig (only a deployed release is observed)"}},
+		{"observe failure neither rollback nor warn", withObserveFailure(given("--registry", "--commit", "--kubeconfig", "--on-observe-failure"), "ignore"),
+			[]string{`--on-observe-failure "ignore": give rollback`}},
 		{"every problem at once", given("--commit", "--smoke-path", "--prometheus-tunnel"),
 			[]string{"--commit needs --registry", "--smoke-path needs --kubeconfig", "--prometheus-tunnel needs --prometheus-url"}},
 	} {

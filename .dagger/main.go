@@ -202,9 +202,10 @@ type Stage struct {
 // what to fix; nothing after it runs, so nothing is pushed. When they pass
 // and a registry is given, the image is published under the commit SHA.
 // Accepted vulnerabilities go in the source's .trivyignore.yaml, each with a
-// statement and an expiry date. After a failed ship, `report` on the same
-// golden path (the same constructor arguments) returns the summary, SARIF and
-// JUnit files for CI to export.
+// statement and an expiry date. A failed deploy, or a release Prometheus
+// cannot scrape, is rolled back whole. With --no-fail a red run returns its
+// result (ok false) instead of failing, so that CI exports the reports of
+// that very run: `ship --no-fail ... reports export --path reports`.
 // +cache="never"
 func (m *GoldenPath) Ship(
 	ctx context.Context,
@@ -270,6 +271,16 @@ func (m *GoldenPath) Ship(
 	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
 	// +optional
 	grafanaTunnel *dagger.Service,
+	// What a failed observe stage does: rollback (the release that served before is put back, whole, and ship
+	// fails: a release Prometheus cannot scrape is not done) or warn (the release stays, the stage is marked
+	// warned, and ship passes).
+	// +optional
+	// +default="rollback"
+	onObserveFailure string,
+	// Return the result of a red run (ok false, the stage that failed and why, what was published and what was
+	// rolled back) instead of failing: CI exports this run's own reports, then fails the job when ok is false.
+	// +optional
+	noFail bool,
 ) (*ShipResult, error) {
 	flags := shipFlags{given: map[string]bool{
 		"--registry": registry != "", "--repository": repository != "", "--commit": commit != "",
@@ -277,14 +288,15 @@ func (m *GoldenPath) Ship(
 		"--kubeconfig": kubeconfig != nil, "--kube-api": kubeApi != nil, "--run-id": runId != "", "--smoke-path": smokePath != "",
 		"--prometheus-url": prometheusUrl != "", "--prometheus-tunnel": prometheusTunnel != nil,
 		"--grafana-url": grafanaUrl != "", "--grafana-token": grafanaToken != nil, "--grafana-tunnel": grafanaTunnel != nil,
-	}, rolloutTimeout: rolloutTimeout, scrapeTimeout: scrapeTimeout}
+		"--on-observe-failure": onObserveFailure != "rollback",
+	}, rolloutTimeout: rolloutTimeout, scrapeTimeout: scrapeTimeout, onObserveFailure: onObserveFailure}
 	if err := flags.check(); err != nil {
 		return nil, err
 	}
 	run, res := m.gates(ctx)
 	source := m.Source
 	if !run.passed() {
-		return nil, run.fail()
+		return run.end(ctx, res, noFail)
 	}
 	if registry == "" {
 		return run.result(ctx, res), nil
@@ -300,7 +312,7 @@ func (m *GoldenPath) Ship(
 		run.summary.Image, res.Published = ref, ref
 		return ref, err
 	}); err != nil {
-		return nil, run.fail()
+		return run.end(ctx, res, noFail)
 	}
 	// render → observability → policy: the manifests for the environment with the service's ServiceMonitor,
 	// PrometheusRule and dashboard ConfigMap, checked before anything reaches a cluster.
@@ -310,7 +322,7 @@ func (m *GoldenPath) Ship(
 		ns, err := release.Namespace(ctx)
 		return environment + " → namespace " + ns, err
 	}); err != nil {
-		return nil, run.fail()
+		return run.end(ctx, res, noFail)
 	}
 	obs := dag.Observe().Generate(dagger.ObserveGenerateOpts{Source: source, Environment: environment})
 	if err := run.stage(ctx, "observability", func(ctx context.Context) (string, error) {
@@ -321,7 +333,7 @@ func (m *GoldenPath) Ship(
 		uid, err := obs.DashboardUID(ctx)
 		return "ServiceMonitor, PrometheusRule, dashboard " + uid, err
 	}); err != nil {
-		return nil, run.fail()
+		return run.end(ctx, res, noFail)
 	}
 	if err := run.stage(ctx, "policy", func(ctx context.Context) (string, error) {
 		if _, err := release.Check().Namespace(ctx); err != nil { // reading a field runs the check
@@ -330,13 +342,14 @@ func (m *GoldenPath) Ship(
 		res.Manifests = release.Manifests()
 		return "all rules pass", nil
 	}); err != nil {
-		return nil, run.fail()
+		return run.end(ctx, res, noFail)
 	}
 	if kubeconfig == nil {
 		return run.result(ctx, res), nil
 	}
 	// deploy → verify: apply, wait for the rollout, smoke-test; a failure rolls back.
 	deployStart := time.Now()
+	var deployed rollout.Outcome
 	if err := run.stage(ctx, "deploy", func(ctx context.Context) (string, error) {
 		// One query, one deploy: every query of the deploy's fields would deploy again.
 		data, err := release.Deploy(kubeconfig, dagger.DeployReleaseDeployOpts{
@@ -345,15 +358,16 @@ func (m *GoldenPath) Ship(
 		if err != nil {
 			return "", err
 		}
-		var out rollout.Outcome
-		if err := json.Unmarshal([]byte(data), &out); err != nil {
-			return "", fmt.Errorf("the deploy's outcome is not readable (%s): rebuild the deploy module at the version of this one", err.Error())
+		out, err := readOutcome(data)
+		if err != nil {
+			return "", err
 		}
+		deployed = out
 		res.Rollout, res.SmokeURL = out.Result, out.SmokeURL
 		run.summary.SmokeURL = res.SmokeURL
 		return fmt.Sprintf("%s, revision %s: %s", out.Namespace, out.Revision, out.Result), nil
 	}); err != nil {
-		return nil, run.fail()
+		return run.end(ctx, res, noFail)
 	}
 	// observe: Prometheus scrapes the service and its counter moved after the smoke test; the dashboard is in
 	// Grafana.
@@ -361,39 +375,101 @@ func (m *GoldenPath) Ship(
 		return run.result(ctx, res), nil
 	}
 	if err := run.stage(ctx, "observe", func(ctx context.Context) (string, error) {
-		var detail []string
-		if prometheusUrl != "" {
-			v := obs.Verify(prometheusUrl, dagger.ObserveObjectsVerifyOpts{
-				PrometheusTunnel: prometheusTunnel, Since: deployStart.UTC().Format(time.RFC3339Nano), Timeout: scrapeTimeout,
-			})
-			var err error
-			if res.Targets, err = v.Targets(ctx); err != nil {
-				return "", err
-			}
-			detail = append(detail, fmt.Sprintf("%d target(s) up", len(res.Targets)))
+		detail, err := m.observe(ctx, obs, observeArgs{
+			prometheusUrl: prometheusUrl, prometheusTunnel: prometheusTunnel, since: deployStart, scrapeTimeout: scrapeTimeout,
+			grafanaUrl: grafanaUrl, grafanaToken: grafanaToken, grafanaTunnel: grafanaTunnel, commit: commit,
+		}, res, run)
+		if err == nil {
+			return detail, nil
 		}
-		if grafanaUrl != "" {
-			reg := obs.Register(grafanaUrl, grafanaToken, dagger.ObserveObjectsRegisterOpts{
-				GrafanaTunnel: grafanaTunnel, Overwrite: true, Message: "golden-path ship " + commit,
-			})
-			var err error
-			if res.DashboardURL, err = reg.URL(ctx); err != nil {
-				return "", err
-			}
-			run.summary.Dashboard = res.DashboardURL
-			detail = append(detail, "dashboard "+res.DashboardURL)
+		if onObserveFailure == "warn" {
+			return "", stageWarning{err}
 		}
-		return strings.Join(detail, ", "), nil
+		// A release that Prometheus cannot scrape is not done: the one that served before comes back.
+		data, rbErr := deploy.Rollback(kubeconfig, deployed.Namespace, deployed.Deployment, dagger.DeployRollbackOpts{
+			KubeAPI: kubeApi, ToRevision: deployed.Previous, Failed: "the observe stage failed: " + firstLine(err.Error()),
+			RunID: runId, Timeout: rolloutTimeout,
+		}).Outcome(ctx)
+		if rbErr != nil {
+			return "", detailedError{fmt.Errorf("%s\nThe release stays live: rolling it back failed too: %s", err.Error(), rbErr.Error()),
+				"revision " + deployed.Revision + " stays live: its rollback failed"}
+		}
+		back, rbErr := readOutcome(data)
+		if rbErr != nil {
+			return "", fmt.Errorf("%s\nThe release was rolled back; %s", err.Error(), rbErr.Error())
+		}
+		res.Rollout = back.Result
+		note := fmt.Sprintf("revision %s rolled back: revision %d serves again as revision %s", deployed.Revision, deployed.Previous, back.Revision)
+		if deployed.Previous == 0 {
+			note = "revision " + deployed.Revision + " removed: there was no previous release"
+		}
+		return "", detailedError{fmt.Errorf("%s\nThe release was rolled back: %s (pass --on-observe-failure=warn to keep a release Prometheus cannot scrape)",
+			err.Error(), back.Result), note}
 	}); err != nil {
-		return nil, run.fail()
+		return run.end(ctx, res, noFail)
 	}
 	return run.result(ctx, res), nil
 }
 
+// observeArgs are ship's flags for the observe stage.
+type observeArgs struct {
+	prometheusUrl    string
+	prometheusTunnel *dagger.Service
+	since            time.Time // when the deploy started
+	scrapeTimeout    int
+	grafanaUrl       string
+	grafanaToken     *dagger.Secret
+	grafanaTunnel    *dagger.Service
+	commit           string
+}
+
+// observe checks that Prometheus scrapes the deployed service (its counter
+// moved after the smoke test) and registers its dashboard in Grafana; it
+// returns the stage's detail.
+func (m *GoldenPath) observe(ctx context.Context, obs *dagger.ObserveObjects, a observeArgs, res *ShipResult, run *shipRun) (string, error) {
+	var detail []string
+	if a.prometheusUrl != "" {
+		v := obs.Verify(a.prometheusUrl, dagger.ObserveObjectsVerifyOpts{
+			PrometheusTunnel: a.prometheusTunnel, Since: a.since.UTC().Format(time.RFC3339Nano), Timeout: a.scrapeTimeout,
+		})
+		var err error
+		if res.Targets, err = v.Targets(ctx); err != nil {
+			return "", err
+		}
+		detail = append(detail, fmt.Sprintf("%d target(s) up", len(res.Targets)))
+	}
+	if a.grafanaUrl != "" {
+		reg := obs.Register(a.grafanaUrl, a.grafanaToken, dagger.ObserveObjectsRegisterOpts{
+			GrafanaTunnel: a.grafanaTunnel, Overwrite: true, Message: "golden-path ship " + a.commit,
+		})
+		var err error
+		if res.DashboardURL, err = reg.URL(ctx); err != nil {
+			return "", err
+		}
+		run.summary.Dashboard = res.DashboardURL
+		detail = append(detail, "dashboard "+res.DashboardURL)
+	}
+	return strings.Join(detail, ", "), nil
+}
+
+// readOutcome decodes a deploy module's outcome.
+func readOutcome(data dagger.JSON) (rollout.Outcome, error) {
+	var out rollout.Outcome
+	if err := json.Unmarshal([]byte(data), &out); err != nil {
+		return out, fmt.Errorf("the deploy's outcome is not readable (%s): rebuild the deploy module at the version of this one", err.Error())
+	}
+	return out, nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
 // Report runs ship's gates (config, build, test ∥ lint ∥ scan) like ship does,
-// but returns their result instead of failing, and publishes nothing: after a
-// red ship, CI exports the reports of the same golden path, e.g.
-// `dagger call --source . report reports export --path reports`. Its result
+// but returns their result instead of failing, and publishes nothing, e.g.
+// `dagger call --source . report reports export --path reports`. (A CI job
+// that ships runs `ship --no-fail`, whose result reports every stage.) Its result
 // is kept for the session only: the vulnerability DB changes daily, and a
 // cached report must not contradict a ship that failed on a new finding.
 // +cache="session"

@@ -43,12 +43,39 @@ func (r *shipRun) stage(ctx context.Context, name string, fn func(context.Contex
 	st := pipeline.StageResult{Name: name, Status: pipeline.StagePassed, Duration: time.Since(start), Detail: detail}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err != nil {
+	var w stageWarning
+	switch {
+	case errors.As(err, &w):
+		st.Status, st.Detail, err = pipeline.StageWarned, w.Error(), nil
+	case err != nil:
+		p := pipeline.ProblemOf(name, err)
 		st.Status = pipeline.StageFailed
-		r.failed = append(r.failed, pipeline.ProblemOf(name, err))
+		if st.Detail == "" {
+			st.Detail = p.Detail
+		}
+		r.failed = append(r.failed, p)
 	}
 	r.summary.Stages = append(r.summary.Stages, st)
 	return err
+}
+
+// detailedError is a stage's error with one line for the stage table
+// (a pipeline.Detailed error).
+type detailedError struct {
+	error
+	detail string
+}
+
+func (e detailedError) Detail() string { return e.detail }
+
+// stageWarning is a stage's failure that the caller chose to only warn
+// about: the stage is "warned", with the error's first line as its detail,
+// and the run goes on.
+type stageWarning struct{ error }
+
+func (w stageWarning) Error() string {
+	line, _, _ := strings.Cut(w.error.Error(), "\n")
+	return line
 }
 
 // passed is true while no stage has failed.
@@ -82,6 +109,14 @@ func (r *shipRun) fail() error {
 		failed = append(failed, p.String())
 	}
 	return errors.New("ship " + service + " failed:\n" + strings.Join(failed, "\n") + "\n\n" + r.summary.Markdown())
+}
+
+// end ends a red run: its error, or with noFail its result (Ok false).
+func (r *shipRun) end(ctx context.Context, res *ShipResult, noFail bool) (*ShipResult, error) {
+	if noFail {
+		return r.result(ctx, res), nil
+	}
+	return nil, r.fail()
 }
 
 // result completes res with the run's stages, verdict, summary and reports.

@@ -19,6 +19,9 @@ type Problem struct {
 	File string `json:"file,omitempty"`
 	// Line is the 1-based line in File; 0 when unknown.
 	Line int `json:"line,omitempty"`
+	// Detail is one line for the stage table: what a failed stage left behind where that matters, e.g. which
+	// release serves after a rollback; empty for most problems.
+	Detail string `json:"detail,omitempty"`
 }
 
 // String is "stage: message".
@@ -31,9 +34,10 @@ func (p Problem) String() string {
 
 // The keys of a problem in an error's extensions (GraphQL errors carry them from a module to its caller).
 const (
-	extStage = "goldenPathStage"
-	extFile  = "goldenPathFile"
-	extLine  = "goldenPathLine"
+	extStage  = "goldenPathStage"
+	extFile   = "goldenPathFile"
+	extLine   = "goldenPathLine"
+	extDetail = "goldenPathDetail"
 )
 
 // Extensions are the problem's stage, file and line as a GraphQL error's
@@ -46,7 +50,17 @@ func (p Problem) Extensions() map[string]any {
 	if p.Line > 0 {
 		ext[extLine] = p.Line
 	}
+	if p.Detail != "" {
+		ext[extDetail] = p.Detail
+	}
 	return ext
+}
+
+// Detailed is an error with a Problem's Detail.
+type Detailed interface {
+	error
+	// Detail is one line: what the failure left behind.
+	Detail() string
 }
 
 // Located is an error that points at a file and line.
@@ -75,12 +89,17 @@ func ProblemOf(stage string, err error) Problem {
 			case int:
 				p.Line = l
 			}
+			p.Detail, _ = ext.Extensions()[extDetail].(string)
 			return p
 		}
 	}
 	var loc Located
 	if errors.As(err, &loc) {
 		p.File, p.Line = loc.Location()
+	}
+	var d Detailed
+	if errors.As(err, &d) {
+		p.Detail = d.Detail()
 	}
 	return p
 }

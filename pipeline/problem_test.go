@@ -35,6 +35,11 @@ func viaJSON(t *testing.T, ext map[string]any) map[string]any {
 	return out
 }
 
+type detailed struct{ msg, detail string }
+
+func (d detailed) Error() string  { return d.msg }
+func (d detailed) Detail() string { return d.detail }
+
 func TestProblemOf(t *testing.T) {
 	dfErr := &dockerfile.Error{File: "build/Dockerfile", Line: 7, Instruction: "RUN false", Reason: "RUN failed with exit code 1"}
 	cfgErr := &config.Error{File: "golden-path.yaml", Errors: []*yamlfile.FieldError{
@@ -61,6 +66,10 @@ func TestProblemOf(t *testing.T) {
 			want: pipeline.Problem{Stage: "build", Message: "Dockerfile:3: bad", File: "Dockerfile", Line: 3}},
 		{name: "from another stage's module", stage: "observability", err: throughEngine(t, pipeline.Problem{Stage: "render", Message: "observe.yaml: Namespace/x is cluster-wide"}),
 			want: pipeline.Problem{Stage: "observability", Message: "observe.yaml: Namespace/x is cluster-wide"}},
+		{name: "from a module, with a detail", stage: "deploy", err: throughEngine(t, pipeline.Problem{Stage: "deploy", Message: "the rollout failed\nRolled back", Detail: "rolled back to revision 1"}),
+			want: pipeline.Problem{Stage: "deploy", Message: "the rollout failed\nRolled back", Detail: "rolled back to revision 1"}},
+		{name: "detailed error", stage: "observe", err: fmt.Errorf("observe: %w", detailed{"no target up", "rolled back"}),
+			want: pipeline.Problem{Stage: "observe", Message: "no target up", Detail: "rolled back"}},
 		{name: "a module's other extensions", stage: "scan", err: extError{"scan: exit code 2", map[string]any{"exitCode": 2.0}},
 			want: pipeline.Problem{Stage: "scan", Message: "exit code 2"}},
 	} {
@@ -79,4 +88,6 @@ func TestProblemExtensions(t *testing.T) {
 	assert.Check(t, is.DeepEqual(pipeline.Problem{Stage: "build", Message: "m", File: "Dockerfile", Line: 3}.Extensions(),
 		map[string]any{"goldenPathStage": "build", "goldenPathFile": "Dockerfile", "goldenPathLine": 3}))
 	assert.Check(t, is.DeepEqual(pipeline.Problem{Stage: "deploy", Message: "m"}.Extensions(), map[string]any{"goldenPathStage": "deploy"}))
+	assert.Check(t, is.DeepEqual(pipeline.Problem{Stage: "deploy", Message: "m", Detail: "d"}.Extensions(),
+		map[string]any{"goldenPathStage": "deploy", "goldenPathDetail": "d"}))
 }

@@ -18,6 +18,8 @@ const (
 	StagePassed  StageStatus = "passed"
 	StageFailed  StageStatus = "failed"
 	StageSkipped StageStatus = "skipped"
+	// StageWarned: the stage failed, and the caller chose that it only warns.
+	StageWarned StageStatus = "warned"
 )
 
 // StageResult is what one stage of a ship run did.
@@ -133,6 +135,8 @@ func stageStatusCell(st StageStatus) string {
 		return "❌ failed"
 	case StageSkipped:
 		return "⏭ skipped"
+	case StageWarned:
+		return "⚠️ warned"
 	default:
 		return "❔ " + markdown.Text(string(st))
 	}

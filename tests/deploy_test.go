@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"gotest.tools/v3/poll"
 
 	"github.com/golden-path/golden-path/internal/daggertest"
+	"github.com/golden-path/golden-path/pipeline/rollout"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -111,14 +113,57 @@ func (c cluster) served(t *testing.T, ns string) string {
 	return image
 }
 
+// addConfigMap adds a ConfigMap called name to the service's k8s/base.
+func addConfigMap(t *testing.T, dir, name string) {
+	t.Helper()
+	assert.NilError(t, os.WriteFile(filepath.Join(dir, "k8s/base", name+".yaml"),
+		[]byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "+name+"\ndata:\n  greeting: hi\n"), 0o644))
+	edit(t, filepath.Join(dir, "k8s/base/kustomization.yaml"), "resources:\n", "resources:\n  - "+name+".yaml\n")
+}
+
+// releaseObjects is what a release's objects say, field by field, without
+// what the API server keeps moving (resourceVersion, managedFields, status,
+// the Deployment's revision and generation): two reads are equal when
+// nothing of the release changed in between.
+func (c cluster) releaseObjects(t *testing.T, ns string, refs ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, r := range refs {
+		out[r] = c.kubectl(t, "get", r, "-n", ns, "-o",
+			`go-template={{.metadata.labels}} {{.metadata.annotations}} {{with .spec}}{{.}}{{end}} {{with .data}}{{.}}{{end}}`)
+	}
+	return out
+}
+
+// records are the service's release records in ns, by revision.
+func (c cluster) records(t *testing.T, ns, service string) []rollout.StoredRecord {
+	t.Helper()
+	out := c.kubectl(t, "get", "configmaps", "-n", ns, "-l", rollout.LabelReleaseOf+"="+service, "-o", "json")
+	recs, err := rollout.ParseRecords([]byte(out), service)
+	assert.NilError(t, err)
+	return recs
+}
+
+func statuses(recs []rollout.StoredRecord) string {
+	var s []string
+	for _, r := range recs {
+		s = append(s, fmt.Sprintf("%d:%s", r.Revision, r.Status))
+	}
+	return strings.Join(s, " ")
+}
+
 // The example deploys, serves /metrics through its Service; a crash-on-start
-// variant and a failing-health variant each roll back to it, and the old
-// pods still serve. The pipeline's token never shows.
+// variant that also changes the Service and adds a ConfigMap, and a
+// failing-health variant, each roll back the whole release: the previous
+// Service, ConfigMaps and monitoring objects are as they were, field by
+// field, the added ConfigMap is gone, and the old pods still serve. A good
+// release then removes the objects the previous one had and it has not.
+// Every deploy left a release record. The pipeline's token never shows.
 func TestDeployAndRollBack(t *testing.T) {
 	t.Parallel()
 	c := requireCluster(t)
 	var logs strings.Builder
-	dir, ns := teamCopy(t, c, nil)
+	dir, ns := teamCopy(t, c, func(dir string) { addConfigMap(t, dir, "hello-api-extra") })
 
 	good := shipDeploy(t, c, dir, newCommit(t), "120", "smoke-url")
 	logs.WriteString(good.Stdout + good.Stderr)
@@ -129,6 +174,10 @@ func TestDeployAndRollBack(t *testing.T) {
 	assert.Check(t, is.Regexp(`^127\.0\.0\.1:\d+/t[0-9a-f]+/hello-api@sha256:[0-9a-f]{64}$`, first))
 	metrics := c.kubectl(t, "get", "--raw", "/api/v1/namespaces/"+ns+"/services/http:hello-api:http/proxy/metrics")
 	assert.Check(t, is.Contains(metrics, "http_requests_total"))
+	kept := []string{"service/hello-api", "configmap/hello-api-extra", "configmap/hello-api-dashboard", "servicemonitor/hello-api",
+		"prometheusrule/hello-api", "networkpolicy/hello-api", "serviceaccount/hello-api"}
+	before := c.releaseObjects(t, ns, kept...)
+	assert.Check(t, is.Equal(statuses(c.records(t, ns, "hello-api")), "1:deployed"))
 
 	for _, tc := range []struct {
 		name    string
@@ -140,6 +189,9 @@ func TestDeployAndRollBack(t *testing.T) {
 	}{
 		{"crash on start", func(dir string) {
 			edit(t, filepath.Join(dir, "Dockerfile"), `CMD ["sh", "-c", "exec python3`, `CMD ["sh", "-c", "echo boom: cannot start >&2; exit 3; exec python3`)
+			edit(t, filepath.Join(dir, "k8s/base/service.yaml"), "  name: hello-api\n", "  name: hello-api\n  annotations:\n    golden-path.test/changed: \"yes\"\n")
+			edit(t, filepath.Join(dir, "k8s/base/hello-api-extra.yaml"), "greeting: hi", "greeting: changed")
+			addConfigMap(t, dir, "hello-api-added")
 		}, "30", `the rollout did not finish within 30s`},
 		{"failing health", func(dir string) {
 			edit(t, filepath.Join(dir, "src/main.py"), `    return {"status": "ok"}`,
@@ -157,18 +209,97 @@ func TestDeployAndRollBack(t *testing.T) {
 			assert.Check(t, bad.ExitCode != 0, "a broken release deployed:\n%s", bad.Stdout)
 			msg := bad.ErrorText()
 			assert.Check(t, is.Contains(msg, tc.want))
-			assert.Check(t, is.Contains(msg, "Rolled back to the previous revision"))
-			assert.Check(t, is.Contains(msg, "| deploy | ❌ failed |"))
+			assert.Check(t, is.Regexp(`Rolled back to revision 1 \(commit [0-9a-f]{40}, image \S+\): its \d+ objects were put back as they were`, msg))
+			assert.Check(t, is.Contains(msg, "it is healthy and serving again"))
+			assert.Check(t, is.Regexp(`\| deploy \| ❌ failed \|[^|\n]*\| revision [23] failed; rolled back to revision 1 \([0-9a-f]{12}\), serving again \|`, msg))
 			if tc.name == "crash on start" {
 				assert.Check(t, is.Regexp(`pod hello-api-\S+: (CrashLoopBackOff|Error)`, msg))
 				assert.Check(t, is.Contains(msg, "boom: cannot start"), "the failing pod's last log lines")
+				assert.Check(t, is.Contains(msg, "the 1 this release added were removed (ConfigMap/hello-api-added)"))
+				assert.Check(t, is.Equal(c.kubectl(t, "get", "configmap", "hello-api-added", "-n", ns, "--ignore-not-found", "-o", "name"), ""))
 			}
 			assert.Check(t, is.Equal(c.served(t, ns), first), "the previous version serves again")
+			assert.Check(t, is.DeepEqual(c.releaseObjects(t, ns, kept...), before), "the previous release's objects are as they were")
 			got := c.kubectl(t, "get", "--raw", "/api/v1/namespaces/"+ns+"/services/http:hello-api:http/proxy/health")
 			assert.Check(t, is.Contains(got, `"ok"`))
 		})
 	}
+	assert.Check(t, is.Equal(c.kubectl(t, "get", "configmap", "hello-api-added", "-n", ns, "--ignore-not-found", "-o", "name"), ""),
+		"the object a failed release added is gone")
+
+	// A good release without hello-api-extra: the ConfigMap of revision 1 goes.
+	edit(t, filepath.Join(dir, "k8s/base/kustomization.yaml"), "  - hello-api-extra.yaml\n", "")
+	next := shipDeploy(t, c, dir, newCommit(t), "120", "rollout")
+	logs.WriteString(next.Stdout + next.Stderr)
+	assert.Assert(t, next.ExitCode == 0, next.ErrorText())
+	assert.Check(t, is.Contains(next.Stdout, "removed ConfigMap/hello-api-extra of revision 1"))
+	assert.Check(t, is.Equal(c.kubectl(t, "get", "configmap", "hello-api-extra", "-n", ns, "--ignore-not-found", "-o", "name"), ""))
+	recs := c.records(t, ns, "hello-api")
+	assert.Check(t, is.Equal(statuses(recs), "1:superseded 2:failed 3:failed 4:deployed"))
+	if len(recs) == 4 {
+		assert.Check(t, is.Equal(recs[3].Previous, 1))
+		assert.Check(t, is.Contains(recs[1].Message, "the rollout did not finish within 30s"))
+		assert.Check(t, is.Equal(recs[0].Image, first))
+		assert.Check(t, is.Contains(string(recs[3].Manifests), "kind: Deployment"))
+		assert.Check(t, !recs[3].Finished.Before(recs[3].Started))
+	}
+
+	// The history and a rollback by hand: revision 1 (with hello-api-extra) comes back, whole, as revision 5; a
+	// release that failed is refused.
+	deployModule := func(function string, more ...string) daggertest.Result {
+		return daggertest.CLI(t, daggertest.RepoRoot(t), append([]string{"call", "-m", "modules/deploy", function,
+			"--kubeconfig", "file://" + c.pipeline, "--kube-api", "tcp://localhost:6443", "--namespace", ns, "--service", "hello-api"}, more...)...)
+	}
+	history := deployModule("history")
+	assert.Assert(t, history.ExitCode == 0, history.ErrorText())
+	assert.Check(t, is.Regexp(`(?s)\| 4 \| deployed \| [0-9a-f]{12} \|.*\| 3 \| failed \|.*smoke test GET /health failed.*\| 2 \| failed \|.*\| 1 \| superseded \|.*replaced by revision 4`, history.Stdout))
+	refused := deployModule("rollback", "--to-revision", "2", "result")
+	assert.Check(t, refused.ExitCode != 0)
+	assert.Check(t, is.Contains(refused.ErrorText(), "revision 2 failed, it never served verified"))
+	back := deployModule("rollback", "--to-revision", "1", "result")
+	logs.WriteString(back.Stdout + back.Stderr + history.Stdout + history.Stderr)
+	assert.Assert(t, back.ExitCode == 0, back.ErrorText())
+	assert.Check(t, is.Contains(back.Stdout, "put back as revision 5: rolled out; smoke test passed (/ready, /health, /greet/smoke)"))
+	assert.Check(t, is.Equal(c.kubectl(t, "get", "configmap", "hello-api-extra", "-n", ns, "-o", "name"), "configmap/hello-api-extra"))
+	assert.Check(t, is.Equal(c.served(t, ns), first))
+	recs = c.records(t, ns, "hello-api")
+	assert.Check(t, is.Equal(statuses(recs), "1:superseded 2:failed 3:failed 4:superseded 5:deployed"))
+	if len(recs) == 5 {
+		assert.Check(t, is.Equal(recs[4].RollbackOf, 1))
+		assert.Check(t, is.Equal(recs[3].Message, "rolled back to revision 1 (revision 5)"))
+	}
 	assert.Check(t, !strings.Contains(logs.String(), c.token), "the kubeconfig's token is in a log or a returned value")
+}
+
+// A failed first deploy into a namespace that holds a sibling service
+// removes its own objects, and neither the sibling nor the namespace.
+func TestFailedFirstDeployKeepsSiblings(t *testing.T) {
+	t.Parallel()
+	c := requireCluster(t)
+	dir, ns := teamCopy(t, c, nil)
+	c.kubectl(t, "create", "namespace", ns)
+	c.kubectl(t, "create", "deployment", "sibling", "-n", ns, "--image=127.0.0.1:5001/tests/sibling:1", "--replicas=0")
+	c.kubectl(t, "create", "configmap", "sibling-settings", "-n", ns, "--from-literal=a=b")
+
+	// An image that cannot be pulled: the rollout runs out of time.
+	image := "127.0.0.1:5001/tests/none@sha256:" + strings.Repeat("cd", 32)
+	r := daggertest.CLI(t, daggertest.RepoRoot(t), "call", "-m", "modules/deploy", "render", "--source", dir, "--image", image,
+		"--commit", newCommit(t), "deploy", "--kubeconfig", "file://"+c.pipeline, "--kube-api", "tcp://localhost:6443", "--timeout", "10", "result")
+	assert.Check(t, r.ExitCode != 0, r.Stdout)
+	msg := r.ErrorText()
+	assert.Check(t, is.Contains(msg, "the rollout did not finish within 10s"))
+	assert.Check(t, is.Regexp(`There was no previous release to roll back to: the objects of this release were removed \([^)]*Deployment/hello-api`, msg))
+	assert.Check(t, !strings.Contains(msg, "namespace "+ns+", which this deploy created"), "the namespace was there before")
+	assert.Check(t, is.Equal(c.kubectl(t, "get", "deployment", "sibling", "-n", ns, "-o", "name"), "deployment.apps/sibling"))
+	assert.Check(t, is.Equal(c.kubectl(t, "get", "configmap", "sibling-settings", "-n", ns, "-o", "name"), "configmap/sibling-settings"))
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		left := c.kubectl(t, "get", "deployments,services,serviceaccounts,networkpolicies", "-n", ns, "-l", "app.kubernetes.io/name=hello-api", "-o", "name")
+		if left == "" {
+			return poll.Success()
+		}
+		return poll.Continue("the failed release left %s", left)
+	}, poll.WithTimeout(time.Minute), poll.WithDelay(time.Second))
+	assert.Check(t, is.Equal(statuses(c.records(t, ns, "hello-api")), "1:failed"), "the failed release is on record")
 }
 
 // An unreachable API server and a kubeconfig with a bad token each give
@@ -271,6 +402,15 @@ func TestConcurrentDeploys(t *testing.T) {
 		assert.Check(t, is.Equal(commit, commits[1]))
 	default:
 		t.Errorf("the Deployment runs %s, neither of %v", image, published)
+	}
+	// The second release was applied after the first one's verify ended, by the records the deploys kept.
+	recs := c.records(t, ns, "hello-api")
+	assert.Check(t, is.Equal(statuses(recs), "1:superseded 2:deployed"))
+	if len(recs) == 2 {
+		assert.Check(t, !recs[1].Started.Before(recs[0].Finished), "revision 2 started at %s, before revision 1 was verified at %s",
+			recs[1].Started, recs[0].Finished)
+		assert.Check(t, is.Equal(recs[1].Image, image), "the last release serves")
+		assert.Check(t, is.Equal(recs[1].Previous, 1))
 	}
 	// The lock changed hands twice (the dead run's to the first run, then to the second), and is free.
 	assert.Check(t, is.Equal(c.kubectl(t, "get", "lease", lock, "-n", ns, "-o", "jsonpath={.spec.leaseTransitions}"), "2"))

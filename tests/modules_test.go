@@ -82,6 +82,7 @@ func moduleCases() []moduleCase {
 		path: "modules/deploy", name: "deploy",
 		functions: map[string]string{
 			"constraints":     "Constraints returns the platform's rules as Gatekeeper Constraints",
+			"history":         "History lists a service's releases in a namespace from their release",
 			"kubectl-image":   "The kubectl image that applies and verifies releases.",
 			"password":        "Registry password or token.",
 			"policy-report":   "PolicyReport checks any rendered manifests against the platform's rules",
@@ -89,6 +90,7 @@ func moduleCases() []moduleCase {
 			"registry":        "Registry host[:port] images are pushed to",
 			"registry-tunnel": "A service reaching the registry",
 			"render":          "Render renders the service's k8s/ base",
+			"rollback":        "Rollback puts back an earlier release of a service, whole, from its",
 			"username":        "Registry user name.",
 		},
 		examples: []exampleCall{

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,14 @@ func TestShipObserves(t *testing.T) {
 				"    \"\"\"Prometheus scrape endpoint.\"\"\"\n    if os.environ.get(\"NO_METRICS\"):\n        return JSONResponse({\"detail\": \"Not Found\"}, status_code=404)")
 			edit(t, filepath.Join(dir, "Dockerfile"), "ENV PORT=8000", "ENV PORT=8000 NO_METRICS=1")
 		})
-		// The targets are down from their first scrape on; the stage waits for them until it times out.
+		// The targets are down from their first scrape on; the stage waits for them until it times out. With
+		// --on-observe-failure=warn the release stays and ship passes, the stage marked warned.
+		warned := shipDeploy(t, c, dir, newCommit(t), "120", append(m.flags(t, "30"), "--on-observe-failure", "warn", "summary")...)
+		assert.Assert(t, warned.ExitCode == 0, warned.ErrorText())
+		assert.Check(t, is.Regexp(`\| observe \| ⚠️ warned \|.*\| observe: Prometheus at `+regexp.QuoteMeta(m.prometheus)+`: target down for service hello-api`, warned.Stdout))
+		assert.Check(t, is.Equal(statuses(c.records(t, ns, "hello-api")), "1:deployed"))
+
+		// By default, a release Prometheus cannot scrape is rolled back.
 		res := shipDeploy(t, c, dir, newCommit(t), "120", append(m.flags(t, "30"), "summary")...)
 		assert.Assert(t, res.ExitCode != 0, "ship passed without metrics:\n%s", res.Stdout)
 		msg := res.ErrorText()
@@ -82,6 +90,14 @@ func TestShipObserves(t *testing.T) {
 		assert.Check(t, is.Contains(msg, "404"))
 		assert.Check(t, is.Contains(msg, "fix: make the service answer its metrics path"))
 		assert.Check(t, is.Regexp(`\| deploy \| ✅ passed \|`, msg))
+		assert.Check(t, is.Regexp(`The release was rolled back: revision 1 \(commit [0-9a-f]{40}, image \S+\) put back as revision 3: rolled out`, msg))
+		recs := c.records(t, ns, "hello-api")
+		assert.Check(t, is.Equal(statuses(recs), "1:superseded 2:failed 3:deployed"))
+		if len(recs) == 3 {
+			assert.Check(t, is.Contains(recs[1].Message, "the observe stage failed: observe: Prometheus at"))
+			assert.Check(t, is.Equal(recs[2].RollbackOf, 1))
+			assert.Check(t, is.Equal(c.served(t, ns), recs[0].Image))
+		}
 	})
 
 	t.Run("shared release", func(t *testing.T) {

@@ -140,7 +140,7 @@ func TestActPullRequest(t *testing.T) {
 	assert.Assert(t, is.Len(dagger, 1))
 	assert.Check(t, is.Equal(dagger[0]["module"], absRepoRoot(t)))
 	assert.Check(t, is.Equal(dagger[0]["cli"], "v0.21.8"))
-	assert.Check(t, is.Equal(dagger[0]["args"], "--source . "+p.gateArgs()+" ship reports export --path reports"))
+	assert.Check(t, is.Equal(dagger[0]["args"], "--source . "+p.gateArgs()+" ship --no-fail reports export --path reports"))
 	checkSARIFUploaded(t, res)
 	assert.Check(t, is.Len(res.records(t, "azure-login"), 0), "a pull request logs in to nothing")
 	assert.Check(t, is.Len(res.records(t, "az"), 0))
@@ -245,8 +245,8 @@ func TestActPushFailingTest(t *testing.T) {
 	assert.Assert(t, res.exitCode != 0 && res.jobResult() == "failure", "act: exit %d, job %q\n%s", res.exitCode, res.jobResult(), res.tail(60))
 	assert.Check(t, is.DeepEqual(res.steps(), map[string]string{
 		"Check out": "success", "Azure login (OIDC)": "success", "ACR token": "success", "AKS credentials": "success",
-		"Ship": "failure", "Reports of a red run": "success", "Step summary, annotations and outputs": "success",
-		"Upload SARIF to code scanning": "success",
+		"Ship": "success", "Step summary, annotations and outputs": "success",
+		"Upload SARIF to code scanning": "success", "Fail on a red run": "failure",
 	}))
 
 	summary := res.summary()
@@ -274,15 +274,61 @@ func TestActPushFailingTest(t *testing.T) {
 	assert.Check(t, is.Equal(out["image"], ""))
 	assert.Check(t, is.Contains(out["problems"], "test: "))
 
-	// ship, then report for the red run's reports: each call's function follows the golden path's arguments.
+	// One run, whose own result made the reports.
 	var calls []string
 	for _, r := range res.records(t, "dagger") {
 		calls = append(calls, calledFunction(r["args"].(string)))
 	}
-	assert.Check(t, is.DeepEqual(calls, []string{"ship", "report"}))
+	assert.Check(t, is.DeepEqual(calls, []string{"ship"}))
 	checkSARIFUploaded(t, res)
 	_, status := tagDigest(t, p, team+"/hello-api", repo.sha)
 	assert.Check(t, is.Equal(status, http.StatusNotFound), "nothing is published when a gate fails")
+}
+
+// A push whose service crashes on start: the gates pass, the image is
+// published, the deploy fails and removes the release (it is the service's
+// first); one ship run produces the reports, which say so: failed-stage
+// deploy, ok false, the published image, and the summary names what the
+// rollback did. The job fails at its last step.
+func TestActPushFailingDeploy(t *testing.T) {
+	t.Parallel()
+	p := requirePlatform(t)
+	act := actBinary(t)
+	team, change := ownTeam(t, p)
+	repo := newActRepo(t, func(dir string) {
+		change(dir)
+		edit(t, filepath.Join(dir, "Dockerfile"), `CMD ["sh", "-c", "exec python3`, `CMD ["sh", "-c", "echo boom >&2; exit 3; exec python3`)
+	})
+	run := pushRun(t, p, repo)
+	run.vars["GOLDEN_PATH_SHIP_ARGS"] += " --rollout-timeout 20"
+	res := run.run(t, act, p, repo)
+
+	assert.Assert(t, res.exitCode != 0 && res.jobResult() == "failure", "act: exit %d, job %q\n%s", res.exitCode, res.jobResult(), res.tail(60))
+	assert.Check(t, is.DeepEqual(res.steps(), map[string]string{
+		"Check out": "success", "Azure login (OIDC)": "success", "ACR token": "success", "AKS credentials": "success",
+		"Ship": "success", "Step summary, annotations and outputs": "success",
+		"Upload SARIF to code scanning": "success", "Fail on a red run": "failure",
+	}))
+	out := res.outputs("reports")
+	assert.Check(t, is.Equal(out["ok"], "false"))
+	assert.Check(t, is.Equal(out["failed-stage"], "deploy"))
+	assert.Check(t, is.Regexp(`^`+regexp.QuoteMeta(p.acr+"/"+team+"/hello-api@")+`sha256:[0-9a-f]{64}$`, out["image"]), "what was published")
+	assert.Check(t, is.Contains(out["problems"], "deploy: "))
+
+	summary := res.summary()
+	assert.Check(t, is.Contains(summary, "## ❌ Ship hello-api: failed at deploy"))
+	assert.Check(t, is.Regexp(`\| deploy \| ❌ failed \|[^|\n]*\| revision 1 failed; its objects were removed \(no previous release\) \|`, summary))
+	assert.Check(t, is.Contains(summary, "**Image:** `"+out["image"]+"`"))
+	for _, stage := range []string{"publish", "render", "policy"} {
+		assert.Check(t, is.Regexp(`\| `+stage+` \| ✅ passed \|`, summary))
+	}
+	var calls []string
+	for _, r := range res.records(t, "dagger") {
+		calls = append(calls, calledFunction(r["args"].(string)))
+	}
+	assert.Check(t, is.DeepEqual(calls, []string{"ship"}))
+	_, status := tagDigest(t, p, team+"/hello-api", repo.sha)
+	assert.Check(t, is.Equal(status, http.StatusOK), "the image was published before the deploy failed")
 }
 
 // checkSARIFUploaded: the scan's SARIF reached the upload-sarif stand-in, as

@@ -231,6 +231,7 @@ func (r Rollout) MarshalJSON() ([]byte, error) {
 		Revision   string
 		SmokeUrl   string
 		Result     string
+		Previous   int
 		Outcome    dagger.JSON
 	}
 	concrete.Namespace = r.Namespace
@@ -239,6 +240,7 @@ func (r Rollout) MarshalJSON() ([]byte, error) {
 	concrete.Revision = r.Revision
 	concrete.SmokeUrl = r.SmokeUrl
 	concrete.Result = r.Result
+	concrete.Previous = r.Previous
 	concrete.Outcome = r.Outcome
 	return json.Marshal(&concrete)
 }
@@ -251,6 +253,7 @@ func (r *Rollout) UnmarshalJSON(bs []byte) error {
 		Revision   string
 		SmokeUrl   string
 		Result     string
+		Previous   int
 		Outcome    dagger.JSON
 	}
 	err := json.Unmarshal(bs, &concrete)
@@ -263,6 +266,7 @@ func (r *Rollout) UnmarshalJSON(bs []byte) error {
 	r.Revision = concrete.Revision
 	r.SmokeUrl = concrete.SmokeUrl
 	r.Result = concrete.Result
+	r.Previous = concrete.Previous
 	r.Outcome = concrete.Outcome
 	return nil
 }
@@ -400,6 +404,41 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Deploy).Constraints(&parent, ctx, enforcementAction)
+		case "History":
+			var parent Deploy
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var kubeconfig *dagger.Secret
+			if inputArgs["kubeconfig"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeconfig"]), &kubeconfig)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeconfig", err))
+				}
+			}
+			var namespace string
+			if inputArgs["namespace"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["namespace"]), &namespace)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg namespace", err))
+				}
+			}
+			var service string
+			if inputArgs["service"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
+				}
+			}
+			var kubeApi *dagger.Service
+			if inputArgs["kubeApi"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeApi"]), &kubeApi)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeApi", err))
+				}
+			}
+			return (*Deploy).History(&parent, ctx, kubeconfig, namespace, service, kubeApi)
 		case "PolicyReport":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)
@@ -491,6 +530,69 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Deploy).Render(&parent, ctx, source, image, commit, environment)
+		case "Rollback":
+			var parent Deploy
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var kubeconfig *dagger.Secret
+			if inputArgs["kubeconfig"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeconfig"]), &kubeconfig)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeconfig", err))
+				}
+			}
+			var namespace string
+			if inputArgs["namespace"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["namespace"]), &namespace)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg namespace", err))
+				}
+			}
+			var service string
+			if inputArgs["service"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
+				}
+			}
+			var kubeApi *dagger.Service
+			if inputArgs["kubeApi"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeApi"]), &kubeApi)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeApi", err))
+				}
+			}
+			var toRevision int
+			if inputArgs["toRevision"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["toRevision"]), &toRevision)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg toRevision", err))
+				}
+			}
+			var failed string
+			if inputArgs["failed"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["failed"]), &failed)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg failed", err))
+				}
+			}
+			var runId string
+			if inputArgs["runId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["runId"]), &runId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runId", err))
+				}
+			}
+			var timeout int
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			return (*Deploy).Rollback(&parent, ctx, kubeconfig, namespace, service, kubeApi, toRevision, failed, runId, timeout)
 		case "":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)

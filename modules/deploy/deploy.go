@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,12 +23,14 @@ type Rollout struct {
 	Deployment string
 	// The image now serving, by digest.
 	Image string
-	// The Deployment's revision after the rollout.
+	// The release's revision (its record is <service>.release.v<revision>).
 	Revision string
 	// The URL the smoke test called last.
 	SmokeUrl string
 	// What happened: e.g. "3/3 pods ready, smoke test passed".
 	Result string
+	// The revision that served before this one (0: none).
+	Previous int
 	// All of the above as one JSON object (a rollout.Outcome of the golden-path pipeline): each query runs the
 	// deploy again, so a caller that needs several fields reads this one.
 	Outcome dagger.JSON
@@ -35,14 +38,20 @@ type Rollout struct {
 
 // Deploy applies the release to the cluster (server-side apply, one field
 // manager), waits for the rollout, then smoke-tests the live service through
-// the API server. When the rollout times out or the smoke test fails, the
-// previous revision is restored and waited for, and Deploy fails with the
-// reason, the failing pods' events and their last log lines. Deploys of one
-// service are serialized by a Lease in its namespace, renewed while the deploy
-// runs (a killed run's lock frees itself a minute after its last renewal).
-// Every query deploys (a
-// side effect is never answered from a cache): read one field, Outcome when
-// you need several.
+// the API server. Every deploy keeps a release record in the namespace (a
+// ConfigMap <service>.release.v<N>: the manifests it applied, image, commit,
+// run, times, status; the last 10 are kept). A release is a unit: when the
+// rollout times out, the smoke test fails or the cluster fails while they
+// run, the release that served before is applied again as its record has it
+// and the objects the failed release added are removed; a first release
+// that fails removes its objects (and the namespace it created, when that
+// holds nothing else). Deploy then fails with the reason, the failing pods'
+// events and last log lines, and what was put back. A release that
+// succeeds removes the objects of the previous one that it no longer has.
+// Deploys of one service are serialized by a Lease in its namespace,
+// renewed while the deploy runs (a killed run's lock frees itself a minute
+// after its last renewal). Every query deploys (a side effect is never
+// answered from a cache): read one field, Outcome when you need several.
 // +cache="never"
 func (r *Release) Deploy(
 	ctx context.Context,
@@ -66,14 +75,38 @@ func (r *Release) Deploy(
 	if timeout <= 0 {
 		return nil, fmt.Errorf("deploy: --timeout %d: give the seconds the rollout may take before it is rolled back, more than 0 (default 180)", timeout)
 	}
+	d, err := start(ctx, r, kubeconfig, kubeApi, runId, timeout)
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.deploy(ctx, smokePath)
+	if err != nil {
+		return nil, stageError("deploy", err)
+	}
+	return res, nil
+}
+
+// start begins a deploy (or a rollback) of r: connected to the cluster, identified by runId (a
+// run-<time> of its own when empty).
+func start(ctx context.Context, r *Release, kubeconfig *dagger.Secret, kubeApi *dagger.Service, runId string, timeout int) (*deployment, error) {
 	run := runId
 	if run == "" {
 		run = "run-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
+	k, err := connect(ctx, r.KubectlImage, kubeconfig, kubeApi, run)
+	if err != nil {
+		return nil, err
+	}
+	return &deployment{k: k, r: r, run: run, timeout: time.Duration(timeout) * time.Second, now: time.Now}, nil
+}
+
+// connect returns kubectl for the kubeconfig's cluster, once the cluster
+// answered and accepted the credentials.
+func connect(ctx context.Context, image string, kubeconfig *dagger.Secret, kubeApi *dagger.Service, run string) (*kubectl, error) {
 	// Every kubectl step of this deploy is its own exec: GP_DEPLOY (unique per
 	// deploy, whatever the run id) and GP_STEP keep the engine from answering a
 	// step that changes the cluster from the cache of an earlier deploy.
-	ctr := dag.Container().From(r.KubectlImage).
+	ctr := dag.Container().From(image).
 		WithMountedSecret("/gp/kubeconfig", kubeconfig).
 		WithEnvVariable("KUBECONFIG", "/gp/kubeconfig").
 		WithEnvVariable("GP_RUN", run).
@@ -94,8 +127,7 @@ func (r *Release) Deploy(
 	if _, err := k.run(ctx, "read the cluster's version", "", "version", "-o", "json", "--request-timeout=20s"); err != nil {
 		return nil, err
 	}
-	d := &deployment{k: k, r: r, run: run, timeout: time.Duration(timeout) * time.Second}
-	return d.deploy(ctx, smokePath)
+	return k, nil
 }
 
 // deployment is one Deploy of a release.
@@ -104,19 +136,20 @@ type deployment struct {
 	r       *Release
 	run     string
 	timeout time.Duration
+	now     func() time.Time
 }
 
-// previous is the Deployment as it was before this deploy.
-type previous struct {
-	exists    bool
-	revision  string
-	image     string
-	namespace bool // the namespace existed
-}
+// Where kubectl finds a release record and the manifests of the release a
+// rollback puts back.
+const (
+	recordPath   = "/gp/record.json"
+	previousPath = "/gp/previous.yaml"
+	statusPath   = "/gp/status.json"
+)
 
 func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, error) {
 	ns, name := d.r.Namespace, d.r.Service
-	prev, err := d.before(ctx)
+	nsExists, err := d.namespaceExists(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -132,156 +165,373 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 	if err != nil {
 		return nil, err
 	}
+	inventory, err := rollout.Inventory(annotated)
+	if err != nil {
+		return nil, err
+	}
 	// The manifests reach kubectl as a mounted file: as stdin they would be a call argument, which the progress
 	// output prints in full.
-	release, err := workdirFile(ctx, "release.yaml", annotated)
-	if err != nil {
-		return nil, fmt.Errorf("deploy: %s", err.Error())
+	if err := d.mount(ctx, releasePath, annotated); err != nil {
+		return nil, err
 	}
-	d.k.ctr = d.k.ctr.WithMountedFile(releasePath, release)
-	createdNS := !prev.namespace
-	if createdNS {
+	// Created by this deploy (a run that finds it created by another leaves it alone).
+	createdNS := false
+	if !nsExists {
 		if _, err := d.k.run(ctx, "create the namespace "+ns, "", "create", "namespace", ns); err != nil && !strings.Contains(err.Error(), "AlreadyExists") {
 			return nil, err
 		}
+		createdNS = err == nil
 	}
 	// The API server validates every object before any is applied, so a
 	// refused object changes nothing.
 	if _, err := d.k.run(ctx, "validate the manifests (server-side dry run)", "",
 		"apply", "--server-side", "--dry-run=server", "--field-manager=golden-path", "--force-conflicts", "-f", releasePath); err != nil {
 		if createdNS {
-			d.k.try(ctx, "", "delete", "namespace", ns, "--ignore-not-found", "--wait=false")
+			d.removeNamespace(ctx, inventory)
 		}
 		return nil, err
 	}
-	lock := &deployLock{
-		api:       kubectlLeases{k: d.k, namespace: ns, service: name},
-		namespace: ns, service: name, holder: d.run,
-		now: time.Now, sleep: sleepCtx, poll: 3 * time.Second,
-	}
-	if err := lock.acquire(ctx, d.timeout+5*time.Minute); err != nil {
+	ctx, unlock, records, err := d.holdRecords(ctx)
+	if err != nil {
 		return nil, err
 	}
-	defer lock.release(ctx)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	lock.keep(ctx, cancel)
-	// Read again under the lock: another run may have deployed meanwhile.
-	if prev, err = d.before(ctx); err != nil {
+	defer unlock()
+	current := rollout.Current(records)
+	rec := rollout.Record{
+		Service: name, Namespace: ns, Revision: rollout.NextRevision(records), Image: d.r.Image, Commit: d.r.Commit,
+		Run: d.run, Inventory: inventory, HealthPaths: d.r.HealthPaths, SmokePath: smokePath,
+	}
+	// Without a record of what serves, the objects of this release that exist already are not this deploy's to
+	// remove if it fails.
+	var existed []rollout.ObjectRef
+	if current == nil {
+		if existed, err = d.existing(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		rec.Previous = current.Revision
+	}
+	rec.Started = d.now().UTC()
+	cm, err := rec.ConfigMap(annotated)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: %s", err.Error())
+	}
+	if err := d.mount(ctx, recordPath, cm); err != nil {
 		return nil, err
 	}
-	prev.namespace = prev.namespace && !createdNS // ours to remove if this deploy fails
 	// One field manager, golden-path, owns what the pipeline sets; it takes
-	// back fields that a `rollout undo` or a hand edit changed since.
+	// back fields that a rollback or a hand edit changed since. The release's
+	// record goes in the same request.
 	if _, err := d.k.run(ctx, "apply the manifests", "",
-		"apply", "--server-side", "--field-manager=golden-path", "--force-conflicts", "-f", releasePath); err != nil {
+		"apply", "--server-side", "--field-manager=golden-path", "--force-conflicts", "-f", releasePath, "-f", recordPath); err != nil {
 		return nil, err
 	}
 
-	res := &Rollout{Namespace: ns, Deployment: name, Image: d.r.Image}
+	res := &Rollout{Namespace: ns, Deployment: name, Image: d.r.Image, Revision: strconv.Itoa(rec.Revision), Previous: rec.Previous}
 	failure := d.verify(ctx, res, smokePath)
 	if errors.Is(context.Cause(ctx), errLockLost) {
 		return nil, errLockLost
 	}
-	if failure == nil {
-		res.Revision, _ = d.revision(ctx)
-		return res.withOutcome()
+	if failure != nil {
+		return nil, d.rollback(ctx, rec, records, existed, createdNS, failure)
 	}
-	return nil, d.rollback(ctx, prev, failure)
+	finished := d.now().UTC()
+	updates := append(unfinished(records, finished), rollout.StatusUpdate{Revision: rec.Revision, Status: rollout.StatusDeployed, Finished: finished})
+	if current != nil {
+		updates = append(updates, rollout.StatusUpdate{Revision: current.Revision, Status: rollout.StatusSuperseded,
+			Finished: current.Finished, Message: fmt.Sprintf("replaced by revision %d", rec.Revision)})
+	}
+	// What the previous release had and this one has not goes: the release is whole, not the sum of all.
+	if gone := rollout.Missing(rollout.Owned(records), inventory); len(gone) > 0 {
+		if err := d.remove(ctx, gone); err != nil {
+			res.Result += fmt.Sprintf("; %d object(s) of revision %d that this release no longer has could not be removed: %s",
+				len(gone), rec.Previous, err.Error())
+		} else {
+			res.Result += fmt.Sprintf("; removed %s of revision %d", refList(gone), rec.Previous)
+		}
+	}
+	if err := d.setStatus(ctx, updates...); err != nil {
+		res.Result += "; the release record's status could not be set: " + err.Error()
+	}
+	d.expire(ctx, records)
+	return res.withOutcome()
 }
 
-// before reads the namespace and the Deployment as they are.
-func (d *deployment) before(ctx context.Context) (previous, error) {
-	var p previous
+// hold takes the service's deploy lock and keeps it renewed until unlock;
+// the context it returns is cancelled (errLockLost) if the lock is lost.
+func (d *deployment) hold(ctx context.Context) (context.Context, func(), error) {
+	lock := &deployLock{
+		api:       kubectlLeases{k: d.k, namespace: d.r.Namespace, service: d.r.Service},
+		namespace: d.r.Namespace, service: d.r.Service, holder: d.run,
+		now: d.now, sleep: sleepCtx, poll: 3 * time.Second,
+	}
+	if err := lock.acquire(ctx, d.timeout+5*time.Minute); err != nil {
+		return nil, nil, err
+	}
+	held, cancel := context.WithCancelCause(ctx)
+	lock.keep(held, cancel)
+	return held, func() {
+		cancel(nil)
+		lock.release(ctx)
+	}, nil
+}
+
+// unfinished marks failed the releases whose deploy died before their verdict.
+func unfinished(records []rollout.StoredRecord, now time.Time) []rollout.StatusUpdate {
+	var out []rollout.StatusUpdate
+	for _, r := range rollout.Unfinished(records) {
+		out = append(out, rollout.StatusUpdate{Revision: r.Revision, Status: rollout.StatusFailed, Finished: now,
+			Message: "its deploy ended before it was verified (cancelled or killed)"})
+	}
+	return out
+}
+
+// holdRecords takes the deploy lock (hold), then reads the release records
+// under it: what serves now, that no other run changes until unlock.
+func (d *deployment) holdRecords(ctx context.Context) (context.Context, func(), []rollout.StoredRecord, error) {
+	held, unlock, err := d.hold(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	records, err := d.records(held)
+	if err != nil {
+		unlock()
+		return nil, nil, nil, err
+	}
+	return held, unlock, records, nil
+}
+
+// mount writes data to a file of the kubectl container at path.
+func (d *deployment) mount(ctx context.Context, path string, data []byte) error {
+	f, err := workdirFile(ctx, strings.TrimPrefix(path, "/gp/"), data)
+	if err != nil {
+		return fmt.Errorf("deploy: %s", err.Error())
+	}
+	d.k.ctr = d.k.ctr.WithMountedFile(path, f)
+	return nil
+}
+
+// namespaceExists says whether the release's namespace exists.
+func (d *deployment) namespaceExists(ctx context.Context) (bool, error) {
 	_, stderr, code, err := d.k.try(ctx, "", "get", "namespace", d.r.Namespace, "-o", "name")
 	if err != nil {
-		return p, err
+		return false, err
 	}
 	if code != 0 && !strings.Contains(stderr, "NotFound") {
-		return p, rollout.Classify("read the namespace "+d.r.Namespace, d.k.server, stderr)
+		return false, rollout.Classify("read the namespace "+d.r.Namespace, d.k.server, stderr)
 	}
-	p.namespace = code == 0
-	if !p.namespace {
-		return p, nil
-	}
-	out, stderr, code, err := d.k.try(ctx, "", "get", "deployment", d.r.Service, "-n", d.r.Namespace, "-o", "json")
-	if err != nil {
-		return p, err
-	}
-	if code != 0 {
-		if strings.Contains(stderr, "NotFound") {
-			return p, nil
-		}
-		return p, rollout.Classify("read the Deployment "+d.r.Service, d.k.server, stderr)
-	}
-	var dep struct {
-		Metadata struct {
-			Annotations map[string]string `json:"annotations"`
-		} `json:"metadata"`
-		Spec struct {
-			Template struct {
-				Spec struct {
-					Containers []struct{ Name, Image string } `json:"containers"`
-				} `json:"spec"`
-			} `json:"template"`
-		} `json:"spec"`
-	}
-	if err := json.Unmarshal([]byte(out), &dep); err != nil {
-		return p, fmt.Errorf("deploy: cannot read the Deployment %s: %s", d.r.Service, err.Error())
-	}
-	p.exists, p.revision = true, dep.Metadata.Annotations["deployment.kubernetes.io/revision"]
-	for _, c := range dep.Spec.Template.Spec.Containers {
-		if c.Name == "app" {
-			p.image = c.Image
-		}
-	}
-	return p, nil
+	return code == 0, nil
 }
 
-// rollback puts back what was there before a failed release and returns
-// the error that fails the pipeline: the reason, the failing pods' events
-// and last log lines, and what was restored.
-func (d *deployment) rollback(ctx context.Context, prev previous, failure error) error {
+// records reads the service's release records.
+func (d *deployment) records(ctx context.Context) ([]rollout.StoredRecord, error) {
+	out, err := d.k.run(ctx, "read the release records", "", "get", "configmaps", "-n", d.r.Namespace,
+		"-l", rollout.LabelReleaseOf+"="+d.r.Service, "-o", "json")
+	if err != nil {
+		return nil, err
+	}
+	return rollout.ParseRecords([]byte(out), d.r.Service)
+}
+
+// existing lists the objects of the release that exist before it is applied.
+func (d *deployment) existing(ctx context.Context) ([]rollout.ObjectRef, error) {
+	out, err := d.k.run(ctx, "read the objects of the release that exist", "", "get", "-f", releasePath,
+		"--ignore-not-found", "-o", "json")
+	if err != nil {
+		return nil, err
+	}
+	type object struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   struct{ Name string }
+	}
+	// Nothing found: no output; one object: the object; more: a List.
+	if strings.TrimSpace(out) == "" {
+		return nil, nil
+	}
+	var l struct {
+		object
+		Items []object `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &l); err != nil {
+		return nil, fmt.Errorf("deploy: the objects of the release in the cluster are not readable: %s", err.Error())
+	}
+	if l.Kind != "List" {
+		l.Items = []object{l.object}
+	}
+	var refs []rollout.ObjectRef
+	for _, it := range l.Items {
+		refs = append(refs, rollout.ObjectRef{APIVersion: it.APIVersion, Kind: it.Kind, Name: it.Metadata.Name})
+	}
+	return refs, nil
+}
+
+// remove deletes objects of the namespace (only ones this service's records own).
+func (d *deployment) remove(ctx context.Context, refs []rollout.ObjectRef) error {
+	args := []string{"delete", "-n", d.r.Namespace, "--ignore-not-found", "--wait=false"}
+	for _, r := range refs {
+		args = append(args, r.String())
+	}
+	_, err := d.k.run(ctx, "remove "+refList(refs), "", args...)
+	return err
+}
+
+// setStatus sets the status of release records.
+func (d *deployment) setStatus(ctx context.Context, updates ...rollout.StatusUpdate) error {
+	patch, err := rollout.StatusPatch(d.r.Namespace, d.r.Service, updates...)
+	if err != nil {
+		return err
+	}
+	if err := d.mount(ctx, statusPath, patch); err != nil {
+		return err
+	}
+	_, err = d.k.run(ctx, "set the release records' status", "", "apply", "--server-side",
+		"--field-manager="+rollout.StatusFieldManager, "--force-conflicts", "-f", statusPath)
+	return err
+}
+
+// expire deletes the records beyond the history kept; a failure only keeps them longer.
+func (d *deployment) expire(ctx context.Context, records []rollout.StoredRecord) {
+	// records was read before this release's: one more is kept.
+	old := rollout.Beyond(records)
+	if len(old) == 0 {
+		return
+	}
+	args := []string{"delete", "configmaps", "-n", d.r.Namespace, "--ignore-not-found"}
+	for _, r := range old {
+		args = append(args, rollout.RecordName(d.r.Service, r.Revision))
+	}
+	d.k.try(ctx, "", args...)
+}
+
+// removeNamespace deletes the namespace this deploy created when it holds
+// nothing but what this release put there: a sibling service's objects,
+// records or deploy lock keep it.
+func (d *deployment) removeNamespace(ctx context.Context, inventory []rollout.ObjectRef) string {
+	ns := d.r.Namespace
+	out, err := d.k.run(ctx, "list the namespace's objects", "", "get",
+		"deployments,services,configmaps,serviceaccounts,ingresses,networkpolicies,leases", "-n", ns, "-o", "json")
+	if err != nil {
+		return fmt.Sprintf("The namespace %s, which this deploy created, was kept: its objects could not be listed (%s).", ns, firstLine(err.Error()))
+	}
+	others, err := rollout.Others([]byte(out), d.r.Service, inventory)
+	if err != nil {
+		return fmt.Sprintf("The namespace %s, which this deploy created, was kept: %s.", ns, err.Error())
+	}
+	if len(others) > 0 {
+		return fmt.Sprintf("The namespace %s, which this deploy created, was kept: it holds other objects now (%s).", ns, strings.Join(others, ", "))
+	}
+	if _, err := d.k.run(ctx, "delete the namespace "+ns, "", "delete", "namespace", ns, "--ignore-not-found", "--wait=false"); err != nil {
+		return fmt.Sprintf("The namespace %s, which this deploy created, could not be removed: %s", ns, firstLine(err.Error()))
+	}
+	return fmt.Sprintf("The namespace %s, which this deploy created and which holds nothing else, was removed.", ns)
+}
+
+// rollback puts back the release that served before a failed one, whole,
+// and returns the error that fails the pipeline: the reason, the failing
+// pods' events and last log lines, and what was restored.
+func (d *deployment) rollback(ctx context.Context, rec rollout.Record, records []rollout.StoredRecord, existed []rollout.ObjectRef,
+	createdNS bool, failure error) error {
 	ns, name := d.r.Namespace, d.r.Service
+	current := rollout.Current(records)
+	var b strings.Builder
+	fmt.Fprintf(&b, "deploy: %s@%s in %s (revision %d) failed: %s\n", name, shortDigest(d.r.Image), ns, rec.Revision, failure.Error())
+	b.WriteString(d.diagnosis(ctx))
 	var ce *rollout.ClusterError
 	if errors.As(failure, &ce) && ce.Kind != rollout.Failed {
-		return failure // the cluster, not the release, failed: nothing to roll back
+		b.WriteString("The cluster, not the release, failed while it was verified: the rollback is tried all the same.\n")
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "deploy: %s@%s in %s failed: %s\n", name, shortDigest(d.r.Image), ns, failure.Error())
-	b.WriteString(d.diagnosis(ctx))
-	if !prev.exists {
-		// Nothing to roll back to: remove what this deploy created.
-		d.k.try(ctx, "", "delete", "-f", releasePath, "--ignore-not-found", "--wait=false")
-		if !prev.namespace {
-			d.k.try(ctx, "", "delete", "namespace", ns, "--ignore-not-found", "--wait=false")
-			fmt.Fprintf(&b, "There was no previous revision to roll back to: the objects of this release and the namespace %s, which this deploy created, were removed.\n", ns)
-		} else {
-			fmt.Fprintf(&b, "There was no previous revision to roll back to: the objects of this release were removed from %s.\n", ns)
+	failed := func(msg string) {
+		now := d.now().UTC()
+		updates := append(unfinished(records, now), rollout.StatusUpdate{Revision: rec.Revision, Status: rollout.StatusFailed, Finished: now, Message: msg})
+		if err := d.setStatus(ctx, updates...); err != nil {
+			fmt.Fprintf(&b, "The release record %s could not be marked failed: %s\n", rollout.RecordName(name, rec.Revision), firstLine(err.Error()))
 		}
-		return errors.New(b.String() + "Fix the service (see the events and logs above) and ship again.")
 	}
-	args := []string{"rollout", "undo", "deployment/" + name, "-n", ns}
-	if prev.revision != "" {
-		args = append(args, "--to-revision="+prev.revision)
+	const fix = "Fix the service (see the events and logs above) and ship again."
+	reason := firstLine(failure.Error())
+	if current != nil {
+		// The previous release, applied again as it was, takes back every field this one changed; what this one
+		// added goes.
+		if err := d.mount(ctx, previousPath, current.Manifests); err != nil {
+			return &releaseError{b.String() + "The rollback could not start: " + err.Error(), fmt.Sprintf("revision %d failed; the rollback could not start", rec.Revision)}
+		}
+		if _, err := d.k.run(ctx, fmt.Sprintf("put back revision %d", current.Revision), "", "apply", "--server-side",
+			"--field-manager=golden-path", "--force-conflicts", "-f", previousPath); err != nil {
+			fmt.Fprintf(&b, "The rollback to revision %d failed: revision %d is still applied.\n%s\n", current.Revision, rec.Revision, err.Error())
+			failed(reason + " (rollback failed)")
+			return &releaseError{b.String() + fmt.Sprintf("When the cluster answers, ship commit %s (revision %d) again to put it back, or ship a fix.",
+				current.Commit, current.Revision), fmt.Sprintf("revision %d failed; the rollback to revision %d failed: revision %d is still applied", rec.Revision, current.Revision, rec.Revision)}
+		}
+		added := rollout.Missing(append(rollout.Owned(records), rec.Inventory...), current.Inventory)
+		if len(added) > 0 {
+			if err := d.remove(ctx, added); err != nil {
+				fmt.Fprintf(&b, "The objects this release added could not be removed (%s): %s\n", refList(added), firstLine(err.Error()))
+			}
+		}
+		failed(reason)
+		_, stderr, code, err := d.k.try(ctx, "", "rollout", "status", "deployment/"+name, "-n", ns,
+			fmt.Sprintf("--timeout=%ds", int(d.timeout.Seconds())))
+		what := fmt.Sprintf("Rolled back to revision %d (commit %s, image %s): its %d objects were put back as they were",
+			current.Revision, current.Commit, current.Image, len(current.Inventory))
+		if len(added) > 0 {
+			what += fmt.Sprintf(" and the %d this release added were removed (%s)", len(added), refList(added))
+		}
+		detail := fmt.Sprintf("revision %d failed; rolled back to revision %d (%s)", rec.Revision, current.Revision, shortDigest(current.Image))
+		if err != nil || code != 0 {
+			fmt.Fprintf(&b, "%s, but it is not healthy either: %s\n", what, strings.TrimSpace(stderr))
+			detail += ", not healthy either"
+		} else {
+			fmt.Fprintf(&b, "%s; it is healthy and serving again.\n", what)
+			detail += ", serving again"
+		}
+		return &releaseError{b.String() + fix, detail}
 	}
-	if _, err := d.k.run(ctx, "roll back to the previous revision", "", args...); err != nil {
-		return errors.New(b.String() + "The rollback failed too: " + err.Error())
+	// No record of what served before: what this release created goes; what existed stays as it was applied.
+	created := rollout.Missing(rec.Inventory, existed)
+	if len(created) > 0 {
+		if err := d.remove(ctx, created); err != nil {
+			fmt.Fprintf(&b, "The objects this release created could not be removed (%s): %s\n", refList(created), firstLine(err.Error()))
+		}
 	}
-	_, stderr, code, err := d.k.try(ctx, "", "rollout", "status", "deployment/"+name, "-n", ns,
-		fmt.Sprintf("--timeout=%ds", int(d.timeout.Seconds())))
-	if err != nil || code != 0 {
-		fmt.Fprintf(&b, "Rolled back to revision %s (%s), but it is not healthy either: %s\n", prev.revision, prev.image, strings.TrimSpace(stderr))
-	} else {
-		fmt.Fprintf(&b, "Rolled back to the previous revision (%s, image %s): it is healthy and serving again.\n", prev.revision, prev.image)
+	if slices.ContainsFunc(existed, func(o rollout.ObjectRef) bool { return o.Kind == "Deployment" && o.Name == name }) {
+		// Deployed before release records were kept: only the Deployment knows what ran before.
+		failed(reason)
+		if _, err := d.k.run(ctx, "roll back the Deployment", "", "rollout", "undo", "deployment/"+name, "-n", ns); err != nil {
+			return &releaseError{b.String() + "The rollback failed too: " + err.Error(), fmt.Sprintf("revision %d failed; the Deployment's rollback failed", rec.Revision)}
+		}
+		fmt.Fprintf(&b, "There is no release record of what served before (it was deployed before golden-path kept them): the Deployment "+
+			"was rolled back to its previous revision, the objects this release created were removed (%s), and the %d that existed "+
+			"before stay as this release applied them.\n", refList(created), len(existed)-1)
+		return &releaseError{b.String() + fix, fmt.Sprintf("revision %d failed; the Deployment was rolled back (no record of the release before)", rec.Revision)}
 	}
-	return errors.New(b.String() + "Fix the service (see the events and logs above) and ship again.")
+	fmt.Fprintf(&b, "There was no previous release to roll back to: the objects of this release were removed (%s).\n", refList(created))
+	failed(reason)
+	if createdNS {
+		b.WriteString(d.removeNamespace(ctx, rec.Inventory) + "\n")
+	}
+	return &releaseError{b.String() + fix, fmt.Sprintf("revision %d failed; its objects were removed (no previous release)", rec.Revision)}
+}
+
+// refList names objects for a message: Kind/name, comma-separated.
+func refList(refs []rollout.ObjectRef) string {
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = r.Kind + "/" + r.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // withOutcome sets r.Outcome from its fields.
 func (r *Rollout) withOutcome() (*Rollout, error) {
 	data, err := json.Marshal(rollout.Outcome{
 		Namespace: r.Namespace, Deployment: r.Deployment, Image: r.Image, Revision: r.Revision, SmokeURL: r.SmokeUrl, Result: r.Result,
+		Previous: r.Previous,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %s", err.Error())

@@ -12,3 +12,10 @@ func stageError(stage string, err error) error {
 	p := pipeline.ProblemOf(stage, err)
 	return &gqlerror.Error{Message: p.String(), Extensions: p.Extensions()}
 }
+
+// releaseError is a release that failed: what happened, and one line on
+// what serves now for the stage table (a pipeline.Detailed error).
+type releaseError struct{ msg, detail string }
+
+func (e *releaseError) Error() string  { return e.msg }
+func (e *releaseError) Detail() string { return e.detail }

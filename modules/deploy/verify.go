@@ -63,12 +63,6 @@ func (d *deployment) smoke(ctx context.Context, path string) (string, error) {
 	return url, fmt.Errorf("the smoke test GET %s failed 5 times: %s", path, last)
 }
 
-func (d *deployment) revision(ctx context.Context) (string, error) {
-	out, err := d.k.run(ctx, "read the Deployment's revision", "", "get", "deployment", d.r.Service, "-n", d.r.Namespace,
-		"-o", `jsonpath={.metadata.annotations.deployment\.kubernetes\.io/revision}`)
-	return strings.TrimSpace(out), err
-}
-
 // diagnosis lists the release's pods that are not ready, their warning
 // events and last log lines.
 func (d *deployment) diagnosis(ctx context.Context) string {

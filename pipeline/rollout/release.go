@@ -106,10 +106,12 @@ type Outcome struct {
 	Deployment string `json:"deployment"`
 	// Image is the image now serving, by digest.
 	Image string `json:"image"`
-	// Revision is the Deployment's revision after the rollout.
+	// Revision is the release's revision (its record is <service>.release.v<revision>).
 	Revision string `json:"revision"`
 	// SmokeURL is the URL the smoke test called last.
 	SmokeURL string `json:"smokeUrl"`
 	// Result says what happened, e.g. "3/3 pods ready, smoke test passed".
 	Result string `json:"result"`
+	// Previous is the revision that served before this one (0: none).
+	Previous int `json:"previous,omitempty"`
 }

@@ -46,7 +46,7 @@ func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../modules
 }
 
 // Retrieve the binding value, as type DeployRollout
-func (r *Binding) AsDeployRollout() *DeployRollout { // deploy (../../../modules/deploy/deploy.go:18:6)
+func (r *Binding) AsDeployRollout() *DeployRollout { // deploy (../../../modules/deploy/deploy.go:19:6)
 	q := r.query.Select("asDeployRollout")
 
 	return &DeployRollout{
@@ -58,6 +58,7 @@ func (r *Binding) AsDeployRollout() *DeployRollout { // deploy (../../../modules
 type Deploy struct { // deploy (../../../modules/deploy/main.go:24:6)
 	query *querybuilder.Selection
 
+	history      *string
 	id           *ID
 	kubectlImage *string
 	registry     *string
@@ -95,6 +96,41 @@ func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (.
 	return &File{
 		query: q,
 	}
+}
+
+// DeployHistoryOpts contains options for Deploy.History
+type DeployHistoryOpts struct {
+	//
+	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
+	// bound as host "kube-api", the server name the kubeconfig must use.
+	//
+	KubeAPI *Service // deploy (../../../modules/deploy/history.go:31:2)
+}
+
+// History lists a service's releases in a namespace from their release
+// records, newest first: revision, status, commit, image, when it started
+// and ended, and why a release failed or what replaced it; as a markdown
+// table.
+func (r *Deploy) History(ctx context.Context, kubeconfig *Secret, namespace string, service string, opts ...DeployHistoryOpts) (string, error) { // deploy (../../../modules/deploy/history.go:20:1)
+	assertNotNil("kubeconfig", kubeconfig)
+	if r.history != nil {
+		return *r.history, nil
+	}
+	q := r.query.Select("history")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `kubeApi` optional argument
+		if !querybuilder.IsZeroValue(opts[i].KubeAPI) {
+			q = q.Arg("kubeApi", opts[i].KubeAPI)
+		}
+	}
+	q = q.Arg("kubeconfig", kubeconfig)
+	q = q.Arg("namespace", namespace)
+	q = q.Arg("service", service)
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
 }
 
 // A unique identifier for this Deploy.
@@ -277,6 +313,74 @@ func (r *Deploy) Render(image string, commit string, opts ...DeployRenderOpts) *
 	q = q.Arg("commit", commit)
 
 	return &DeployRelease{
+		query: q,
+	}
+}
+
+// DeployRollbackOpts contains options for Deploy.Rollback
+type DeployRollbackOpts struct {
+	//
+	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443.
+	//
+	KubeAPI *Service // deploy (../../../modules/deploy/history.go:94:2)
+	//
+	// The revision to put back (see history); 0: the one that served before the current release.
+	//
+	ToRevision int // deploy (../../../modules/deploy/history.go:97:2)
+	//
+	// Why the current release failed; it is recorded, and a first release is then removed.
+	//
+	Failed string // deploy (../../../modules/deploy/history.go:100:2)
+	//
+	// Identifies this pipeline run in the records and annotations, e.g. a GitHub Actions run URL.
+	//
+	RunID string // deploy (../../../modules/deploy/history.go:103:2)
+	//
+	// How long the rollout may take, in seconds.
+	//
+	//
+	// Default: 180
+	Timeout int // deploy (../../../modules/deploy/history.go:107:2)
+}
+
+// Rollback puts back an earlier release of a service, whole, from its
+// release record: its manifests are applied again, the objects of the
+// release that serves which it does not have are removed, and it is
+// verified like a deploy (rollout, health paths and smoke path). It is a new
+// release, recorded as a rollback of the revision it restores. Without
+// --to-revision, the release that served before the current one is put
+// back. --failed marks the current release failed with that reason (e.g.
+// the observe stage's error); a first release given --failed is removed.
+func (r *Deploy) Rollback(kubeconfig *Secret, namespace string, service string, opts ...DeployRollbackOpts) *DeployRollout { // deploy (../../../modules/deploy/history.go:84:1)
+	assertNotNil("kubeconfig", kubeconfig)
+	q := r.query.Select("rollback")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `kubeApi` optional argument
+		if !querybuilder.IsZeroValue(opts[i].KubeAPI) {
+			q = q.Arg("kubeApi", opts[i].KubeAPI)
+		}
+		// `toRevision` optional argument
+		if !querybuilder.IsZeroValue(opts[i].ToRevision) {
+			q = q.Arg("toRevision", opts[i].ToRevision)
+		}
+		// `failed` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Failed) {
+			q = q.Arg("failed", opts[i].Failed)
+		}
+		// `runId` optional argument
+		if !querybuilder.IsZeroValue(opts[i].RunID) {
+			q = q.Arg("runId", opts[i].RunID)
+		}
+		// `timeout` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Timeout) {
+			q = q.Arg("timeout", opts[i].Timeout)
+		}
+	}
+	q = q.Arg("kubeconfig", kubeconfig)
+	q = q.Arg("namespace", namespace)
+	q = q.Arg("service", service)
+
+	return &DeployRollout{
 		query: q,
 	}
 }
@@ -635,34 +739,40 @@ type DeployReleaseDeployOpts struct {
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
 	// bound as host "kube-api", the server name the kubeconfig must use.
 	//
-	KubeAPI *Service // deploy (../../../modules/deploy/deploy.go:54:2)
+	KubeAPI *Service // deploy (../../../modules/deploy/deploy.go:63:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. a GitHub Actions run URL.
 	//
-	RunID string // deploy (../../../modules/deploy/deploy.go:57:2)
+	RunID string // deploy (../../../modules/deploy/deploy.go:66:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	Timeout int // deploy (../../../modules/deploy/deploy.go:61:2)
+	Timeout int // deploy (../../../modules/deploy/deploy.go:70:2)
 	//
 	// A request the smoke test makes after the health paths, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // deploy (../../../modules/deploy/deploy.go:64:2)
+	SmokePath string // deploy (../../../modules/deploy/deploy.go:73:2)
 }
 
 // Deploy applies the release to the cluster (server-side apply, one field
 // manager), waits for the rollout, then smoke-tests the live service through
-// the API server. When the rollout times out or the smoke test fails, the
-// previous revision is restored and waited for, and Deploy fails with the
-// reason, the failing pods' events and their last log lines. Deploys of one
-// service are serialized by a Lease in its namespace, renewed while the deploy
-// runs (a killed run's lock frees itself a minute after its last renewal).
-// Every query deploys (a
-// side effect is never answered from a cache): read one field, Outcome when
-// you need several.
-func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/deploy.go:47:1)
+// the API server. Every deploy keeps a release record in the namespace (a
+// ConfigMap <service>.release.v<N>: the manifests it applied, image, commit,
+// run, times, status; the last 10 are kept). A release is a unit: when the
+// rollout times out, the smoke test fails or the cluster fails while they
+// run, the release that served before is applied again as its record has it
+// and the objects the failed release added are removed; a first release
+// that fails removes its objects (and the namespace it created, when that
+// holds nothing else). Deploy then fails with the reason, the failing pods'
+// events and last log lines, and what was put back. A release that
+// succeeds removes the objects of the previous one that it no longer has.
+// Deploys of one service are serialized by a Lease in its namespace,
+// renewed while the deploy runs (a killed run's lock frees itself a minute
+// after its last renewal). Every query deploys (a side effect is never
+// answered from a cache): read one field, Outcome when you need several.
+func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/deploy.go:56:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("deploy")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -892,7 +1002,7 @@ func (r *DeployRelease) AsNode() Node {
 }
 
 // Rollout is a release applied to a cluster and verified.
-type DeployRollout struct { // deploy (../../../modules/deploy/deploy.go:18:6)
+type DeployRollout struct { // deploy (../../../modules/deploy/deploy.go:19:6)
 	query *querybuilder.Selection
 
 	deployment *string
@@ -900,6 +1010,7 @@ type DeployRollout struct { // deploy (../../../modules/deploy/deploy.go:18:6)
 	image      *string
 	namespace  *string
 	outcome    *JSON
+	previous   *int
 	result     *string
 	revision   *string
 	smokeUrl   *string
@@ -912,7 +1023,7 @@ func (r *DeployRollout) WithGraphQLQuery(q *querybuilder.Selection) *DeployRollo
 }
 
 // The service's Deployment.
-func (r *DeployRollout) Deployment(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:22:2)
+func (r *DeployRollout) Deployment(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:23:2)
 	if r.deployment != nil {
 		return *r.deployment, nil
 	}
@@ -974,7 +1085,7 @@ func (r *DeployRollout) UnmarshalJSON(bs []byte) error {
 }
 
 // The image now serving, by digest.
-func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:24:2)
+func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:25:2)
 	if r.image != nil {
 		return *r.image, nil
 	}
@@ -987,7 +1098,7 @@ func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (
 }
 
 // The namespace the release was applied to.
-func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:20:2)
+func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:21:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -1001,7 +1112,7 @@ func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // depl
 
 // All of the above as one JSON object (a rollout.Outcome of the golden-path pipeline): each query runs the
 // deploy again, so a caller that needs several fields reads this one.
-func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (../../../modules/deploy/deploy.go:33:2)
+func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (../../../modules/deploy/deploy.go:36:2)
 	if r.outcome != nil {
 		return *r.outcome, nil
 	}
@@ -1013,8 +1124,21 @@ func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (
 	return response, q.Execute(ctx)
 }
 
+// The revision that served before this one (0: none).
+func (r *DeployRollout) Previous(ctx context.Context) (int, error) { // deploy (../../../modules/deploy/deploy.go:33:2)
+	if r.previous != nil {
+		return *r.previous, nil
+	}
+	q := r.query.Select("previous")
+
+	var response int
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // What happened: e.g. "3/3 pods ready, smoke test passed".
-func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:30:2)
+func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:31:2)
 	if r.result != nil {
 		return *r.result, nil
 	}
@@ -1026,8 +1150,8 @@ func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy 
 	return response, q.Execute(ctx)
 }
 
-// The Deployment's revision after the rollout.
-func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:26:2)
+// The release's revision (its record is <service>.release.v<revision>).
+func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:27:2)
 	if r.revision != nil {
 		return *r.revision, nil
 	}
@@ -1040,7 +1164,7 @@ func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deplo
 }
 
 // The URL the smoke test called last.
-func (r *DeployRollout) SmokeURL(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:28:2)
+func (r *DeployRollout) SmokeURL(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:29:2)
 	if r.smokeUrl != nil {
 		return *r.smokeUrl, nil
 	}
@@ -1157,7 +1281,7 @@ func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { //
 }
 
 // Create or update a binding of type DeployRollout in the environment
-func (r *Env) WithDeployRolloutInput(name string, value *DeployRollout, description string) *Env { // deploy (../../../modules/deploy/deploy.go:18:6)
+func (r *Env) WithDeployRolloutInput(name string, value *DeployRollout, description string) *Env { // deploy (../../../modules/deploy/deploy.go:19:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployRolloutInput")
 	q = q.Arg("name", name)
@@ -1170,7 +1294,7 @@ func (r *Env) WithDeployRolloutInput(name string, value *DeployRollout, descript
 }
 
 // Declare a desired DeployRollout output to be assigned in the environment
-func (r *Env) WithDeployRolloutOutput(name string, description string) *Env { // deploy (../../../modules/deploy/deploy.go:18:6)
+func (r *Env) WithDeployRolloutOutput(name string, description string) *Env { // deploy (../../../modules/deploy/deploy.go:19:6)
 	q := r.query.Select("withDeployRolloutOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)

@@ -348,12 +348,12 @@ func (r *GoldenPath) RepoPath(ctx context.Context) (string, error) { // golden-p
 }
 
 // Report runs ship's gates (config, build, test ∥ lint ∥ scan) like ship does,
-// but returns their result instead of failing, and publishes nothing: after a
-// red ship, CI exports the reports of the same golden path, e.g.
-// `dagger call --source . report reports export --path reports`. Its result
+// but returns their result instead of failing, and publishes nothing, e.g.
+// `dagger call --source . report reports export --path reports`. (A CI job
+// that ships runs `ship --no-fail`, whose result reports every stage.) Its result
 // is kept for the session only: the vulnerability DB changes daily, and a
 // cached report must not contradict a ship that failed on a new finding.
-func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:400:1)
+func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:476:1)
 	q := r.query.Select("report")
 
 	return &GoldenPathShipResult{
@@ -379,87 +379,100 @@ type GoldenPathShipOpts struct {
 	//
 	// Registry to publish to, e.g. myacr.azurecr.io; without it nothing is published.
 	//
-	Registry string // golden-path (../../../../.dagger/main.go:213:2)
+	Registry string // golden-path (../../../../.dagger/main.go:214:2)
 	//
 	// Repository inside the registry; <team>/<name> from golden-path.yaml when empty.
 	//
-	Repository string // golden-path (../../../../.dagger/main.go:216:2)
+	Repository string // golden-path (../../../../.dagger/main.go:217:2)
 	//
 	// The git commit SHA being shipped: the image's immutable tag (in GitHub Actions, ${{ github.sha }}).
 	//
-	Commit string // golden-path (../../../../.dagger/main.go:219:2)
+	Commit string // golden-path (../../../../.dagger/main.go:220:2)
 	//
 	// Registry user name (for an ACR token: 00000000-0000-0000-0000-000000000000).
 	//
-	Username string // golden-path (../../../../.dagger/main.go:222:2)
+	Username string // golden-path (../../../../.dagger/main.go:223:2)
 	//
 	// Registry password or token, e.g. env://ACR_TOKEN.
 	//
-	Password *Secret // golden-path (../../../../.dagger/main.go:225:2)
+	Password *Secret // golden-path (../../../../.dagger/main.go:226:2)
 	//
 	// A service reaching a registry on the caller's loopback, e.g. tcp://localhost:5001.
 	//
-	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:228:2)
+	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:229:2)
 	//
 	// URL of the repository the commit is in, e.g. https://github.com/acme/orders: a label of the published image.
 	//
-	SourceURL string // golden-path (../../../../.dagger/main.go:231:2)
+	SourceURL string // golden-path (../../../../.dagger/main.go:232:2)
 	//
 	// Environment to render the manifests for: an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // golden-path (../../../../.dagger/main.go:235:2)
+	Environment string // golden-path (../../../../.dagger/main.go:236:2)
 	//
 	// Kubeconfig of the cluster to deploy to; without it nothing is deployed (for AKS: az aks get-credentials,
 	// then kubelogin convert-kubeconfig -l workloadidentity in GitHub Actions).
 	//
-	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:239:2)
+	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:240:2)
 	//
 	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
 	//
-	KubeAPI *Service // golden-path (../../../../.dagger/main.go:242:2)
+	KubeAPI *Service // golden-path (../../../../.dagger/main.go:243:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. the GitHub Actions run URL.
 	//
-	RunID string // golden-path (../../../../.dagger/main.go:245:2)
+	RunID string // golden-path (../../../../.dagger/main.go:246:2)
 	//
 	// A request the smoke test makes after the health checks, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // golden-path (../../../../.dagger/main.go:248:2)
+	SmokePath string // golden-path (../../../../.dagger/main.go:249:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	RolloutTimeout int // golden-path (../../../../.dagger/main.go:252:2)
+	RolloutTimeout int // golden-path (../../../../.dagger/main.go:253:2)
 	//
 	// Prometheus' URL; after the deploy, ship waits until it scrapes the service (e.g.
 	// http://prometheus-operated.monitoring:9090).
 	//
-	PrometheusURL string // golden-path (../../../../.dagger/main.go:256:2)
+	PrometheusURL string // golden-path (../../../../.dagger/main.go:257:2)
 	//
 	// A service reaching Prometheus on the caller's loopback, e.g. tcp://localhost:9090.
 	//
-	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:259:2)
+	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:260:2)
 	//
 	// How long to wait for Prometheus to scrape the service, in seconds.
 	//
 	//
 	// Default: 120
-	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:263:2)
+	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:264:2)
 	//
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	//
-	GrafanaURL string // golden-path (../../../../.dagger/main.go:266:2)
+	GrafanaURL string // golden-path (../../../../.dagger/main.go:267:2)
 	//
 	// A Grafana service account token (Editor), e.g. env://GRAFANA_TOKEN.
 	//
-	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:269:2)
+	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:270:2)
 	//
 	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
 	//
-	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:272:2)
+	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:273:2)
+	//
+	// What a failed observe stage does: rollback (the release that served before is put back, whole, and ship
+	// fails: a release Prometheus cannot scrape is not done) or warn (the release stays, the stage is marked
+	// warned, and ship passes).
+	//
+	//
+	// Default: "rollback"
+	OnObserveFailure string // golden-path (../../../../.dagger/main.go:279:2)
+	//
+	// Return the result of a red run (ok false, the stage that failed and why, what was published and what was
+	// rolled back) instead of failing: CI exports this run's own reports, then fails the job when ok is false.
+	//
+	NoFail bool // golden-path (../../../../.dagger/main.go:283:2)
 }
 
 // Ship runs the golden path on a service: it reads golden-path.yaml, builds
@@ -468,10 +481,11 @@ type GoldenPathShipOpts struct {
 // what to fix; nothing after it runs, so nothing is pushed. When they pass
 // and a registry is given, the image is published under the commit SHA.
 // Accepted vulnerabilities go in the source's .trivyignore.yaml, each with a
-// statement and an expiry date. After a failed ship, `report` on the same
-// golden path (the same constructor arguments) returns the summary, SARIF and
-// JUnit files for CI to export.
-func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:209:1)
+// statement and an expiry date. A failed deploy, or a release Prometheus
+// cannot scrape, is rolled back whole. With --no-fail a red run returns its
+// result (ok false) instead of failing, so that CI exports the reports of
+// that very run: `ship --no-fail ... reports export --path reports`.
+func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:210:1)
 	q := r.query.Select("ship")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `registry` optional argument
@@ -549,6 +563,14 @@ func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { //
 		// `grafanaTunnel` optional argument
 		if !querybuilder.IsZeroValue(opts[i].GrafanaTunnel) {
 			q = q.Arg("grafanaTunnel", opts[i].GrafanaTunnel)
+		}
+		// `onObserveFailure` optional argument
+		if !querybuilder.IsZeroValue(opts[i].OnObserveFailure) {
+			q = q.Arg("onObserveFailure", opts[i].OnObserveFailure)
+		}
+		// `noFail` optional argument
+		if !querybuilder.IsZeroValue(opts[i].NoFail) {
+			q = q.Arg("noFail", opts[i].NoFail)
 		}
 	}
 
