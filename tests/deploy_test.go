@@ -462,10 +462,13 @@ func TestShipRerunsACommit(t *testing.T) {
 	published := strings.TrimSpace(first.Stdout)
 
 	pushBase(t, base, "2")
-	again := shipDeploy(t, c, dir, commit, "120", "published")
+	again := shipDeploy(t, c, dir, commit, "120", "summary")
 	assert.Assert(t, again.ExitCode == 0, "the re-run of the same source failed:\n%s", again.ErrorText())
-	assert.Check(t, is.Equal(strings.TrimSpace(again.Stdout), published))
+	assert.Check(t, is.Contains(again.Stdout, "**Image:** `"+published+"`"))
 	assert.Check(t, is.Equal(c.served(t, ns), published))
+	// The same release: applied again as recorded, verified, and no new revision.
+	assert.Check(t, is.Regexp(`\| deploy \| ✅ passed \|[^\n]*revision 1: unchanged since revision 1 \(applied again as recorded\); rolled out; smoke test passed`, again.Stdout))
+	assert.Check(t, is.Equal(statuses(c.records(t, ns, "hello-api")), "1:deployed"))
 	// The published image is the first build's (its base says 1), not the rebuild's, and says what it was built from.
 	ref, err := name.ParseReference(published)
 	assert.NilError(t, err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,6 +49,8 @@ type Rollout struct {
 // holds nothing else). Deploy then fails with the reason, the failing pods'
 // events and last log lines, and what was put back. A release that
 // succeeds removes the objects of the previous one that it no longer has.
+// A release the same as the one that serves (a re-run of its commit) is
+// applied again as recorded and verified, with no new revision.
 // Deploys of one service are serialized by a Lease in its namespace,
 // renewed while the deploy runs (a killed run's lock frees itself a minute
 // after its last renewal). Every query deploys (a side effect is never
@@ -100,8 +103,7 @@ func start(ctx context.Context, r *Release, kubeconfig *dagger.Secret, kubeApi *
 	return &deployment{k: k, r: r, run: run, timeout: time.Duration(timeout) * time.Second, now: time.Now}, nil
 }
 
-// connect returns kubectl for the kubeconfig's cluster, once the cluster
-// answered and accepted the credentials.
+// connect returns kubectl for the kubeconfig's cluster.
 func connect(ctx context.Context, image string, kubeconfig *dagger.Secret, kubeApi *dagger.Service, run string) (*kubectl, error) {
 	// Every kubectl step of this deploy is its own exec: GP_DEPLOY (unique per
 	// deploy, whatever the run id) and GP_STEP keep the engine from answering a
@@ -123,10 +125,7 @@ func connect(ctx context.Context, image string, kubeconfig *dagger.Secret, kubeA
 	if k.server == "" {
 		return nil, fmt.Errorf("deploy: the kubeconfig has no current cluster: pass a kubeconfig whose current-context names a cluster")
 	}
-	// Reachable and authenticated, before anything changes.
-	if _, err := k.run(ctx, "read the cluster's version", "", "version", "-o", "json", "--request-timeout=20s"); err != nil {
-		return nil, err
-	}
+	// Whether the cluster is reachable and takes the credentials, the first read says (an explained ClusterError).
 	return k, nil
 }
 
@@ -157,11 +156,7 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 	if err != nil {
 		return nil, fmt.Errorf("deploy: cannot read the rendered manifests: %s", err.Error())
 	}
-	annotated, err := rollout.Annotate([]byte(manifests), name, map[string]string{
-		rollout.AnnotationCommit:      d.r.Commit,
-		rollout.AnnotationRun:         d.run,
-		rollout.AnnotationChangeCause: "golden-path: commit " + d.r.Commit + " (" + d.run + ")",
-	})
+	annotated, err := rollout.Annotate([]byte(manifests), name, d.annotations())
 	if err != nil {
 		return nil, err
 	}
@@ -177,10 +172,20 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 	// Created by this deploy (a run that finds it created by another leaves it alone).
 	createdNS := false
 	if !nsExists {
-		if _, err := d.k.run(ctx, "create the namespace "+ns, "", "create", "namespace", ns); err != nil && !strings.Contains(err.Error(), "AlreadyExists") {
+		_, err := d.k.run(ctx, "create the namespace "+ns, "", "create", "namespace", ns)
+		if err != nil && !strings.Contains(err.Error(), "AlreadyExists") {
 			return nil, err
 		}
 		createdNS = err == nil
+	}
+	ctx, unlock, records, err := d.holdRecords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	current := rollout.Current(records)
+	if current != nil && d.unchanged(current, annotated) {
+		return d.reverify(ctx, current, smokePath)
 	}
 	// The API server validates every object before any is applied, so a
 	// refused object changes nothing.
@@ -191,12 +196,6 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 		}
 		return nil, err
 	}
-	ctx, unlock, records, err := d.holdRecords(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	current := rollout.Current(records)
 	rec := rollout.Record{
 		Service: name, Namespace: ns, Revision: rollout.NextRevision(records), Image: d.r.Image, Commit: d.r.Commit,
 		Run: d.run, Inventory: inventory, HealthPaths: d.r.HealthPaths, SmokePath: smokePath,
@@ -274,6 +273,47 @@ func (d *deployment) hold(ctx context.Context) (context.Context, func(), error) 
 		cancel(nil)
 		lock.release(ctx)
 	}, nil
+}
+
+// unchanged says whether the release that serves applied the same manifests
+// as this one (the run's own annotations aside): then there is nothing to
+// apply.
+func (d *deployment) unchanged(current *rollout.StoredRecord, annotated []byte) bool {
+	again, err := rollout.Annotate(current.Manifests, d.r.Service, d.annotations())
+	return err == nil && bytes.Equal(again, annotated)
+}
+
+// annotations are what the pipeline puts on the release's Deployment.
+func (d *deployment) annotations() map[string]string {
+	return map[string]string{
+		rollout.AnnotationCommit:      d.r.Commit,
+		rollout.AnnotationRun:         d.run,
+		rollout.AnnotationChangeCause: "golden-path: commit " + d.r.Commit + " (" + d.run + ")",
+	}
+}
+
+// reverify checks the release that serves, unchanged: it is applied again as
+// its record has it (which takes back any hand edit since, and changes
+// nothing else: no new pods, no new record), then its rollout and smoke
+// test run. When it is not healthy there is nothing to roll back to: the
+// error says so.
+func (d *deployment) reverify(ctx context.Context, current *rollout.StoredRecord, smokePath string) (*Rollout, error) {
+	res := &Rollout{Namespace: d.r.Namespace, Deployment: d.r.Service, Image: current.Image,
+		Revision: strconv.Itoa(current.Revision), Previous: current.Previous}
+	if err := d.mount(ctx, previousPath, current.Manifests); err != nil {
+		return nil, err
+	}
+	if _, err := d.k.run(ctx, fmt.Sprintf("apply revision %d again", current.Revision), "", "apply", "--server-side",
+		"--field-manager=golden-path", "--force-conflicts", "-f", previousPath); err != nil {
+		return nil, err
+	}
+	if err := d.verify(ctx, res, smokePath); err != nil {
+		return nil, &releaseError{fmt.Sprintf("deploy: %s in %s is unchanged since revision %d (commit %s), which serves, but it is not healthy: %s\n%s"+
+			"There is nothing to roll back to. Fix the service and ship again.", d.r.Service, d.r.Namespace, current.Revision, current.Commit,
+			err.Error(), d.diagnosis(ctx)), fmt.Sprintf("unchanged since revision %d, which is not healthy", current.Revision)}
+	}
+	res.Result = fmt.Sprintf("unchanged since revision %d (applied again as recorded); %s", current.Revision, res.Result)
+	return res.withOutcome()
 }
 
 // unfinished marks failed the releases whose deploy died before their verdict.

@@ -62,27 +62,28 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // acquire takes the lock, waiting at most wait while another live run holds
 // it; a lock its holder stopped renewing is taken over. It never takes a
 // lock another run holds: creating the Lease, and replacing a free one at
-// the version read, are atomic in the API server.
+// the version read, are atomic in the API server. The Lease is read first:
+// after a service's first deploy it exists (free) and one replace takes it.
 func (l *deployLock) acquire(ctx context.Context, wait time.Duration) error {
 	deadline := l.now().Add(wait)
 	for {
 		now := l.now()
 		want := rollout.LeaseRecord{Holder: l.holder, Duration: rollout.LeaseDuration, Acquired: now, Renewed: now}
-		rv, exists, err := l.api.create(ctx, rollout.Lease(l.namespace, l.service, want))
-		if err != nil {
-			return err
-		}
-		if !exists {
-			want.ResourceVersion = rv
-			l.held = want
-			return nil
-		}
 		cur, found, err := l.api.get(ctx)
 		if err != nil {
 			return err
 		}
 		if !found {
-			continue // removed since: create it again
+			rv, exists, err := l.api.create(ctx, rollout.Lease(l.namespace, l.service, want))
+			if err != nil {
+				return err
+			}
+			if !exists {
+				want.ResourceVersion = rv
+				l.held = want
+				return nil
+			}
+			continue // another run created it first: look again
 		}
 		if cur.Free(now) {
 			want.Transitions, want.ResourceVersion = cur.Transitions+1, cur.ResourceVersion

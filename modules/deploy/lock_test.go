@@ -23,9 +23,9 @@ type fakeLeases struct {
 	lease   *rollout.LeaseRecord
 	version int
 	writes  []string // each successful write's holder, in order
-	// beforeReplace, when set, runs before each replace (e.g. another run
-	// writing in between).
-	beforeReplace func()
+	// beforeReplace and beforeCreate, when set, run before each replace or
+	// create (e.g. another run writing in between).
+	beforeReplace, beforeCreate func()
 }
 
 // decode reads a Lease object as the fake's API server would.
@@ -46,6 +46,9 @@ type fakeAPI struct {
 }
 
 func (a fakeAPI) create(_ context.Context, obj []byte) (string, bool, error) {
+	if a.f.beforeCreate != nil {
+		a.f.beforeCreate()
+	}
 	a.f.mu.Lock()
 	defer a.f.mu.Unlock()
 	if a.f.lease != nil {
@@ -179,6 +182,24 @@ func TestLockTakeOverIsAtomic(t *testing.T) {
 	}
 	err := b.acquire(context.Background(), 30*time.Second)
 	assert.Check(t, is.ErrorContains(err, "another pipeline run (run-a)"), "run-b waited for run-a instead of taking its lock")
+	assert.Check(t, is.Equal(f.lease.Holder, "run-a"))
+	assert.Check(t, is.DeepEqual(f.writes, []string{"run-a"}))
+}
+
+// Two first deploys at once: both find no Lease; the one whose create comes
+// second sees the first's Lease and waits for it.
+func TestLockCreateIsAtomic(t *testing.T) {
+	f, c := &fakeLeases{}, &clock{now: t0}
+	a, b := newLock(t, f, c, "run-a"), newLock(t, f, c, "run-b")
+	once := sync.Once{}
+	f.beforeCreate = func() {
+		once.Do(func() {
+			f.beforeCreate = nil
+			assert.NilError(t, a.acquire(context.Background(), time.Minute))
+		})
+	}
+	err := b.acquire(context.Background(), 30*time.Second)
+	assert.Check(t, is.ErrorContains(err, "another pipeline run (run-a)"))
 	assert.Check(t, is.Equal(f.lease.Holder, "run-a"))
 	assert.Check(t, is.DeepEqual(f.writes, []string{"run-a"}))
 }
