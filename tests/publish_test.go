@@ -100,7 +100,7 @@ func TestPublish(t *testing.T) {
 		other := call(publishArgs(acr, "debian:bookworm-slim", repo, commit)...)
 		assert.Check(t, other.ExitCode != 0)
 		assert.Check(t, is.Contains(other.ErrorText(), acr.Addr+"/"+repo+":"+commit+" already points to "+digest))
-		assert.Check(t, is.Contains(other.ErrorText(), "commit tags are immutable, so nothing was pushed"))
+		assert.Check(t, is.Contains(other.ErrorText(), "Commit tags are immutable, so nothing was pushed"))
 		got, err := tagDigest(t, acr, acr.Addr+"/"+repo+":"+commit)
 		assert.NilError(t, err)
 		assert.Check(t, is.Equal(got, digest), "the tag did not move")
