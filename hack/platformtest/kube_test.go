@@ -326,7 +326,10 @@ func TestKubePipelineKubeconfig(t *testing.T) {
 		{"patch", "configmaps", "", "yes"},
 		{"patch", "poddisruptionbudgets.policy", "", "yes"},
 		{"create", "leases.coordination.k8s.io", "", "yes"},
-		{"delete", "leases.coordination.k8s.io", "", "yes"},
+		{"update", "leases.coordination.k8s.io", "", "yes"},
+		{"list", "leases.coordination.k8s.io", "", "yes"},
+		{"delete", "leases.coordination.k8s.io", "", "no"}, // a lock is freed, never deleted
+		{"list", "configmaps", "", "yes"},                  // the release records
 		{"patch", "secretproviderclasses.secrets-store.csi.x-k8s.io", "", "yes"},
 		{"list", "pods", "", "yes"},
 		{"get", "pods", "log", "yes"},
