@@ -73,10 +73,7 @@ func (e detailedError) Detail() string { return e.detail }
 // and the run goes on.
 type stageWarning struct{ error }
 
-func (w stageWarning) Error() string {
-	line, _, _ := strings.Cut(w.error.Error(), "\n")
-	return line
-}
+func (w stageWarning) Error() string { return firstLine(w.error.Error()) }
 
 // passed is true while no stage has failed.
 func (r *shipRun) passed() bool {

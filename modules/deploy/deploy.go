@@ -189,8 +189,7 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 	}
 	// The API server validates every object before any is applied, so a
 	// refused object changes nothing.
-	if _, err := d.k.run(ctx, "validate the manifests (server-side dry run)", "",
-		"apply", "--server-side", "--dry-run=server", "--field-manager=golden-path", "--force-conflicts", "-f", releasePath); err != nil {
+	if err := d.apply(ctx, "validate the manifests (server-side dry run)", "--dry-run=server", "-f", releasePath); err != nil {
 		if createdNS {
 			d.removeNamespace(ctx, inventory)
 		}
@@ -218,11 +217,8 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 	if err := d.mount(ctx, recordPath, cm); err != nil {
 		return nil, err
 	}
-	// One field manager, golden-path, owns what the pipeline sets; it takes
-	// back fields that a rollback or a hand edit changed since. The release's
-	// record goes in the same request.
-	if _, err := d.k.run(ctx, "apply the manifests", "",
-		"apply", "--server-side", "--field-manager=golden-path", "--force-conflicts", "-f", releasePath, "-f", recordPath); err != nil {
+	// The release's record goes in the same request.
+	if err := d.apply(ctx, "apply the manifests", "-f", releasePath, "-f", recordPath); err != nil {
 		return nil, err
 	}
 
@@ -303,8 +299,7 @@ func (d *deployment) reverify(ctx context.Context, current *rollout.StoredRecord
 	if err := d.mount(ctx, previousPath, current.Manifests); err != nil {
 		return nil, err
 	}
-	if _, err := d.k.run(ctx, fmt.Sprintf("apply revision %d again", current.Revision), "", "apply", "--server-side",
-		"--field-manager=golden-path", "--force-conflicts", "-f", previousPath); err != nil {
+	if err := d.apply(ctx, fmt.Sprintf("apply revision %d again", current.Revision), "-f", previousPath); err != nil {
 		return nil, err
 	}
 	if err := d.verify(ctx, res, smokePath); err != nil {
@@ -339,6 +334,14 @@ func (d *deployment) holdRecords(ctx context.Context) (context.Context, func(), 
 		return nil, nil, nil, err
 	}
 	return held, unlock, records, nil
+}
+
+// apply server-side applies files (kubectl arguments: -f PATH …, and
+// options such as --dry-run=server) as the one field manager golden-path,
+// which takes back fields that a rollback or a hand edit changed since.
+func (d *deployment) apply(ctx context.Context, action string, args ...string) error {
+	_, err := d.k.run(ctx, action, "", append([]string{"apply", "--server-side", "--field-manager=golden-path", "--force-conflicts"}, args...)...)
+	return err
 }
 
 // mount writes data to a file of the kubectl container at path.
@@ -380,30 +383,7 @@ func (d *deployment) existing(ctx context.Context) ([]rollout.ObjectRef, error) 
 	if err != nil {
 		return nil, err
 	}
-	type object struct {
-		APIVersion string `json:"apiVersion"`
-		Kind       string `json:"kind"`
-		Metadata   struct{ Name string }
-	}
-	// Nothing found: no output; one object: the object; more: a List.
-	if strings.TrimSpace(out) == "" {
-		return nil, nil
-	}
-	var l struct {
-		object
-		Items []object `json:"items"`
-	}
-	if err := json.Unmarshal([]byte(out), &l); err != nil {
-		return nil, fmt.Errorf("deploy: the objects of the release in the cluster are not readable: %s", err.Error())
-	}
-	if l.Kind != "List" {
-		l.Items = []object{l.object}
-	}
-	var refs []rollout.ObjectRef
-	for _, it := range l.Items {
-		refs = append(refs, rollout.ObjectRef{APIVersion: it.APIVersion, Kind: it.Kind, Name: it.Metadata.Name})
-	}
-	return refs, nil
+	return rollout.Objects([]byte(out))
 }
 
 // remove deletes objects of the namespace (only ones this service's records own).
@@ -496,8 +476,7 @@ func (d *deployment) rollback(ctx context.Context, rec rollout.Record, records [
 		if err := d.mount(ctx, previousPath, current.Manifests); err != nil {
 			return &releaseError{b.String() + "The rollback could not start: " + err.Error(), fmt.Sprintf("revision %d failed; the rollback could not start", rec.Revision)}
 		}
-		if _, err := d.k.run(ctx, fmt.Sprintf("put back revision %d", current.Revision), "", "apply", "--server-side",
-			"--field-manager=golden-path", "--force-conflicts", "-f", previousPath); err != nil {
+		if err := d.apply(ctx, fmt.Sprintf("put back revision %d", current.Revision), "-f", previousPath); err != nil {
 			fmt.Fprintf(&b, "The rollback to revision %d failed: revision %d is still applied.\n%s\n", current.Revision, rec.Revision, err.Error())
 			failed(reason + " (rollback failed)")
 			return &releaseError{b.String() + fmt.Sprintf("When the cluster answers, ship commit %s (revision %d) again to put it back, or ship a fix.",

@@ -142,7 +142,8 @@ func (d *deployment) rollbackTo(ctx context.Context, to int, failed string) (*Ro
 			return nil, fmt.Errorf("rollback: revision %d is the first release of %s in %s: there is no earlier one to put back", current.Revision, name, ns)
 		}
 		// A first release that failed goes.
-		if err := d.remove(ctx, rollout.Owned(records)); err != nil {
+		owned := rollout.Owned(records)
+		if err := d.remove(ctx, owned); err != nil {
 			return nil, fmt.Errorf("rollback: revision %d failed (%s) and could not be removed: %s", current.Revision, failed, err.Error())
 		}
 		updates := append(unfinished(records, now), rollout.StatusUpdate{Revision: current.Revision, Status: rollout.StatusFailed, Finished: now,
@@ -151,7 +152,7 @@ func (d *deployment) rollbackTo(ctx context.Context, to int, failed string) (*Ro
 			return nil, err
 		}
 		res := &Rollout{Namespace: ns, Deployment: name, Revision: strconv.Itoa(current.Revision),
-			Result: fmt.Sprintf("revision %d was removed (%s): there was no previous release", current.Revision, refList(rollout.Owned(records)))}
+			Result: fmt.Sprintf("revision %d was removed (%s): there was no previous release", current.Revision, refList(owned))}
 		return res.withOutcome()
 	}
 	var target *rollout.StoredRecord
@@ -181,8 +182,7 @@ func (d *deployment) rollbackTo(ctx context.Context, to int, failed string) (*Ro
 	if err := d.mount(ctx, recordPath, cm); err != nil {
 		return nil, err
 	}
-	if _, err := d.k.run(ctx, fmt.Sprintf("put back revision %d", target.Revision), "", "apply", "--server-side",
-		"--field-manager=golden-path", "--force-conflicts", "-f", previousPath, "-f", recordPath); err != nil {
+	if err := d.apply(ctx, fmt.Sprintf("put back revision %d", target.Revision), "-f", previousPath, "-f", recordPath); err != nil {
 		return nil, err
 	}
 	gone := rollout.Missing(rollout.Owned(records), rec.Inventory)

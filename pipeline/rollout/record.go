@@ -336,30 +336,67 @@ func StatusPatch(namespace, service string, updates ...StatusUpdate) ([]byte, er
 	return json.MarshalIndent(map[string]any{"apiVersion": "v1", "kind": "List", "items": items}, "", "  ")
 }
 
+// listed is an object as `kubectl get -o json` prints it.
+type listed struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name   string            `json:"name"`
+		Labels map[string]string `json:"labels"`
+	} `json:"metadata"`
+}
+
+func (o listed) ref() ObjectRef {
+	return ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Metadata.Name}
+}
+
+// readListed reads the output of `kubectl get -o json`: nothing (none
+// found with --ignore-not-found), one object, or a list (its items).
+func readListed(out []byte) ([]listed, error) {
+	if len(bytes.TrimSpace(out)) == 0 {
+		return nil, nil
+	}
+	var l struct {
+		listed
+		Items []listed `json:"items"`
+	}
+	if err := json.Unmarshal(out, &l); err != nil {
+		return nil, err
+	}
+	if l.Items != nil || l.Kind == "List" {
+		return l.Items, nil
+	}
+	return []listed{l.listed}, nil
+}
+
+// Objects lists the objects in the output of `kubectl get -o json`
+// (nothing, one object, or a List).
+func Objects(out []byte) ([]ObjectRef, error) {
+	items, err := readListed(out)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: the objects in the cluster are not readable: %w", err)
+	}
+	refs := make([]ObjectRef, 0, len(items))
+	for _, it := range items {
+		refs = append(refs, it.ref())
+	}
+	return refs, nil
+}
+
 // Others lists, as Kind/name, the objects of a namespace (the JSON of a
 // `kubectl get <kinds> -o json`) that are not service's: not in its
 // inventory, not its release records nor its deploy lock, and not what
 // Kubernetes puts in every namespace. A namespace with others is never
 // deleted by service's deploy.
 func Others(list []byte, service string, inventory []ObjectRef) ([]string, error) {
-	var l struct {
-		Items []struct {
-			APIVersion string `json:"apiVersion"`
-			Kind       string `json:"kind"`
-			Metadata   struct {
-				Name   string            `json:"name"`
-				Labels map[string]string `json:"labels"`
-			} `json:"metadata"`
-		} `json:"items"`
-	}
-	if err := json.Unmarshal(list, &l); err != nil {
+	items, err := readListed(list)
+	if err != nil {
 		return nil, fmt.Errorf("deploy: the namespace's objects are not readable: %w", err)
 	}
 	var out []string
-	for _, it := range l.Items {
-		ref := ObjectRef{APIVersion: it.APIVersion, Kind: it.Kind, Name: it.Metadata.Name}
+	for _, it := range items {
 		switch {
-		case slices.ContainsFunc(inventory, ref.same),
+		case slices.ContainsFunc(inventory, it.ref().same),
 			it.Kind == "ConfigMap" && (it.Metadata.Name == "kube-root-ca.crt" || it.Metadata.Labels[LabelReleaseOf] == service),
 			it.Kind == "ServiceAccount" && it.Metadata.Name == "default",
 			it.Kind == "Lease" && it.Metadata.Name == LockName(service):

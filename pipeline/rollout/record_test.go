@@ -134,3 +134,18 @@ func TestOthers(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Check(t, is.Len(got, 0))
 }
+
+func TestObjects(t *testing.T) {
+	none, err := Objects([]byte("\n"))
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(none, 0), "none found: kubectl prints nothing")
+	one, err := Objects([]byte(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"hello-api"}}`))
+	assert.NilError(t, err)
+	assert.Check(t, is.DeepEqual(one, []ObjectRef{{APIVersion: "v1", Kind: "Service", Name: "hello-api"}}), "one found: the object itself")
+	two, err := Objects([]byte(`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"a"}},` +
+		`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"a"}}]}`))
+	assert.NilError(t, err)
+	assert.Check(t, is.DeepEqual(two, []ObjectRef{{APIVersion: "v1", Kind: "Service", Name: "a"}, {APIVersion: "apps/v1", Kind: "Deployment", Name: "a"}}))
+	_, err = Objects([]byte("{"))
+	assert.Check(t, is.ErrorContains(err, "the objects in the cluster are not readable"))
+}
