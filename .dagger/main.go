@@ -23,6 +23,7 @@ import (
 
 	"github.com/golden-path/golden-path/pipeline/config"
 	"github.com/golden-path/golden-path/pipeline/lint"
+	"github.com/golden-path/golden-path/pipeline/serve"
 	"github.com/golden-path/golden-path/pipeline/testreport"
 	"github.com/golden-path/golden-path/pipeline/vuln"
 
@@ -199,8 +200,11 @@ type Stage struct {
 // Ship runs the golden path on a service: it reads golden-path.yaml, builds
 // the Dockerfile, then runs the tests, the linter and the vulnerability scan
 // in parallel. A failed gate stops the run with a non-zero exit that names
-// what to fix; nothing after it runs, so nothing is pushed. When they pass
-// and a registry is given, the image is published under the commit SHA.
+// what to fix; nothing after it runs, so nothing is pushed. When they pass,
+// the manifests are rendered and checked (observability objects, policy):
+// every environment's without a registry (a pull request), else the
+// environment to deploy to, whose image is then published under the commit
+// SHA.
 // Accepted vulnerabilities go in the source's .trivyignore.yaml, each with a
 // statement and an expiry date. A failed deploy, or a release Prometheus
 // cannot scrape, is rolled back whole. With --no-fail a red run returns its
@@ -230,7 +234,8 @@ func (m *GoldenPath) Ship(
 	// URL of the repository the commit is in, e.g. https://github.com/acme/orders: a label of the published image.
 	// +optional
 	sourceUrl string,
-	// Environment to render the manifests for: an overlay in k8s/overlays (dev, staging, prod).
+	// Environment to deploy to: an overlay in k8s/overlays (dev, staging, prod); without --registry every
+	// environment is rendered and checked.
 	// +optional
 	// +default="dev"
 	environment string,
@@ -294,53 +299,47 @@ func (m *GoldenPath) Ship(
 		return nil, err
 	}
 	run, res := m.gates(ctx)
-	source := m.Source
 	if !run.passed() {
+		return run.end(ctx, res, noFail)
+	}
+	deploy := dag.Deploy(dagger.DeployOpts{
+		Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel,
+	})
+	// render → observability → policy, before anything is pushed: the manifests with the service's
+	// ServiceMonitor, PrometheusRule and dashboard ConfigMap, rendered with a placeholder image and checked.
+	// Without a registry (a pull request) every environment is; with one, the environment to deploy to, whose
+	// release then gets the published image.
+	envs := []string{environment}
+	if registry == "" {
+		envs = nil // every environment
+	}
+	release, obs, err := m.checkManifests(ctx, run, deploy, envs, environment, commit)
+	if err != nil {
 		return run.end(ctx, res, noFail)
 	}
 	if registry == "" {
 		return run.result(ctx, res), nil
 	}
-	deploy := dag.Deploy(dagger.DeployOpts{
-		Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel,
-	})
 	if err := run.stage(ctx, "publish", func(ctx context.Context) (string, error) {
 		if repository == "" {
 			repository = res.Team + "/" + res.Service
 		}
-		ref, err := deploy.Publish(res.Image, repository, commit, dagger.DeployPublishOpts{SourceURL: sourceUrl}).Ref(ctx)
-		run.summary.Image, res.Published = ref, ref
-		return ref, err
-	}); err != nil {
-		return run.end(ctx, res, noFail)
-	}
-	// render → observability → policy: the manifests for the environment with the service's ServiceMonitor,
-	// PrometheusRule and dashboard ConfigMap, checked before anything reaches a cluster.
-	var release *dagger.DeployRelease
-	if err := run.stage(ctx, "render", func(ctx context.Context) (string, error) {
-		release = deploy.Render(res.Published, commit, dagger.DeployRenderOpts{Source: source, Environment: environment})
-		ns, err := release.Namespace(ctx)
-		return environment + " → namespace " + ns, err
-	}); err != nil {
-		return run.end(ctx, res, noFail)
-	}
-	obs := dag.Observe().Generate(dagger.ObserveGenerateOpts{Source: source, Environment: environment})
-	if err := run.stage(ctx, "observability", func(ctx context.Context) (string, error) {
-		if err := obs.Check(ctx, release.Manifests()); err != nil {
+		// One query, one push: each field query would push again.
+		data, err := deploy.Publish(res.Image, repository, commit, dagger.DeployPublishOpts{SourceURL: sourceUrl}).Result(ctx)
+		if err != nil {
 			return "", err
 		}
-		release = release.WithManifests(obs.Manifests())
-		uid, err := obs.DashboardUID(ctx)
-		return "ServiceMonitor, PrometheusRule, dashboard " + uid, err
-	}); err != nil {
-		return run.end(ctx, res, noFail)
-	}
-	if err := run.stage(ctx, "policy", func(ctx context.Context) (string, error) {
-		if _, err := release.Check().Namespace(ctx); err != nil { // reading a field runs the check
+		var pushed pipeline.Published
+		if err := json.Unmarshal([]byte(data), &pushed); err != nil {
+			return "", fmt.Errorf("the publish result is not readable (%s): rebuild the deploy module at the version of this one", err.Error())
+		}
+		run.summary.Image, res.Published = pushed.Ref, pushed.Ref
+		release = release.WithImage(pushed.Ref)
+		if _, err := release.Image(ctx); err != nil {
 			return "", err
 		}
 		res.Manifests = release.Manifests()
-		return "all rules pass", nil
+		return pushed.Summary(), nil
 	}); err != nil {
 		return run.end(ctx, res, noFail)
 	}
@@ -411,6 +410,96 @@ func (m *GoldenPath) Ship(
 	return run.result(ctx, res), nil
 }
 
+// checkManifests runs the render, observability and policy stages on the
+// manifests of envs (every environment the service has when nil), rendered
+// with a placeholder image, side by side; a stage that fails in one
+// environment fails. It returns the release of environment, with its
+// observability objects, checked.
+func (m *GoldenPath) checkManifests(ctx context.Context, run *shipRun, deploy *dagger.Deploy, envs []string, environment, commit string) (*dagger.DeployRelease, *dagger.ObserveObjects, error) {
+	source := m.Source
+	type checked struct {
+		env     string
+		release *dagger.DeployRelease
+		obs     *dagger.ObserveObjects
+		note    string
+	}
+	var all []*checked
+	// each runs fn on every environment at once and returns their notes, or the first environment's error.
+	each := func(ctx context.Context, fn func(context.Context, *checked) error) ([]string, error) {
+		var g errgroup.Group
+		errs := make([]error, len(all))
+		for i, c := range all {
+			g.Go(func() error { errs[i] = fn(ctx, c); return nil })
+		}
+		_ = g.Wait()
+		var notes []string
+		for i, c := range all {
+			if errs[i] != nil {
+				return nil, errs[i]
+			}
+			notes = append(notes, c.note)
+		}
+		return notes, nil
+	}
+	if err := run.stage(ctx, "render", func(ctx context.Context) (string, error) {
+		if envs == nil {
+			var err error
+			if envs, err = deploy.Environments(ctx, dagger.DeployEnvironmentsOpts{Source: source}); err != nil {
+				return "", err
+			}
+		}
+		for _, env := range envs {
+			all = append(all, &checked{env: env})
+		}
+		notes, err := each(ctx, func(ctx context.Context, c *checked) error {
+			c.release = deploy.Render(dagger.DeployRenderOpts{Source: source, Environment: c.env, Commit: commit})
+			ns, err := c.release.Namespace(ctx)
+			c.note = c.env + " → namespace " + ns
+			return err
+		})
+		return strings.Join(notes, ", "), err
+	}); err != nil {
+		return nil, nil, err
+	}
+	names := ""
+	if len(all) > 1 {
+		names = " (" + strings.Join(envs, ", ") + ")"
+	}
+	if err := run.stage(ctx, "observability", func(ctx context.Context) (string, error) {
+		notes, err := each(ctx, func(ctx context.Context, c *checked) error {
+			c.obs = dag.Observe().Generate(dagger.ObserveGenerateOpts{Source: source, Environment: c.env})
+			if err := c.obs.Check(ctx, c.release.Manifests()); err != nil {
+				return err
+			}
+			c.release = c.release.WithManifests(c.obs.Manifests())
+			uid, err := c.obs.DashboardUID(ctx)
+			c.note = "dashboard " + uid // one per service, whatever the environment
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+		return "ServiceMonitor, PrometheusRule, " + notes[0] + names, nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	if err := run.stage(ctx, "policy", func(ctx context.Context) (string, error) {
+		_, err := each(ctx, func(ctx context.Context, c *checked) error {
+			_, err := c.release.Check().Namespace(ctx) // reading a field runs the check
+			return err
+		})
+		return "all rules pass" + names, err
+	}); err != nil {
+		return nil, nil, err
+	}
+	for _, c := range all {
+		if c.env == environment {
+			return c.release, c.obs, nil
+		}
+	}
+	return nil, nil, nil
+}
+
 // observeArgs are ship's flags for the observe stage.
 type observeArgs struct {
 	prometheusUrl    string
@@ -466,7 +555,7 @@ func firstLine(s string) string {
 	return line
 }
 
-// Report runs ship's gates (config, build, test ∥ lint ∥ scan) like ship does,
+// Report runs ship's gates (config, build, test ∥ lint ∥ serve ∥ scan) like ship does,
 // but returns their result instead of failing, and publishes nothing, e.g.
 // `dagger call --source . report reports export --path reports`. (A CI job
 // that ships runs `ship --no-fail`, whose result reports every stage.) Its result
@@ -478,7 +567,7 @@ func (m *GoldenPath) Report(ctx context.Context) *ShipResult {
 	return run.result(ctx, res)
 }
 
-// gates runs config, build, then test ∥ lint ∥ scan, recording each stage;
+// gates runs config, build, then test ∥ lint ∥ serve ∥ scan, recording each stage;
 // the result's Ok says whether they all passed. It never fails: a failed
 // stage is in the run.
 func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
@@ -514,7 +603,7 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 		return run, res
 	}
 
-	// test ∥ lint ∥ scan: three gates on the same build, side by side.
+	// test ∥ lint ∥ serve ∥ scan: four gates on the same build, side by side.
 	var tests *testreport.Report
 	var lints *lint.Report
 	// Not errgroup.WithContext: one failed gate must not cancel the others,
@@ -547,6 +636,18 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 				res.Lint.Findings = append(res.Lint.Findings, f.String())
 			}
 			return fmt.Sprintf("%d findings", len(lints.Findings)), v.Err()
+		})
+	})
+	g.Go(func() error {
+		// The runtime image started as the cluster will start it, asked what its probes and Prometheus will ask.
+		return run.stage(ctx, "serve", func(ctx context.Context) (string, error) {
+			v, err := verdict[*serve.Report](ctx, "serve", b.ServeReport(dagger.BuildServeReportOpts{
+				Ctr: res.Image, Port: cfg.Port, Liveness: cfg.Health.Liveness, Readiness: cfg.Health.Readiness, Metrics: cfg.Metrics.Path,
+			}).Verdict)
+			if err != nil {
+				return "", err
+			}
+			return v.Report.Detail(), v.Err()
 		})
 	})
 	var gate *vuln.GateResult

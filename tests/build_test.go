@@ -89,7 +89,7 @@ func TestShipExample(t *testing.T) {
 	progress := plainText(r.run.Stderr)
 	lines := strings.Count(progress, "\n")
 	assert.Check(t, lines <= 200, "the ship printed %d lines; the last ones:\n%s", lines, daggertest.Tail(progress, 60))
-	for _, stage := range []string{"config", "build", "test", "lint", "scan", "publish", "render", "observability", "policy", "deploy", "observe"} {
+	for _, stage := range []string{"config", "build", "test", "lint", "serve", "scan", "publish", "render", "observability", "policy", "deploy", "observe"} {
 		assert.Check(t, is.Regexp(`(?m)^\d+\s*: ┆ `+stage+` DONE`, progress))
 	}
 	for _, call := range stageCalls {
@@ -254,6 +254,67 @@ func TestShipBrokenExamples(t *testing.T) {
 			annotation: `(?m)^::error file=golden-path\.yaml,line=\d+,title=Stage config failed::golden-path\.yaml:\d+: port`,
 		},
 		{
+			// The service listens on a port of its own, not on golden-path.yaml's: nothing answers there.
+			name: "port mismatch",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "Dockerfile"), `--port \"${PORT:-8000}\"`, "--port 8000")
+				edit(t, filepath.Join(dir, "golden-path.yaml"), "port: 8000", "port: 8080")
+			},
+			want: []string{`serve: the runtime image, started on port 8080 \(golden-path\.yaml's port\), did not answer`,
+				`no path answered \(.+\); fix: make the service listen on 0\.0\.0\.0:8080`,
+				`(?s)The service's last log lines:\n.*Uvicorn running on http://0\.0\.0\.0:8000`},
+			stages: `| serve | ❌ failed |`,
+		},
+		{
+			name: "service exits on start",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "Dockerfile"), `CMD ["sh", "-c", "exec python3`, `CMD ["sh", "-c", "echo boom: no config >&2; exit 3; exec python3`)
+			},
+			want: []string{`serve: the runtime image stopped before it answered on port 8000 \(exit code: 3\)`,
+				`(?s)The service's last log lines:\n.*boom: no config`},
+			stages: `| serve | ❌ failed |`,
+		},
+		{
+			name: "health path mismatch",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "golden-path.yaml"), "liveness: /health", "liveness: /healthz")
+			},
+			want:   []string{`- liveness /healthz: answered 404: \{"detail":"Not Found"\}; fix: serve /healthz, or set health\.liveness in golden-path\.yaml`},
+			stages: `| serve | ❌ failed |`,
+		},
+		{
+			name: "metrics path answers 404",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "golden-path.yaml"), "path: /metrics", "path: /prometheus")
+			},
+			want:   []string{`- metrics /prometheus: answered 404`, `set metrics\.path in golden-path\.yaml`},
+			stages: `| serve | ❌ failed |`,
+		},
+		{
+			// A pull request renders and checks every environment: a violation only prod has fails it.
+			name: "policy violation in one environment",
+			breakIt: func(t *testing.T, dir string) {
+				f, err := os.OpenFile(filepath.Join(dir, "k8s/overlays/prod/environment.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+				assert.NilError(t, err)
+				_, err = f.WriteString("---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: hello-api\nspec:\n  template:\n" +
+					"    spec:\n      containers:\n        - name: app\n          securityContext:\n            privileged: true\n")
+				assert.NilError(t, err)
+				assert.NilError(t, f.Close())
+			},
+			want: []string{`policy: 1 violation\(s\) in the prod manifests`,
+				`GP001 Deployment/payments-prod/hello-api, container app: spec\.template\.spec\.containers\[app\]\.securityContext\.privileged`},
+			stages: `| policy | ❌ failed |`,
+		},
+		{
+			name: "broken kustomization",
+			breakIt: func(t *testing.T, dir string) {
+				assert.NilError(t, os.Remove(filepath.Join(dir, "k8s/overlays/staging/environment.yaml")))
+			},
+			want:       []string{`render: k8s/overlays/staging/kustomization\.yaml lists "environment\.yaml" under patches`},
+			stages:     `| render | ❌ failed |`,
+			annotation: `(?m)^::error file=k8s/overlays/staging/kustomization\.yaml,title=Stage render failed::k8s/overlays/staging/kustomization\.yaml lists`,
+		},
+		{
 			name:    "no golden-path.yaml",
 			breakIt: func(t *testing.T, dir string) { assert.NilError(t, os.Remove(filepath.Join(dir, "golden-path.yaml"))) },
 			want:    []string{regexp.QuoteMeta("config: " + config.Missing)},
@@ -276,14 +337,17 @@ func TestShipBrokenExamples(t *testing.T) {
 			assert.Check(t, is.Regexp(`(?m)^\d+\s*: ┆ `+stage+` ERROR`, progress))
 			assert.Check(t, is.Regexp(stageCalls[stage], progress), "the failing %s stage's calls are not in the log", stage)
 			if tc.annotation != "" {
-				// As CI gets them after a red ship: `report` with the same arguments, its reports exported.
-				annotations := daggertest.CLI(t, root, report(dir, "reports", "file", "--path", "annotations.txt", "contents")...)
+				// As CI gets them: the same ship with --no-fail, its reports exported.
+				annotations := daggertest.CLI(t, root, ship(dir, "--no-fail", "reports", "file", "--path", "annotations.txt", "contents")...)
 				assert.Check(t, annotations.ExitCode == 0, annotations.ErrorText())
 				assert.Check(t, is.Regexp(tc.annotation, annotations.Stdout))
 			}
 			// After a failed gate nothing later runs.
 			if tc.stages == `| build | ❌ failed |` || tc.stages == `| config | ❌ failed |` {
 				assert.Check(t, !strings.Contains(msg, "| test |"), "test ran after a failed %s", tc.stages)
+			}
+			if tc.stages == `| render | ❌ failed |` {
+				assert.Check(t, !strings.Contains(msg, "| policy |"), "policy ran after a failed render")
 			}
 		})
 	}

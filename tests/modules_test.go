@@ -49,12 +49,14 @@ func moduleCases() []moduleCase {
 			"dockerfile":      "Path of the Dockerfile inside the source folder.",
 			"lint":            "Lint runs the linter and fails on any finding",
 			"lint-report":     "LintReport runs the linter",
+			"serve":           "Serve starts the runtime image and fails when a path of the source's",
+			"serve-report":    "ServeReport starts the runtime image as a service",
 			"service":         "Service runs the built image as a service",
 			"source":          "The service's source folder.",
 			"test":            "Test runs pytest and fails when a test fails or none ran",
 			"test-report":     "TestReport runs pytest and returns its report",
 		},
-		checks: []string{"lint", "test"},
+		checks: []string{"lint", "serve", "test"},
 		examples: []exampleCall{
 			{[]string{"build-build", "env-variable", "--name", "PORT"}, regexp.MustCompile(`^8000\n?$`)},
 			{[]string{"build-test"}, regexp.MustCompile(`(?m)^✅ \d+ tests passed`)},
@@ -82,6 +84,7 @@ func moduleCases() []moduleCase {
 		path: "modules/deploy", name: "deploy",
 		functions: map[string]string{
 			"constraints":     "Constraints returns the platform's rules as Gatekeeper Constraints",
+			"environments":    "Environments lists the environments the service can be rendered for",
 			"history":         "History lists a service's releases in a namespace from their release",
 			"kubectl-image":   "The kubectl image that applies and verifies releases.",
 			"password":        "Registry password or token.",

@@ -72,7 +72,7 @@ func TestShipObserves(t *testing.T) {
 		t.Parallel()
 		dir, ns := teamCopy(t, c, func(dir string) {
 			edit(t, filepath.Join(dir, "src/main.py"), `    """Prometheus scrape endpoint."""`,
-				"    \"\"\"Prometheus scrape endpoint.\"\"\"\n    if os.environ.get(\"NO_METRICS\"):\n        return JSONResponse({\"detail\": \"Not Found\"}, status_code=404)")
+				"    \"\"\"Prometheus scrape endpoint.\"\"\"\n    if os.environ.get(\"NO_METRICS\") and os.environ.get(\"KUBERNETES_SERVICE_HOST\"):\n        return JSONResponse({\"detail\": \"Not Found\"}, status_code=404)")
 			edit(t, filepath.Join(dir, "Dockerfile"), "ENV PORT=8000", "ENV PORT=8000 NO_METRICS=1")
 		})
 		// The targets are down from their first scrape on; the stage waits for them until it times out. With

@@ -178,4 +178,5 @@ func TestShipPublishes(t *testing.T) {
 	assert.Check(t, is.Equal(repo+"@"+got, ref))
 	assert.Check(t, is.Equal(r.outputs["digest"], got))
 	assert.Check(t, is.Contains(r.summary, "**Image:** `"+ref+"`"), "the summary names the published image")
+	assert.Check(t, is.Regexp(`\| publish \| ✅ passed \|[^\n]*\| pushed, tags `+r.commit+` \|`, r.summary), "the publish row says what was pushed")
 }

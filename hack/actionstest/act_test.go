@@ -118,8 +118,15 @@ func TestActPullRequest(t *testing.T) {
 	summary := res.summary()
 	assert.Check(t, is.Contains(summary, "## ✅ Ship hello-api: passed"))
 	assert.Check(t, is.Contains(summary, "| Stage | Status | Time | Detail |"))
-	for _, stage := range []string{"config", "build", "test", "lint", "scan"} {
+	for _, stage := range []string{"config", "build", "test", "lint", "serve", "scan"} {
 		assert.Check(t, is.Regexp(`\| `+stage+` \| ✅ passed \|`, summary))
+	}
+	// Every environment's manifests are rendered and checked, with nothing published.
+	assert.Check(t, is.Regexp(`\| render \| ✅ passed \|[^|\n]*\| dev → namespace payments-dev, prod → namespace payments-prod, staging → namespace payments-staging \|`, summary))
+	assert.Check(t, is.Regexp(`\| observability \| ✅ passed \|[^|\n]*\| ServiceMonitor, PrometheusRule, dashboard gp-hello-api-[0-9a-f]+ \(dev, prod, staging\) \|`, summary))
+	assert.Check(t, is.Regexp(`\| policy \| ✅ passed \|[^|\n]*\| all rules pass \(dev, prod, staging\) \|`, summary))
+	for _, stage := range []string{"publish", "deploy", "observe"} {
+		assert.Check(t, !strings.Contains(summary, "| "+stage+" |"), "a pull request ran %s", stage)
 	}
 	assert.Check(t, is.Contains(summary, "**Image:** not published"))
 
@@ -178,7 +185,7 @@ func TestActPush(t *testing.T) {
 
 	summary := res.summary()
 	assert.Check(t, is.Contains(summary, "## ✅ Ship hello-api: passed"))
-	for _, stage := range []string{"config", "build", "test", "lint", "scan", "publish", "render", "observability", "policy", "deploy", "observe"} {
+	for _, stage := range []string{"config", "build", "test", "lint", "serve", "scan", "publish", "render", "observability", "policy", "deploy", "observe"} {
 		assert.Check(t, is.Regexp(`\| `+stage+` \| ✅ passed \|`, summary))
 	}
 	assert.Check(t, is.Contains(summary, "**Image:** `"+image+"`"))
@@ -285,7 +292,8 @@ func TestActPushFailingTest(t *testing.T) {
 	assert.Check(t, is.Equal(status, http.StatusNotFound), "nothing is published when a gate fails")
 }
 
-// A push whose service crashes on start: the gates pass, the image is
+// A push whose service crashes on start in the cluster (the serve gate,
+// which starts it outside, passes): the gates pass, the image is
 // published, the deploy fails and removes the release (it is the service's
 // first); one ship run produces the reports, which say so: failed-stage
 // deploy, ok false, the published image, and the summary names what the
@@ -297,7 +305,7 @@ func TestActPushFailingDeploy(t *testing.T) {
 	team, change := ownTeam(t, p)
 	repo := newActRepo(t, func(dir string) {
 		change(dir)
-		edit(t, filepath.Join(dir, "Dockerfile"), `CMD ["sh", "-c", "exec python3`, `CMD ["sh", "-c", "echo boom >&2; exit 3; exec python3`)
+		edit(t, filepath.Join(dir, "Dockerfile"), `CMD ["sh", "-c", "exec python3`, `CMD ["sh", "-c", "test -z \"$KUBERNETES_SERVICE_HOST\" || { echo boom >&2; exit 3; }; exec python3`)
 	})
 	run := pushRun(t, p, repo)
 	run.vars["GOLDEN_PATH_SHIP_ARGS"] += " --rollout-timeout 20"

@@ -123,6 +123,46 @@ func (r *LintReport) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
+func (r ServeReport) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Answers []string
+		Missing []string
+		Seconds float64
+		Ok      bool
+		Problem string
+		Verdict dagger.JSON
+	}
+	concrete.Answers = r.Answers
+	concrete.Missing = r.Missing
+	concrete.Seconds = r.Seconds
+	concrete.Ok = r.Ok
+	concrete.Problem = r.Problem
+	concrete.Verdict = r.Verdict
+	return json.Marshal(&concrete)
+}
+
+func (r *ServeReport) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Answers []string
+		Missing []string
+		Seconds float64
+		Ok      bool
+		Problem string
+		Verdict dagger.JSON
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Answers = concrete.Answers
+	r.Missing = concrete.Missing
+	r.Seconds = concrete.Seconds
+	r.Ok = concrete.Ok
+	r.Problem = concrete.Problem
+	r.Verdict = concrete.Verdict
+	return nil
+}
+
 func (r TestReport) MarshalJSON() ([]byte, error) {
 	var concrete struct {
 		Total    int
@@ -462,6 +502,69 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Build).LintReport(&parent, ctx, command, target, image)
+		case "Serve":
+			var parent Build
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*Build).Serve(&parent, ctx)
+		case "ServeReport":
+			var parent Build
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var ctr *dagger.Container
+			if inputArgs["ctr"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["ctr"]), &ctr)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ctr", err))
+				}
+			}
+			var port int
+			if inputArgs["port"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["port"]), &port)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg port", err))
+				}
+			}
+			var liveness string
+			if inputArgs["liveness"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["liveness"]), &liveness)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg liveness", err))
+				}
+			}
+			var readiness string
+			if inputArgs["readiness"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["readiness"]), &readiness)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg readiness", err))
+				}
+			}
+			var metrics string
+			if inputArgs["metrics"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["metrics"]), &metrics)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg metrics", err))
+				}
+			}
+			var series []string
+			if inputArgs["series"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["series"]), &series)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg series", err))
+				}
+			}
+			var timeout int
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			return (*Build).ServeReport(&parent, ctx, ctr, port, liveness, readiness, metrics, series, timeout)
 		case "Service":
 			var parent Build
 			err = json.Unmarshal(parentJSON, &parent)
@@ -565,6 +668,18 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return (*LintReport).Check(&parent)
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
+	case "ServeReport":
+		switch fnName {
+		case "Check":
+			var parent ServeReport
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*ServeReport).Check(&parent)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

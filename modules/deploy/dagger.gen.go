@@ -134,12 +134,14 @@ func (r Published) MarshalJSON() ([]byte, error) {
 		Tags    []string
 		Existed bool
 		Reused  bool
+		Result  dagger.JSON
 	}
 	concrete.Ref = r.Ref
 	concrete.Digest = r.Digest
 	concrete.Tags = r.Tags
 	concrete.Existed = r.Existed
 	concrete.Reused = r.Reused
+	concrete.Result = r.Result
 	return json.Marshal(&concrete)
 }
 
@@ -150,6 +152,7 @@ func (r *Published) UnmarshalJSON(bs []byte) error {
 		Tags    []string
 		Existed bool
 		Reused  bool
+		Result  dagger.JSON
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -160,6 +163,7 @@ func (r *Published) UnmarshalJSON(bs []byte) error {
 	r.Tags = concrete.Tags
 	r.Existed = concrete.Existed
 	r.Reused = concrete.Reused
+	r.Result = concrete.Result
 	return nil
 }
 
@@ -404,6 +408,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Deploy).Constraints(&parent, ctx, enforcementAction)
+		case "Environments":
+			var parent Deploy
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			return (*Deploy).Environments(&parent, ctx, source)
 		case "History":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)
@@ -708,6 +726,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return (*Release).PolicyReport(&parent, ctx)
+		case "WithImage":
+			var parent Release
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			return (*Release).WithImage(&parent, ctx, image)
 		case "WithManifests":
 			var parent Release
 			err = json.Unmarshal(parentJSON, &parent)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -28,6 +29,9 @@ type Published struct {
 	// True when the commit tag pointed to another image built from the same source (a re-run whose rebuild came
 	// out different): that image is the result, the rebuild was not pushed.
 	Reused bool
+	// All of the above as one JSON object (a pipeline.Published of the golden-path pipeline): Publish
+	// runs again for each query of a field, so read this one when you need several.
+	Result dagger.JSON
 }
 
 // Publish pushes the container's image as <registry>/<repository>:<commit>
@@ -93,7 +97,12 @@ func (d *Deploy) Publish(
 	if err != nil {
 		return nil, err
 	}
-	return &Published{Ref: res.Ref, Digest: res.Digest, Tags: res.Tags, Existed: res.Existed, Reused: res.Reused}, nil
+	data, err := json.Marshal(res)
+	if err != nil {
+		return nil, fmt.Errorf("publish: cannot encode the result: %s", err.Error())
+	}
+	return &Published{Ref: res.Ref, Digest: res.Digest, Tags: res.Tags, Existed: res.Existed, Reused: res.Reused,
+		Result: dagger.JSON(data)}, nil
 }
 
 // tunnelTransport sends every registry connection to the tunnel, so the

@@ -44,15 +44,21 @@ type Release struct {
 // Render renders the service's k8s/ base and the environment's overlay with
 // kustomize, the image set to its digest and the names, labels, port, probes
 // and resources of golden-path.yaml, into the namespace <team>-<environment>.
+// Without an image (a pull request's checks, or the checks before the push)
+// the release runs a placeholder that no registry serves; WithImage gives it
+// the published image.
 func (d *Deploy) Render(
 	ctx context.Context,
 	// The service's source folder: golden-path.yaml and k8s/.
 	// +defaultPath="/"
 	// +ignore=["*", "!golden-path.yaml", "!k8s/**"]
 	source *dagger.Directory,
-	// The image to deploy, by digest: <registry>/<repository>@sha256:… (what publish returns).
+	// The image to deploy, by digest: <registry>/<repository>@sha256:… (what publish returns); a placeholder
+	// when empty.
+	// +optional
 	image string,
-	// The git commit SHA being deployed: the version label.
+	// The git commit SHA being deployed: the version label (0000000 when empty).
+	// +optional
 	commit string,
 	// Environment to render: the name of an overlay in k8s/overlays (dev, staging, prod).
 	// +optional
@@ -68,21 +74,15 @@ func (d *Deploy) Render(
 	if err != nil {
 		return nil, fmt.Errorf("render: %s", err.Error())
 	}
-	// The module's own file system is scratch: export k8s/ there, render
-	// from an in-memory copy.
-	work, err := os.MkdirTemp("", "render-")
+	mem, err := manifestsFS(ctx, source)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(work)
-	if ok, _ := source.Exists(ctx, render.DefaultDir); ok {
-		if _, err := source.Directory(render.DefaultDir).Export(ctx, work+"/"+render.DefaultDir); err != nil {
-			return nil, fmt.Errorf("render: cannot read k8s/: %s", err.Error())
-		}
+	if image == "" {
+		image = render.Unpublished
 	}
-	mem, err := loadFS(work)
-	if err != nil {
-		return nil, err
+	if commit == "" {
+		commit = render.UnpublishedCommit
 	}
 	res, err := render.Render(mem, cfg, render.Release{Environment: environment, Image: image, Commit: commit})
 	if err != nil {
@@ -109,6 +109,73 @@ func (d *Deploy) Render(
 		rel.Overrides = append(rel.Overrides, o.String())
 	}
 	return rel, nil
+}
+
+// WithImage returns the release with its service's image replaced by image,
+// which must be pinned by digest: how a release rendered and checked before
+// the push gets the image publish returned. Nothing else changes.
+func (r *Release) WithImage(
+	ctx context.Context,
+	// The image to deploy, by digest: <registry>/<repository>@sha256:… (what publish returns).
+	image string,
+) (_ *Release, rerr error) {
+	defer func() {
+		if rerr != nil {
+			rerr = stageError("render", rerr)
+		}
+	}()
+	rendered, err := r.Manifests.Contents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("render: cannot read the release's manifests: %s", err.Error())
+	}
+	data, err := render.SetImage([]byte(rendered), r.Image, image)
+	if err != nil {
+		return nil, err
+	}
+	next := *r
+	next.Image = image
+	if next.Manifests, err = workdirFile(ctx, r.Environment+".yaml", data); err != nil {
+		return nil, fmt.Errorf("render: %s", err.Error())
+	}
+	return &next, nil
+}
+
+// Environments lists the environments the service can be rendered for: the
+// folders of k8s/overlays holding a kustomization.yaml, sorted.
+func (d *Deploy) Environments(
+	ctx context.Context,
+	// The service's source folder: golden-path.yaml and k8s/.
+	// +defaultPath="/"
+	// +ignore=["*", "!golden-path.yaml", "!k8s/**"]
+	source *dagger.Directory,
+) (_ []string, rerr error) {
+	defer func() {
+		if rerr != nil {
+			rerr = stageError("render", rerr)
+		}
+	}()
+	mem, err := manifestsFS(ctx, source)
+	if err != nil {
+		return nil, err
+	}
+	return render.Environments(mem)
+}
+
+// manifestsFS returns the source's k8s/ folder in an in-memory file system
+// (at k8s/; empty when the source has none). The module's own file system is
+// scratch: k8s/ is exported there, then copied.
+func manifestsFS(ctx context.Context, source *dagger.Directory) (filesys.FileSystem, error) {
+	work, err := os.MkdirTemp("", "render-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	if ok, _ := source.Exists(ctx, render.DefaultDir); ok {
+		if _, err := source.Directory(render.DefaultDir).Export(ctx, work+"/"+render.DefaultDir); err != nil {
+			return nil, fmt.Errorf("render: cannot read k8s/: %s", err.Error())
+		}
+	}
+	return loadFS(work)
 }
 
 // loadFS copies the folder dir of the disk into an in-memory file system,

@@ -22,27 +22,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// Result is what a push left in the registry.
-type Result struct {
-	// Ref is the image by digest, <registry>/<repository>@sha256:…: what
-	// manifests and deploys name.
-	Ref string
-	// Digest is the manifest digest.
-	Digest string
-	// Tags are the tags that now point to Digest, the commit SHA first.
-	Tags []string
-	// Existed is true when the SHA tag already pointed to this digest, so
-	// nothing was uploaded.
-	Existed bool
-	// Reused is true when the SHA tag pointed to another image built from
-	// the same source (its pipeline.LabelSourceDigest matches): a re-run whose
-	// rebuild came out different (a moved base image tag, another day's
-	// RUN output). That image is the result; the rebuild was not pushed.
-	Reused bool
-	// Attempts is how many tries the push took (1 without a retry).
-	Attempts int
-}
-
 // options are the settings of one push.
 type options struct {
 	auth      authn.Authenticator
@@ -112,7 +91,7 @@ func ValidateCommit(sha string) error {
 // to this digest, nothing is uploaded and the result says Existed. Rejected
 // credentials give an *AuthError; a registry that cannot be reached after
 // the retries, an *UnreachableError.
-func Push(ctx context.Context, img v1.Image, repository, commit string, opts ...Option) (*Result, error) {
+func Push(ctx context.Context, img v1.Image, repository, commit string, opts ...Option) (*pipeline.Published, error) {
 	o := options{auth: authn.Anonymous, transport: remote.DefaultTransport, attempts: DefaultAttempts, backoff: DefaultBackoff, sleep: sleepCtx}
 	for _, opt := range opts {
 		opt(&o)
@@ -142,7 +121,7 @@ func Push(ctx context.Context, img v1.Image, repository, commit string, opts ...
 	}
 
 	p := &pusher{o: o, registry: repo.RegistryStr()}
-	res := &Result{Digest: digest.String(), Ref: repo.Digest(digest.String()).String()}
+	res := &pipeline.Published{Digest: digest.String(), Ref: repo.Digest(digest.String()).String()}
 	// The SHA tag first: refuse before uploading anything.
 	existing, err := p.resolve(ctx, tags[0])
 	if err != nil {

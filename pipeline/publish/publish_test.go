@@ -114,7 +114,8 @@ func TestRePushOfTheSameDigestSucceedsWithoutUpload(t *testing.T) {
 	before := a.requests.Load()
 	res, err := Push(context.Background(), img, a.repo(), commit, WithBasicAuth(user, password))
 	assert.NilError(t, err)
-	assert.Check(t, res.Existed)
+	assert.Check(t, res.Existed && !res.Reused)
+	assert.Check(t, is.Contains(res.Summary(), "already published"))
 	assert.Check(t, is.Equal(res.Ref, a.repo()+"@"+digestOf(t, img)))
 	// A HEAD of the tag and one of the digest (each after an auth ping), no upload.
 	assert.Check(t, a.requests.Load()-before <= 4, "requests: %d", a.requests.Load()-before)
@@ -158,6 +159,7 @@ func TestARerunOfTheSameSourceReusesThePublishedImage(t *testing.T) {
 	res, err := Push(context.Background(), rebuilt, a.repo(), commit, WithBasicAuth(user, password), WithTags("main"))
 	assert.NilError(t, err)
 	assert.Check(t, res.Reused && res.Existed)
+	assert.Check(t, is.Contains(res.Summary(), "reused the image published for this commit"))
 	assert.Check(t, is.Equal(res.Digest, digestOf(t, first)))
 	assert.Check(t, is.Equal(res.Ref, a.repo()+"@"+digestOf(t, first)))
 	assert.Check(t, is.Equal(a.tagDigest(t, commit), digestOf(t, first)))

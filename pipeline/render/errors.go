@@ -21,9 +21,10 @@ func (e *ManifestsNotFoundError) Error() string {
 }
 
 // UnknownEnvironmentError is returned when there is no overlay for the
-// environment asked for.
+// environment asked for, or (Environment empty) no overlay at all.
 type UnknownEnvironmentError struct {
-	// Environment is the environment asked for.
+	// Environment is the environment asked for; empty when every environment
+	// was (Environments).
 	Environment string
 	// Overlays is the folder holding one folder per environment, e.g.
 	// "k8s/overlays".
@@ -34,6 +35,10 @@ type UnknownEnvironmentError struct {
 
 // Error implements error.
 func (e *UnknownEnvironmentError) Error() string {
+	if e.Environment == "" {
+		return fmt.Sprintf("render: no environment: %s/ holds no overlay; create %s/dev/kustomization.yaml "+
+			"(copy k8s/overlays of the golden-path template)", e.Overlays, e.Overlays)
+	}
 	if len(e.Known) == 0 {
 		return fmt.Sprintf("render: unknown environment %q: %s/ holds no overlay; create %s/%s/kustomization.yaml "+
 			"(copy one from the golden-path template)", e.Environment, e.Overlays, e.Overlays, e.Environment)

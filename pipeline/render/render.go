@@ -234,6 +234,28 @@ func Render(fsys filesys.FileSystem, cfg *config.Config, rel Release, opts ...Op
 	return res, nil
 }
 
+// Environments returns the environments the manifests folder of fsys
+// (DefaultDir unless WithDir says otherwise) has an overlay for: the folders
+// of its overlays/ holding a kustomization, sorted. Errors:
+// *ManifestsNotFoundError when there is no manifests folder,
+// *UnknownEnvironmentError (with no Environment) when it has no overlay.
+func Environments(fsys filesys.FileSystem, opts ...Option) ([]string, error) {
+	o := options{dir: DefaultDir}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	dir := path.Clean(o.dir)
+	if fsys == nil || !fsys.IsDir(dir) {
+		return nil, &ManifestsNotFoundError{Dir: dir}
+	}
+	overlays := path.Join(dir, "overlays")
+	known := knownEnvironments(fsys, overlays)
+	if len(known) == 0 {
+		return nil, &UnknownEnvironmentError{Overlays: overlays}
+	}
+	return known, nil
+}
+
 // inputs are the values Render derives from its arguments.
 type inputs struct {
 	namespace string

@@ -164,6 +164,9 @@ type BuildLintFindingID string
 type BuildLintReportID string
 
 // A unique identifier for an object.
+type BuildServeReportID string
+
+// A unique identifier for an object.
 type BuildTestFailureID string
 
 // A unique identifier for an object.
@@ -12877,6 +12880,16 @@ func (r *Query) LoadBuildLintReportFromID(id BuildLintReportID) *BuildLintReport
 	q = q.Arg("id", id)
 
 	return &BuildLintReport{
+		query: q,
+	}
+}
+
+// Load a BuildServeReport from its ID.
+func (r *Query) LoadBuildServeReportFromID(id BuildServeReportID) *BuildServeReport {
+	q := r.query.Select("loadBuildServeReportFromID")
+	q = q.Arg("id", id)
+
+	return &BuildServeReport{
 		query: q,
 	}
 }

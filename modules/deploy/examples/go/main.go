@@ -37,7 +37,7 @@ func (m *Examples) DeployRender(
 	environment string,
 ) *dagger.File {
 	return dag.Deploy().
-		Render(exampleImage, exampleCommit, dagger.DeployRenderOpts{Source: source, Environment: environment}).
+		Render(dagger.DeployRenderOpts{Source: source, Image: exampleImage, Commit: exampleCommit, Environment: environment}).
 		Manifests()
 }
 
@@ -55,7 +55,7 @@ func (m *Examples) DeployPolicyReport(
 	// +default="dev"
 	environment string,
 ) (string, error) {
-	release := dag.Deploy().Render(exampleImage, exampleCommit, dagger.DeployRenderOpts{Source: source, Environment: environment})
+	release := dag.Deploy().Render(dagger.DeployRenderOpts{Source: source, Image: exampleImage, Commit: exampleCommit, Environment: environment})
 	return release.PolicyReport().Summary(ctx)
 }
 

@@ -36,6 +36,15 @@ func (r *Binding) AsBuildLintReport() *BuildLintReport { // build (../../../../.
 	}
 }
 
+// Retrieve the binding value, as type BuildServeReport
+func (r *Binding) AsBuildServeReport() *BuildServeReport { // build (../../../../../../modules/build/serve.go:21:6)
+	q := r.query.Select("asBuildServeReport")
+
+	return &BuildServeReport{
+		query: q,
+	}
+}
+
 // Retrieve the binding value, as type BuildTestFailure
 func (r *Binding) AsBuildTestFailure() *BuildTestFailure { // build (../../../../../../modules/build/test.go:48:6)
 	q := r.query.Select("asBuildTestFailure")
@@ -269,6 +278,105 @@ func (r *Build) LintReport(opts ...BuildLintReportOpts) *BuildLintReport { // bu
 	}
 
 	return &BuildLintReport{
+		query: q,
+	}
+}
+
+// Serve starts the runtime image and fails when a path of the source's
+// golden-path.yaml (port, health and metrics paths) does not answer as the
+// cluster will ask it: ServeReport, then its Check.
+func (r *Build) Serve() *BuildServeReport { // build (../../../../../../modules/build/serve.go:166:1)
+	q := r.query.Select("serve")
+
+	return &BuildServeReport{
+		query: q,
+	}
+}
+
+// BuildServeReportOpts contains options for Build.ServeReport
+type BuildServeReportOpts struct {
+	//
+	// The runtime image to start; Build's result when empty.
+	//
+	Ctr *Container // build (../../../../../../modules/build/serve.go:59:2)
+	//
+	// Port the service listens on (golden-path.yaml's port).
+	//
+	//
+	// Default: 8000
+	Port int // build (../../../../../../modules/build/serve.go:63:2)
+	//
+	// Path the liveness probe asks (golden-path.yaml's health.liveness).
+	//
+	//
+	// Default: "/health"
+	Liveness string // build (../../../../../../modules/build/serve.go:67:2)
+	//
+	// Path the readiness probe asks (golden-path.yaml's health.readiness).
+	//
+	//
+	// Default: "/ready"
+	Readiness string // build (../../../../../../modules/build/serve.go:71:2)
+	//
+	// Path Prometheus scrapes (golden-path.yaml's metrics.path).
+	//
+	//
+	// Default: "/metrics"
+	Metrics string // build (../../../../../../modules/build/serve.go:75:2)
+	//
+	// Metric families the metrics path must expose; the request counter and latency histogram the platform's
+	// alerts and dashboard read when empty.
+	//
+	Series []string // build (../../../../../../modules/build/serve.go:79:2)
+	//
+	// How long the service has to answer, in seconds.
+	//
+	//
+	// Default: 30
+	Timeout int // build (../../../../../../modules/build/serve.go:83:2)
+}
+
+// ServeReport starts the runtime image as a service, as the cluster will
+// run it (its entrypoint and command, PORT set to the port, no Docker
+// HEALTHCHECK), and asks its
+// liveness, readiness and metrics paths until each answers 2xx or the
+// timeout is over; the metrics must be in Prometheus' text format with the
+// platform's series. What it found does not make it fail (its Check and
+// Serve do).
+func (r *Build) ServeReport(opts ...BuildServeReportOpts) *BuildServeReport { // build (../../../../../../modules/build/serve.go:55:1)
+	q := r.query.Select("serveReport")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `ctr` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Ctr) {
+			q = q.Arg("ctr", opts[i].Ctr)
+		}
+		// `port` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Port) {
+			q = q.Arg("port", opts[i].Port)
+		}
+		// `liveness` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Liveness) {
+			q = q.Arg("liveness", opts[i].Liveness)
+		}
+		// `readiness` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Readiness) {
+			q = q.Arg("readiness", opts[i].Readiness)
+		}
+		// `metrics` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Metrics) {
+			q = q.Arg("metrics", opts[i].Metrics)
+		}
+		// `series` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Series) {
+			q = q.Arg("series", opts[i].Series)
+		}
+		// `timeout` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Timeout) {
+			q = q.Arg("timeout", opts[i].Timeout)
+		}
+	}
+
+	return &BuildServeReport{
 		query: q,
 	}
 }
@@ -728,6 +836,173 @@ func (r *BuildLintReport) Verdict(ctx context.Context) (JSON, error) { // build 
 // AsNode returns this BuildLintReport as a Node.
 // This is a local type conversion — no GraphQL call.
 func (r *BuildLintReport) AsNode() Node {
+	return &NodeClient{
+		query: r.query,
+	}
+}
+
+// ServeReport is what the serve gate found when it started the runtime image.
+type BuildServeReport struct { // build (../../../../../../modules/build/serve.go:21:6)
+	query *querybuilder.Selection
+
+	id      *ID
+	ok      *bool
+	problem *string
+	seconds *float64
+	verdict *JSON
+}
+type WithBuildServeReportFunc func(r *BuildServeReport) *BuildServeReport
+
+// With calls the provided function with current BuildServeReport.
+//
+// This is useful for reusability and readability by not breaking the calling chain.
+func (r *BuildServeReport) With(f WithBuildServeReportFunc) *BuildServeReport {
+	return f(r)
+}
+
+func (r *BuildServeReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildServeReport {
+	return &BuildServeReport{
+		query: q,
+	}
+}
+
+// Each path asked and what it answered last, e.g. "liveness /health: 200".
+func (r *BuildServeReport) Answers(ctx context.Context) ([]string, error) { // build (../../../../../../modules/build/serve.go:23:2)
+	q := r.query.Select("answers")
+
+	var response []string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// Check fails when a path did not answer as it must, naming each with what
+// it answered and the fix; it returns the report when the service passes.
+func (r *BuildServeReport) Check() *BuildServeReport { // build (../../../../../../modules/build/serve.go:214:1)
+	q := r.query.Select("check")
+
+	return &BuildServeReport{
+		query: q,
+	}
+}
+
+// A unique identifier for this BuildServeReport.
+func (r *BuildServeReport) ID(ctx context.Context) (ID, error) {
+	if r.id != nil {
+		return *r.id, nil
+	}
+	q := r.query.Select("id")
+
+	var response ID
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// XXX_GraphQLType is an internal function. It returns the native GraphQL type name
+func (r *BuildServeReport) XXX_GraphQLType() string {
+	return "BuildServeReport"
+}
+
+// XXX_GraphQLIDType is an internal function. It returns the native GraphQL type name for the ID of this object
+func (r *BuildServeReport) XXX_GraphQLIDType() string {
+	return "ID"
+}
+
+// XXX_GraphQLID is an internal function. It returns the underlying type ID
+func (r *BuildServeReport) XXX_GraphQLID(ctx context.Context) (string, error) {
+	id, err := r.ID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return string(id), nil
+}
+
+func (r *BuildServeReport) MarshalJSON() ([]byte, error) {
+	id, err := r.ID(marshalCtx)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(id)
+}
+func (r *BuildServeReport) UnmarshalJSON(bs []byte) error {
+	var id string
+	err := json.Unmarshal(bs, &id)
+	if err != nil {
+		return err
+	}
+	*r = BuildServeReport{query: selectNode(dag.query, id, "BuildServeReport")}
+	return nil
+}
+
+// Metric families the metrics path lacks, of those the platform's alerts and dashboard read.
+func (r *BuildServeReport) Missing(ctx context.Context) ([]string, error) { // build (../../../../../../modules/build/serve.go:25:2)
+	q := r.query.Select("missing")
+
+	var response []string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// Whether the gate passes: every path answered 2xx, and the metrics are in Prometheus' text format with
+// the platform's series.
+func (r *BuildServeReport) Ok(ctx context.Context) (bool, error) { // build (../../../../../../modules/build/serve.go:30:2)
+	if r.ok != nil {
+		return *r.ok, nil
+	}
+	q := r.query.Select("ok")
+
+	var response bool
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// Why the gate fails: each failing path, what it answered and the fix, then the service's last log lines;
+// empty when Ok.
+func (r *BuildServeReport) Problem(ctx context.Context) (string, error) { // build (../../../../../../modules/build/serve.go:33:2)
+	if r.problem != nil {
+		return *r.problem, nil
+	}
+	q := r.query.Select("problem")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// How long the service took to pass, or the time spent when it did not, in seconds.
+func (r *BuildServeReport) Seconds(ctx context.Context) (float64, error) { // build (../../../../../../modules/build/serve.go:27:2)
+	if r.seconds != nil {
+		return *r.seconds, nil
+	}
+	q := r.query.Select("seconds")
+
+	var response float64
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The decision and the whole report as JSON (a pipeline.Verdict of a serve.Report): what the golden
+// path's root module reads.
+func (r *BuildServeReport) Verdict(ctx context.Context) (JSON, error) { // build (../../../../../../modules/build/serve.go:36:2)
+	if r.verdict != nil {
+		return *r.verdict, nil
+	}
+	q := r.query.Select("verdict")
+
+	var response JSON
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// AsNode returns this BuildServeReport as a Node.
+// This is a local type conversion — no GraphQL call.
+func (r *BuildServeReport) AsNode() Node {
 	return &NodeClient{
 		query: r.query,
 	}
@@ -1208,6 +1483,30 @@ func (r *Env) WithBuildLintReportOutput(name string, description string) *Env { 
 // Declare a desired Build output to be assigned in the environment
 func (r *Env) WithBuildOutput(name string, description string) *Env { // build (../../../../../../modules/build/main.go:23:6)
 	q := r.query.Select("withBuildOutput")
+	q = q.Arg("name", name)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
+// Create or update a binding of type BuildServeReport in the environment
+func (r *Env) WithBuildServeReportInput(name string, value *BuildServeReport, description string) *Env { // build (../../../../../../modules/build/serve.go:21:6)
+	assertNotNil("value", value)
+	q := r.query.Select("withBuildServeReportInput")
+	q = q.Arg("name", name)
+	q = q.Arg("value", value)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
+// Declare a desired BuildServeReport output to be assigned in the environment
+func (r *Env) WithBuildServeReportOutput(name string, description string) *Env { // build (../../../../../../modules/build/serve.go:21:6)
+	q := r.query.Select("withBuildServeReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
 

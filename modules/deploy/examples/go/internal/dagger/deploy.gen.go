@@ -28,7 +28,7 @@ func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../
 }
 
 // Retrieve the binding value, as type DeployPublished
-func (r *Binding) AsDeployPublished() *DeployPublished { // deploy (../../../../../../modules/deploy/publish.go:19:6)
+func (r *Binding) AsDeployPublished() *DeployPublished { // deploy (../../../../../../modules/deploy/publish.go:20:6)
 	q := r.query.Select("asDeployPublished")
 
 	return &DeployPublished{
@@ -96,6 +96,31 @@ func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (.
 	return &File{
 		query: q,
 	}
+}
+
+// DeployEnvironmentsOpts contains options for Deploy.Environments
+type DeployEnvironmentsOpts struct {
+	//
+	// The service's source folder: golden-path.yaml and k8s/.
+	//
+	Source *Directory // deploy (../../../../../../modules/deploy/render.go:150:2)
+}
+
+// Environments lists the environments the service can be rendered for: the
+// folders of k8s/overlays holding a kustomization.yaml, sorted.
+func (r *Deploy) Environments(ctx context.Context, opts ...DeployEnvironmentsOpts) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:145:1)
+	q := r.query.Select("environments")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `source` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Source) {
+			q = q.Arg("source", opts[i].Source)
+		}
+	}
+
+	var response []string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
 }
 
 // DeployHistoryOpts contains options for Deploy.History
@@ -221,12 +246,12 @@ type DeployPublishOpts struct {
 	//
 	// More tags to point at the image, e.g. main; unlike the commit tag they move.
 	//
-	Tags []string // deploy (../../../../../../modules/deploy/publish.go:51:2)
+	Tags []string // deploy (../../../../../../modules/deploy/publish.go:55:2)
 	//
 	// URL of the repository the commit is in, e.g. https://github.com/acme/orders: the image's
 	// org.opencontainers.image.source label.
 	//
-	SourceURL string // deploy (../../../../../../modules/deploy/publish.go:55:2)
+	SourceURL string // deploy (../../../../../../modules/deploy/publish.go:59:2)
 }
 
 // Publish pushes the container's image as <registry>/<repository>:<commit>
@@ -236,7 +261,7 @@ type DeployPublishOpts struct {
 // the tag points to another image built from the same source (its
 // dev.golden-path.source-digest label, set by the build), that image is the
 // result; from another source, nothing is pushed and Publish fails.
-func (r *Deploy) Publish(ctr *Container, repository string, commit string, opts ...DeployPublishOpts) *DeployPublished { // deploy (../../../../../../modules/deploy/publish.go:41:1)
+func (r *Deploy) Publish(ctr *Container, repository string, commit string, opts ...DeployPublishOpts) *DeployPublished { // deploy (../../../../../../modules/deploy/publish.go:45:1)
 	assertNotNil("ctr", ctr)
 	q := r.query.Select("publish")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -285,32 +310,50 @@ type DeployRenderOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../../../../modules/deploy/render.go:52:2)
+	Source *Directory // deploy (../../../../../../modules/deploy/render.go:55:2)
+	//
+	// The image to deploy, by digest: <registry>/<repository>@sha256:… (what publish returns); a placeholder
+	// when empty.
+	//
+	Image string // deploy (../../../../../../modules/deploy/render.go:59:2)
+	//
+	// The git commit SHA being deployed: the version label (0000000 when empty).
+	//
+	Commit string // deploy (../../../../../../modules/deploy/render.go:62:2)
 	//
 	// Environment to render: the name of an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // deploy (../../../../../../modules/deploy/render.go:60:2)
+	Environment string // deploy (../../../../../../modules/deploy/render.go:66:2)
 }
 
 // Render renders the service's k8s/ base and the environment's overlay with
 // kustomize, the image set to its digest and the names, labels, port, probes
 // and resources of golden-path.yaml, into the namespace <team>-<environment>.
-func (r *Deploy) Render(image string, commit string, opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:47:1)
+// Without an image (a pull request's checks, or the checks before the push)
+// the release runs a placeholder that no registry serves; WithImage gives it
+// the published image.
+func (r *Deploy) Render(opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:50:1)
 	q := r.query.Select("render")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Source) {
 			q = q.Arg("source", opts[i].Source)
 		}
+		// `image` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Image) {
+			q = q.Arg("image", opts[i].Image)
+		}
+		// `commit` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Commit) {
+			q = q.Arg("commit", opts[i].Commit)
+		}
 		// `environment` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Environment) {
 			q = q.Arg("environment", opts[i].Environment)
 		}
 	}
-	q = q.Arg("image", image)
-	q = q.Arg("commit", commit)
 
 	return &DeployRelease{
 		query: q,
@@ -547,13 +590,14 @@ func (r *DeployPolicyReport) AsNode() Node {
 }
 
 // Published is an image in the registry.
-type DeployPublished struct { // deploy (../../../../../../modules/deploy/publish.go:19:6)
+type DeployPublished struct { // deploy (../../../../../../modules/deploy/publish.go:20:6)
 	query *querybuilder.Selection
 
 	digest  *string
 	existed *bool
 	id      *ID
 	ref     *string
+	result  *JSON
 	reused  *bool
 }
 
@@ -564,7 +608,7 @@ func (r *DeployPublished) WithGraphQLQuery(q *querybuilder.Selection) *DeployPub
 }
 
 // The manifest digest.
-func (r *DeployPublished) Digest(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/publish.go:23:2)
+func (r *DeployPublished) Digest(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/publish.go:24:2)
 	if r.digest != nil {
 		return *r.digest, nil
 	}
@@ -577,7 +621,7 @@ func (r *DeployPublished) Digest(ctx context.Context) (string, error) { // deplo
 }
 
 // True when the commit tag already pointed to this digest: nothing was uploaded.
-func (r *DeployPublished) Existed(ctx context.Context) (bool, error) { // deploy (../../../../../../modules/deploy/publish.go:27:2)
+func (r *DeployPublished) Existed(ctx context.Context) (bool, error) { // deploy (../../../../../../modules/deploy/publish.go:28:2)
 	if r.existed != nil {
 		return *r.existed, nil
 	}
@@ -639,7 +683,7 @@ func (r *DeployPublished) UnmarshalJSON(bs []byte) error {
 }
 
 // The image by digest, <registry>/<repository>@sha256:…: what manifests name.
-func (r *DeployPublished) Ref(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/publish.go:21:2)
+func (r *DeployPublished) Ref(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/publish.go:22:2)
 	if r.ref != nil {
 		return *r.ref, nil
 	}
@@ -651,9 +695,23 @@ func (r *DeployPublished) Ref(ctx context.Context) (string, error) { // deploy (
 	return response, q.Execute(ctx)
 }
 
+// All of the above as one JSON object (a pipeline.Published of the golden-path pipeline): Publish
+// runs again for each query of a field, so read this one when you need several.
+func (r *DeployPublished) Result(ctx context.Context) (JSON, error) { // deploy (../../../../../../modules/deploy/publish.go:34:2)
+	if r.result != nil {
+		return *r.result, nil
+	}
+	q := r.query.Select("result")
+
+	var response JSON
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // True when the commit tag pointed to another image built from the same source (a re-run whose rebuild came
 // out different): that image is the result, the rebuild was not pushed.
-func (r *DeployPublished) Reused(ctx context.Context) (bool, error) { // deploy (../../../../../../modules/deploy/publish.go:30:2)
+func (r *DeployPublished) Reused(ctx context.Context) (bool, error) { // deploy (../../../../../../modules/deploy/publish.go:31:2)
 	if r.reused != nil {
 		return *r.reused, nil
 	}
@@ -666,7 +724,7 @@ func (r *DeployPublished) Reused(ctx context.Context) (bool, error) { // deploy 
 }
 
 // Tags pointing to the digest, the commit SHA first.
-func (r *DeployPublished) Tags(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/publish.go:25:2)
+func (r *DeployPublished) Tags(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/publish.go:26:2)
 	q := r.query.Select("tags")
 
 	var response []string
@@ -979,6 +1037,18 @@ func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy
 	return response, q.Execute(ctx)
 }
 
+// WithImage returns the release with its service's image replaced by image,
+// which must be pinned by digest: how a release rendered and checked before
+// the push gets the image publish returned. Nothing else changes.
+func (r *DeployRelease) WithImage(image string) *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:117:1)
+	q := r.query.Select("withImage")
+	q = q.Arg("image", image)
+
+	return &DeployRelease{
+		query: q,
+	}
+}
+
 // WithManifests adds more objects to the release, applied, checked and
 // rolled back with it: e.g. the observe stage's ServiceMonitor,
 // PrometheusRule and dashboard ConfigMap. Each gets the release's namespace
@@ -1235,7 +1305,7 @@ func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env
 }
 
 // Create or update a binding of type DeployPublished in the environment
-func (r *Env) WithDeployPublishedInput(name string, value *DeployPublished, description string) *Env { // deploy (../../../../../../modules/deploy/publish.go:19:6)
+func (r *Env) WithDeployPublishedInput(name string, value *DeployPublished, description string) *Env { // deploy (../../../../../../modules/deploy/publish.go:20:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployPublishedInput")
 	q = q.Arg("name", name)
@@ -1248,7 +1318,7 @@ func (r *Env) WithDeployPublishedInput(name string, value *DeployPublished, desc
 }
 
 // Declare a desired DeployPublished output to be assigned in the environment
-func (r *Env) WithDeployPublishedOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/publish.go:19:6)
+func (r *Env) WithDeployPublishedOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/publish.go:20:6)
 	q := r.query.Select("withDeployPublishedOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
