@@ -304,6 +304,8 @@ func TestShipBrokenExamples(t *testing.T) {
 			want: []string{`policy: 1 violation\(s\) in the prod manifests`,
 				`GP001 Deployment/payments-prod/hello-api, container app: spec\.template\.spec\.containers\[app\]\.securityContext\.privileged`},
 			stages: `| policy | ❌ failed |`,
+			// At the object's file in k8s/ and the line of its kind (the patch that broke it is prod's).
+			annotation: `(?m)^::error file=k8s/base/deployment\.yaml,line=\d+,title=Stage policy failed::1 violation\(s\) in the prod manifests`,
 		},
 		{
 			name: "broken kustomization",

@@ -176,6 +176,7 @@ func (r Release) MarshalJSON() ([]byte, error) {
 		Namespace    string
 		Image        string
 		Objects      []string
+		Origins      []*ObjectOrigin
 		Labels       []string
 		Overrides    []string
 		Manifests    *dagger.File
@@ -188,6 +189,7 @@ func (r Release) MarshalJSON() ([]byte, error) {
 	concrete.Namespace = r.Namespace
 	concrete.Image = r.Image
 	concrete.Objects = r.Objects
+	concrete.Origins = r.Origins
 	concrete.Labels = r.Labels
 	concrete.Overrides = r.Overrides
 	concrete.Manifests = r.Manifests
@@ -204,6 +206,7 @@ func (r *Release) UnmarshalJSON(bs []byte) error {
 		Namespace    string
 		Image        string
 		Objects      []string
+		Origins      []*ObjectOrigin
 		Labels       []string
 		Overrides    []string
 		Manifests    *dagger.File
@@ -220,6 +223,7 @@ func (r *Release) UnmarshalJSON(bs []byte) error {
 	r.Namespace = concrete.Namespace
 	r.Image = concrete.Image
 	r.Objects = concrete.Objects
+	r.Origins = concrete.Origins
 	r.Labels = concrete.Labels
 	r.Overrides = concrete.Overrides
 	r.Manifests = concrete.Manifests
@@ -272,6 +276,34 @@ func (r *Rollout) UnmarshalJSON(bs []byte) error {
 	r.Result = concrete.Result
 	r.Previous = concrete.Previous
 	r.Outcome = concrete.Outcome
+	return nil
+}
+
+func (r ObjectOrigin) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Object string
+		File   string
+		Line   int
+	}
+	concrete.Object = r.Object
+	concrete.File = r.File
+	concrete.Line = r.Line
+	return json.Marshal(&concrete)
+}
+
+func (r *ObjectOrigin) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Object string
+		File   string
+		Line   int
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Object = concrete.Object
+	r.File = concrete.File
+	r.Line = concrete.Line
 	return nil
 }
 

@@ -28,21 +28,39 @@ type PolicyReport struct {
 // digest, liveness and readiness probes. Every violation is listed;
 // violations do not make it fail (Check does).
 func (r *Release) PolicyReport(ctx context.Context) (*PolicyReport, error) {
-	return policyReport(ctx, r.Manifests, "the "+r.Environment+" manifests")
+	p, _, err := policyReport(ctx, r.Manifests, "the "+r.Environment+" manifests")
+	return p, err
 }
 
 // Check fails when the release's manifests break a rule of the platform,
-// naming every violation and its fix; it returns the release when they pass.
+// naming every violation and its fix, at the file and line of k8s/ that
+// defines the first object at fault; it returns the release when they pass.
 func (r *Release) Check(ctx context.Context) (*Release, error) {
-	p, err := r.PolicyReport(ctx)
+	p, first, err := policyReport(ctx, r.Manifests, "the "+r.Environment+" manifests")
 	if err != nil {
 		return nil, err
 	}
 	if _, err := p.Check(); err != nil {
-		return nil, err
+		perr := &policyError{msg: err.Error()}
+		for _, o := range r.Origins {
+			if o.Object == first {
+				perr.file, perr.line = o.File, o.Line
+			}
+		}
+		return nil, stageError("policy", perr)
 	}
 	return r, nil
 }
+
+// policyError is a failed policy check, located at the file and line of
+// k8s/ that defines the first object at fault (a pipeline.Located error).
+type policyError struct {
+	msg, file string
+	line      int
+}
+
+func (e *policyError) Error() string           { return e.msg }
+func (e *policyError) Location() (string, int) { return e.file, e.line }
 
 // PolicyReport checks any rendered manifests against the platform's rules;
 // violations do not make it fail (Check does).
@@ -55,7 +73,8 @@ func (d *Deploy) PolicyReport(
 	if err != nil {
 		return nil, fmt.Errorf("policy: cannot read the manifests: %s", err.Error())
 	}
-	return policyReport(ctx, manifests, name)
+	p, _, err := policyReport(ctx, manifests, name)
+	return p, err
 }
 
 // Check fails when an object breaks a rule, naming every violation and its
@@ -67,15 +86,20 @@ func (p *PolicyReport) Check() (*PolicyReport, error) {
 	return p, nil
 }
 
-// policyReport checks manifests, what names them in the problem.
-func policyReport(ctx context.Context, manifests *dagger.File, what string) (*PolicyReport, error) {
+// policyReport checks manifests, what names them in the problem; it also
+// returns the first object at fault (Kind/namespace/name), "" when none.
+func policyReport(ctx context.Context, manifests *dagger.File, what string) (*PolicyReport, string, error) {
 	data, err := manifests.Contents(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("policy: cannot read the manifests: %s", err.Error())
+		return nil, "", fmt.Errorf("policy: cannot read the manifests: %s", err.Error())
 	}
 	res, err := policy.Check([]byte(data))
 	if err != nil {
-		return nil, fmt.Errorf("policy: %s", err.Error())
+		return nil, "", fmt.Errorf("policy: %s", err.Error())
+	}
+	first := ""
+	if len(res.Violations) > 0 {
+		first = res.Violations[0].Object.String()
 	}
 	p := &PolicyReport{Ok: len(res.Violations) == 0, Summary: res.Markdown()}
 	for _, v := range res.Violations {
@@ -85,7 +109,7 @@ func policyReport(ctx context.Context, manifests *dagger.File, what string) (*Po
 		p.Problem = fmt.Sprintf("%d violation(s) in %s; fix them in k8s/ (or golden-path.yaml):\n%s",
 			len(p.Violations), what, "- "+strings.Join(p.Violations, "\n- ")+"\n")
 	}
-	return p, nil
+	return p, first, nil
 }
 
 // Constraints returns the platform's rules as Gatekeeper Constraints (for

@@ -30,6 +30,8 @@ type Release struct {
 	Image string
 	// The rendered objects as Kind/namespace/name.
 	Objects []string
+	// Where each object of k8s/ is defined: what a policy violation is annotated at.
+	Origins []*ObjectOrigin
 	// The labels every object of the release carries, as key=value, sorted: the service's name, instance,
 	// version, team and environment.
 	Labels []string
@@ -39,6 +41,16 @@ type Release struct {
 	Manifests *dagger.File
 	// The kubectl image that applies and verifies the release.
 	KubectlImage string
+}
+
+// ObjectOrigin is where an object of a release is defined in k8s/.
+type ObjectOrigin struct {
+	// The object, as Kind/namespace/name.
+	Object string
+	// The file of k8s/ that defines it (an overlay's patches may have changed it).
+	File string
+	// The line of the object's kind in File; 0 when unknown.
+	Line int
 }
 
 // Render renders the service's k8s/ base and the environment's overlay with
@@ -104,6 +116,9 @@ func (d *Deploy) Render(
 	slices.Sort(rel.Labels)
 	for _, o := range res.Objects {
 		rel.Objects = append(rel.Objects, o.String())
+		if o.File != "" {
+			rel.Origins = append(rel.Origins, &ObjectOrigin{Object: o.String(), File: o.File, Line: o.Line})
+		}
 	}
 	for _, o := range res.Overrides {
 		rel.Overrides = append(rel.Overrides, o.String())

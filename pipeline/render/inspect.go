@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"strconv"
@@ -9,6 +10,8 @@ import (
 	"github.com/golden-path/golden-path/pipeline/config"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // found is what inspect learned about the built overlay that the release
@@ -181,4 +184,66 @@ func dig(v any, keys ...string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// origin is where an object of the manifests is defined.
+type origin struct {
+	file string
+	line int
+}
+
+// originsOf returns, by Kind/name, the file of the manifests folder that
+// defines each object of the built overlay (as the team knows it), and the
+// line of its kind there.
+func originsOf(m resmap.ResMap, work filesys.FileSystem, disp displayer) map[string]origin {
+	out := map[string]origin{}
+	for _, r := range m.Resources() {
+		o, err := r.GetOrigin()
+		if err != nil || o == nil || o.Path == "" {
+			continue
+		}
+		scratch := path.Join(workOverlay, o.Path)
+		out[r.GetKind()+"/"+r.GetName()] = origin{file: disp.path(scratch), line: kindLine(work, scratch, r.GetKind(), r.GetName())}
+	}
+	return out
+}
+
+// kindLine is the line of the kind of the object kind/name in the YAML file
+// at p of fsys; 0 when it cannot be found.
+func kindLine(fsys filesys.FileSystem, p, kind, name string) int {
+	data, err := fsys.ReadFile(path.Clean(p))
+	if err != nil {
+		return 0
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			return 0
+		}
+		if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+			continue
+		}
+		root := doc.Content[0]
+		var kindNode *yaml.Node
+		objName := ""
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			switch k, v := root.Content[i], root.Content[i+1]; k.Value {
+			case "kind":
+				kindNode = k
+				if v.Value != kind {
+					kindNode = nil
+				}
+			case "metadata":
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					if v.Content[j].Value == "name" {
+						objName = v.Content[j+1].Value
+					}
+				}
+			}
+		}
+		if kindNode != nil && objName == name {
+			return kindNode.Line
+		}
+	}
 }

@@ -57,6 +57,12 @@ type Object struct {
 	Kind       string
 	Namespace  string
 	Name       string
+	// File is the file of the manifests folder that defines the object
+	// (patches of an overlay may have changed it), e.g.
+	// "k8s/base/deployment.yaml"; empty when kustomize generated it.
+	File string
+	// Line is the line of the object's kind in File; 0 when unknown.
+	Line int
 }
 
 // String returns Kind/namespace/name (Kind/name for cluster-wide objects).
@@ -198,6 +204,7 @@ func Render(fsys filesys.FileSystem, cfg *config.Config, rel Release, opts ...Op
 	if len(problems) > 0 {
 		return nil, &ManifestError{Environment: rel.Environment, Problems: problems}
 	}
+	origins := originsOf(built, work, disp)
 	if err := built.RemoveOriginAnnotations(); err != nil {
 		return nil, fmt.Errorf("render: cannot drop kustomize's build annotations: %w", err)
 	}
@@ -224,12 +231,15 @@ func Render(fsys filesys.FileSystem, cfg *config.Config, rel Release, opts ...Op
 	maps.Copy(labels, in.selectors)
 	res := &Result{YAML: data, Namespace: in.namespace, Image: in.image, Labels: labels, Overrides: found.overrides}
 	for _, r := range out.Resources() {
-		res.Objects = append(res.Objects, Object{
+		o := Object{
 			APIVersion: r.GetApiVersion(),
 			Kind:       r.GetKind(),
 			Namespace:  r.GetNamespace(),
 			Name:       r.GetName(),
-		})
+		}
+		src := origins[r.GetKind()+"/"+r.GetName()]
+		o.File, o.Line = src.file, src.line
+		res.Objects = append(res.Objects, o)
 	}
 	return res, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -326,4 +327,32 @@ func TestParseDigestAccepts(t *testing.T) {
 		assert.NilError(t, err, ref)
 		assert.Equal(t, d.Repository.Name()+"@"+d.DigestStr(), want)
 	}
+}
+
+// Each rendered object names the file of k8s/ that defines it and the line
+// of its kind: where a problem found later (the policy) is annotated.
+func TestRenderObjectsNameTheirFile(t *testing.T) {
+	res, err := Render(templateFS(t), templateConfig(t), release("prod"))
+	assert.NilError(t, err)
+	where := map[string]string{}
+	for _, o := range res.Objects {
+		where[o.Kind+"/"+o.Name] = fmt.Sprintf("%s:%d", o.File, o.Line)
+	}
+	assert.Check(t, is.Equal(where["Deployment/hello-api"], "k8s/base/deployment.yaml:"+strconv.Itoa(lineOf(t, "k8s/base/deployment.yaml", "kind: Deployment"))))
+	assert.Check(t, is.Equal(where["PodDisruptionBudget/hello-api"], "k8s/overlays/prod/poddisruptionbudget.yaml:"+strconv.Itoa(lineOf(t, "k8s/overlays/prod/poddisruptionbudget.yaml", "kind: PodDisruptionBudget"))))
+	assert.Check(t, is.Equal(where["Service/hello-api"], "k8s/base/service.yaml:"+strconv.Itoa(lineOf(t, "k8s/base/service.yaml", "kind: Service"))))
+}
+
+// lineOf is the line of the template's file that starts with prefix.
+func lineOf(t *testing.T, file, prefix string) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(templateDir, file))
+	assert.NilError(t, err)
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line %q", file, prefix)
+	return 0
 }

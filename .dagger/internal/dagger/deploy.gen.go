@@ -18,6 +18,15 @@ func (r *Binding) AsDeploy() *Deploy { // deploy (../../../modules/deploy/main.g
 	}
 }
 
+// Retrieve the binding value, as type DeployObjectOrigin
+func (r *Binding) AsDeployObjectOrigin() *DeployObjectOrigin { // deploy (../../../modules/deploy/render.go:47:6)
+	q := r.query.Select("asDeployObjectOrigin")
+
+	return &DeployObjectOrigin{
+		query: q,
+	}
+}
+
 // Retrieve the binding value, as type DeployPolicyReport
 func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:14:6)
 	q := r.query.Select("asDeployPolicyReport")
@@ -78,13 +87,13 @@ type DeployConstraintsOpts struct {
 	//
 	//
 	// Default: "deny"
-	EnforcementAction string // deploy (../../../modules/deploy/policy.go:99:2)
+	EnforcementAction string // deploy (../../../modules/deploy/policy.go:123:2)
 }
 
 // Constraints returns the platform's rules as Gatekeeper Constraints (for
 // the gatekeeper-library templates), to enforce in the cluster what the
 // pipeline checks.
-func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../modules/deploy/policy.go:94:1)
+func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../modules/deploy/policy.go:118:1)
 	q := r.query.Select("constraints")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `enforcementAction` optional argument
@@ -103,12 +112,12 @@ type DeployEnvironmentsOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../modules/deploy/render.go:150:2)
+	Source *Directory // deploy (../../../modules/deploy/render.go:165:2)
 }
 
 // Environments lists the environments the service can be rendered for: the
 // folders of k8s/overlays holding a kustomization.yaml, sorted.
-func (r *Deploy) Environments(ctx context.Context, opts ...DeployEnvironmentsOpts) ([]string, error) { // deploy (../../../modules/deploy/render.go:145:1)
+func (r *Deploy) Environments(ctx context.Context, opts ...DeployEnvironmentsOpts) ([]string, error) { // deploy (../../../modules/deploy/render.go:160:1)
 	q := r.query.Select("environments")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -231,7 +240,7 @@ func (r *Deploy) Password() *Secret { // deploy (../../../modules/deploy/main.go
 
 // PolicyReport checks any rendered manifests against the platform's rules;
 // violations do not make it fail (Check does).
-func (r *Deploy) PolicyReport(manifests *File) *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:49:1)
+func (r *Deploy) PolicyReport(manifests *File) *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:67:1)
 	assertNotNil("manifests", manifests)
 	q := r.query.Select("policyReport")
 	q = q.Arg("manifests", manifests)
@@ -310,22 +319,22 @@ type DeployRenderOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../modules/deploy/render.go:55:2)
+	Source *Directory // deploy (../../../modules/deploy/render.go:67:2)
 	//
 	// The image to deploy, by digest: <registry>/<repository>@sha256:… (what publish returns); a placeholder
 	// when empty.
 	//
-	Image string // deploy (../../../modules/deploy/render.go:59:2)
+	Image string // deploy (../../../modules/deploy/render.go:71:2)
 	//
 	// The git commit SHA being deployed: the version label (0000000 when empty).
 	//
-	Commit string // deploy (../../../modules/deploy/render.go:62:2)
+	Commit string // deploy (../../../modules/deploy/render.go:74:2)
 	//
 	// Environment to render: the name of an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // deploy (../../../modules/deploy/render.go:66:2)
+	Environment string // deploy (../../../modules/deploy/render.go:78:2)
 }
 
 // Render renders the service's k8s/ base and the environment's overlay with
@@ -334,7 +343,7 @@ type DeployRenderOpts struct {
 // Without an image (a pull request's checks, or the checks before the push)
 // the release runs a placeholder that no registry serves; WithImage gives it
 // the published image.
-func (r *Deploy) Render(opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../modules/deploy/render.go:50:1)
+func (r *Deploy) Render(opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../modules/deploy/render.go:62:1)
 	q := r.query.Select("render")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -449,6 +458,118 @@ func (r *Deploy) AsNode() Node {
 	}
 }
 
+// ObjectOrigin is where an object of a release is defined in k8s/.
+type DeployObjectOrigin struct { // deploy (../../../modules/deploy/render.go:47:6)
+	query *querybuilder.Selection
+
+	file   *string
+	id     *ID
+	line   *int
+	object *string
+}
+
+func (r *DeployObjectOrigin) WithGraphQLQuery(q *querybuilder.Selection) *DeployObjectOrigin {
+	return &DeployObjectOrigin{
+		query: q,
+	}
+}
+
+// The file of k8s/ that defines it (an overlay's patches may have changed it).
+func (r *DeployObjectOrigin) File(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:51:2)
+	if r.file != nil {
+		return *r.file, nil
+	}
+	q := r.query.Select("file")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// A unique identifier for this DeployObjectOrigin.
+func (r *DeployObjectOrigin) ID(ctx context.Context) (ID, error) {
+	if r.id != nil {
+		return *r.id, nil
+	}
+	q := r.query.Select("id")
+
+	var response ID
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// XXX_GraphQLType is an internal function. It returns the native GraphQL type name
+func (r *DeployObjectOrigin) XXX_GraphQLType() string {
+	return "DeployObjectOrigin"
+}
+
+// XXX_GraphQLIDType is an internal function. It returns the native GraphQL type name for the ID of this object
+func (r *DeployObjectOrigin) XXX_GraphQLIDType() string {
+	return "ID"
+}
+
+// XXX_GraphQLID is an internal function. It returns the underlying type ID
+func (r *DeployObjectOrigin) XXX_GraphQLID(ctx context.Context) (string, error) {
+	id, err := r.ID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return string(id), nil
+}
+
+func (r *DeployObjectOrigin) MarshalJSON() ([]byte, error) {
+	id, err := r.ID(marshalCtx)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(id)
+}
+func (r *DeployObjectOrigin) UnmarshalJSON(bs []byte) error {
+	var id string
+	err := json.Unmarshal(bs, &id)
+	if err != nil {
+		return err
+	}
+	*r = DeployObjectOrigin{query: selectNode(dag.query, id, "DeployObjectOrigin")}
+	return nil
+}
+
+// The line of the object's kind in File; 0 when unknown.
+func (r *DeployObjectOrigin) Line(ctx context.Context) (int, error) { // deploy (../../../modules/deploy/render.go:53:2)
+	if r.line != nil {
+		return *r.line, nil
+	}
+	q := r.query.Select("line")
+
+	var response int
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The object, as Kind/namespace/name.
+func (r *DeployObjectOrigin) Object(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:49:2)
+	if r.object != nil {
+		return *r.object, nil
+	}
+	q := r.query.Select("object")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// AsNode returns this DeployObjectOrigin as a Node.
+// This is a local type conversion — no GraphQL call.
+func (r *DeployObjectOrigin) AsNode() Node {
+	return &NodeClient{
+		query: r.query,
+	}
+}
+
 // PolicyReport is what the policy check found in rendered manifests.
 type DeployPolicyReport struct { // deploy (../../../modules/deploy/policy.go:14:6)
 	query *querybuilder.Selection
@@ -475,7 +596,7 @@ func (r *DeployPolicyReport) WithGraphQLQuery(q *querybuilder.Selection) *Deploy
 
 // Check fails when an object breaks a rule, naming every violation and its
 // fix; it returns the report when none does.
-func (r *DeployPolicyReport) Check() *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:63:1)
+func (r *DeployPolicyReport) Check() *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:82:1)
 	q := r.query.Select("check")
 
 	return &DeployPolicyReport{
@@ -769,8 +890,9 @@ func (r *DeployRelease) WithGraphQLQuery(q *querybuilder.Selection) *DeployRelea
 }
 
 // Check fails when the release's manifests break a rule of the platform,
-// naming every violation and its fix; it returns the release when they pass.
-func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/deploy/policy.go:36:1)
+// naming every violation and its fix, at the file and line of k8s/ that
+// defines the first object at fault; it returns the release when they pass.
+func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/deploy/policy.go:38:1)
 	q := r.query.Select("check")
 
 	return &DeployRelease{
@@ -946,7 +1068,7 @@ func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (
 }
 
 // The kubectl image that applies and verifies the release.
-func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:41:2)
+func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:43:2)
 	if r.kubectlImage != nil {
 		return *r.kubectlImage, nil
 	}
@@ -960,7 +1082,7 @@ func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // d
 
 // The labels every object of the release carries, as key=value, sorted: the service's name, instance,
 // version, team and environment.
-func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:35:2)
+func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:37:2)
 	q := r.query.Select("labels")
 
 	var response []string
@@ -970,7 +1092,7 @@ func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deplo
 }
 
 // The rendered manifests: one multi-document YAML, ready for kubectl apply.
-func (r *DeployRelease) Manifests() *File { // deploy (../../../modules/deploy/render.go:39:2)
+func (r *DeployRelease) Manifests() *File { // deploy (../../../modules/deploy/render.go:41:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -1001,8 +1123,41 @@ func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // depl
 	return response, q.Execute(ctx)
 }
 
+// Where each object of k8s/ is defined: what a policy violation is annotated at.
+func (r *DeployRelease) Origins(ctx context.Context) ([]DeployObjectOrigin, error) { // deploy (../../../modules/deploy/render.go:34:2)
+	q := r.query.Select("origins")
+
+	q = q.Select("id")
+
+	type origins struct {
+		Id ID
+	}
+
+	convert := func(fields []origins) []DeployObjectOrigin {
+		out := []DeployObjectOrigin{}
+
+		for i := range fields {
+			val := DeployObjectOrigin{id: &fields[i].Id}
+			val.query = selectNode(q.Root(), fields[i].Id, "DeployObjectOrigin")
+			out = append(out, val)
+		}
+
+		return out
+	}
+	var response []origins
+
+	q = q.Bind(&response)
+
+	err := q.Execute(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	return convert(response), nil
+}
+
 // Values written in k8s/ that golden-path.yaml replaced, each with where to change it.
-func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:37:2)
+func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:39:2)
 	q := r.query.Select("overrides")
 
 	var response []string
@@ -1040,7 +1195,7 @@ func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy
 // WithImage returns the release with its service's image replaced by image,
 // which must be pinned by digest: how a release rendered and checked before
 // the push gets the image publish returned. Nothing else changes.
-func (r *DeployRelease) WithImage(image string) *DeployRelease { // deploy (../../../modules/deploy/render.go:117:1)
+func (r *DeployRelease) WithImage(image string) *DeployRelease { // deploy (../../../modules/deploy/render.go:132:1)
 	q := r.query.Select("withImage")
 	q = q.Arg("image", image)
 
@@ -1262,6 +1417,30 @@ func (r *Env) WithDeployInput(name string, value *Deploy, description string) *E
 	q := r.query.Select("withDeployInput")
 	q = q.Arg("name", name)
 	q = q.Arg("value", value)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
+// Create or update a binding of type DeployObjectOrigin in the environment
+func (r *Env) WithDeployObjectOriginInput(name string, value *DeployObjectOrigin, description string) *Env { // deploy (../../../modules/deploy/render.go:47:6)
+	assertNotNil("value", value)
+	q := r.query.Select("withDeployObjectOriginInput")
+	q = q.Arg("name", name)
+	q = q.Arg("value", value)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
+// Declare a desired DeployObjectOrigin output to be assigned in the environment
+func (r *Env) WithDeployObjectOriginOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:47:6)
+	q := r.query.Select("withDeployObjectOriginOutput")
+	q = q.Arg("name", name)
 	q = q.Arg("description", description)
 
 	return &Env{

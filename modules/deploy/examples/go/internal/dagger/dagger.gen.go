@@ -182,6 +182,9 @@ type CurrentModuleID string
 type DeployID string
 
 // A unique identifier for an object.
+type DeployObjectOriginID string
+
+// A unique identifier for an object.
 type DeployPolicyReportID string
 
 // A unique identifier for an object.
@@ -12901,6 +12904,16 @@ func (r *Query) LoadDeployFromID(id DeployID) *Deploy {
 	q = q.Arg("id", id)
 
 	return &Deploy{
+		query: q,
+	}
+}
+
+// Load a DeployObjectOrigin from its ID.
+func (r *Query) LoadDeployObjectOriginFromID(id DeployObjectOriginID) *DeployObjectOrigin {
+	q := r.query.Select("loadDeployObjectOriginFromID")
+	q = q.Arg("id", id)
+
+	return &DeployObjectOrigin{
 		query: q,
 	}
 }
