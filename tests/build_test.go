@@ -146,6 +146,16 @@ func brokenCopy(t *testing.T, breakIt func(dir string)) string {
 	return dir
 }
 
+// appendTo adds text at the end of the file at path.
+func appendTo(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	assert.NilError(t, err)
+	_, err = f.WriteString(text)
+	assert.NilError(t, err)
+	assert.NilError(t, f.Close())
+}
+
 func edit(t *testing.T, path, old, new string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -211,13 +221,30 @@ func TestShipBrokenExamples(t *testing.T) {
 		{
 			name: "lint error",
 			breakIt: func(t *testing.T, dir string) {
-				f, err := os.OpenFile(filepath.Join(dir, "src/main.py"), os.O_APPEND|os.O_WRONLY, 0)
-				assert.NilError(t, err)
-				_, err = f.WriteString("\nimport os\n")
-				assert.NilError(t, err)
-				assert.NilError(t, f.Close())
+				appendTo(t, filepath.Join(dir, "src/main.py"), "\nimport os\n")
 			},
 			want:   []string{`src/main\.py:\d+:1: E402 module level import not at top of file`},
+			stages: `| lint | ❌ failed |`,
+		},
+		{
+			// flake8's output is the pipeline's to read: a team's .flake8 cannot change its format.
+			name: "flake8 config with format=pylint and show-source",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, ".flake8"), "[flake8]\n", "[flake8]\nformat = pylint\nshow-source = True\n")
+				appendTo(t, filepath.Join(dir, "src/main.py"), "\nimport os\n")
+			},
+			want:   []string{`src/main\.py:\d+:1: E402 module level import not at top of file`},
+			stages: `| lint | ❌ failed |`,
+		},
+		{
+			// Every Python file the test stage holds is linted, not only src/ and tests/.
+			name: "lint error outside src and tests",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "Dockerfile"), "COPY tests/ tests/\n", "COPY tests/ tests/\nCOPY scripts/ scripts/\n")
+				assert.NilError(t, os.MkdirAll(filepath.Join(dir, "scripts"), 0o755))
+				assert.NilError(t, os.WriteFile(filepath.Join(dir, "scripts/seed.py"), []byte("import os\n"), 0o644))
+			},
+			want:   []string{`scripts/seed\.py:1:1: F401 'os' imported but unused`},
 			stages: `| lint | ❌ failed |`,
 		},
 		{
@@ -294,12 +321,9 @@ func TestShipBrokenExamples(t *testing.T) {
 			// A pull request renders and checks every environment: a violation only prod has fails it.
 			name: "policy violation in one environment",
 			breakIt: func(t *testing.T, dir string) {
-				f, err := os.OpenFile(filepath.Join(dir, "k8s/overlays/prod/environment.yaml"), os.O_APPEND|os.O_WRONLY, 0)
-				assert.NilError(t, err)
-				_, err = f.WriteString("---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: hello-api\nspec:\n  template:\n" +
-					"    spec:\n      containers:\n        - name: app\n          securityContext:\n            privileged: true\n")
-				assert.NilError(t, err)
-				assert.NilError(t, f.Close())
+				appendTo(t, filepath.Join(dir, "k8s/overlays/prod/environment.yaml"), "---\napiVersion: apps/v1\nkind: Deployment\n"+
+					"metadata:\n  name: hello-api\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n"+
+					"          securityContext:\n            privileged: true\n")
 			},
 			want: []string{`policy: 1 violation\(s\) in the prod manifests`,
 				`GP001 Deployment/payments-prod/hello-api, container app: spec\.template\.spec\.containers\[app\]\.securityContext\.privileged`},

@@ -47,9 +47,11 @@ type LintFinding struct {
 // Lint do).
 func (b *Build) LintReport(
 	ctx context.Context,
-	// Linter command; it must print flake8's format, path:line:col: CODE message.
+	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
+	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
+	// show-source.
 	// +optional
-	// +default=["flake8", "src", "tests"]
+	// +default=["flake8", "--format=default", "--no-show-source", "."]
 	command []string,
 	// Dockerfile stage that has the linter.
 	// +optional
@@ -99,9 +101,11 @@ func (b *Build) LintReport(
 // +check
 func (b *Build) Lint(
 	ctx context.Context,
-	// Linter command; it must print flake8's format, path:line:col: CODE message.
+	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
+	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
+	// show-source.
 	// +optional
-	// +default=["flake8", "src", "tests"]
+	// +default=["flake8", "--format=default", "--no-show-source", "."]
 	command []string,
 ) (*LintReport, error) {
 	r, err := b.LintReport(ctx, command, "test", "")

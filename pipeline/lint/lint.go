@@ -68,7 +68,8 @@ func ParseFlake8(output string) ([]Finding, error) {
 		if err1 != nil || err2 != nil {
 			return nil, &OutputError{Tool: "flake8", Line: i + 1, Text: line}
 		}
-		findings = append(findings, Finding{File: m[1], Line: row, Column: col, Code: m[4], Message: m[5]})
+		// flake8 names the files of "." as ./src/main.py: the path is the same without "./".
+		findings = append(findings, Finding{File: strings.TrimPrefix(m[1], "./"), Line: row, Column: col, Code: m[4], Message: m[5]})
 	}
 	return findings, nil
 }

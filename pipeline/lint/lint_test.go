@@ -61,10 +61,10 @@ func TestParseFlake8Fields(t *testing.T) {
 		`C:\src\app.py:3:1: F401 'os' imported but unused` + "\n")
 	assert.NilError(t, err)
 	assert.DeepEqual(t, findings, []Finding{
-		{File: "./app/main.py", Line: 12, Column: 80, Code: "E501", Message: "line too long (97 > 79 characters)"},
+		{File: "app/main.py", Line: 12, Column: 80, Code: "E501", Message: "line too long (97 > 79 characters)"},
 		{File: `C:\src\app.py`, Line: 3, Column: 1, Code: "F401", Message: "'os' imported but unused"},
 	})
-	assert.Equal(t, findings[0].String(), "./app/main.py:12:80: E501 line too long (97 > 79 characters)")
+	assert.Equal(t, findings[0].String(), "app/main.py:12:80: E501 line too long (97 > 79 characters)", "flake8 . names files ./app/main.py: the same path")
 }
 
 func TestParseFlake8Unreadable(t *testing.T) {

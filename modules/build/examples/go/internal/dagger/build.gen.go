@@ -214,16 +214,18 @@ func (r *Build) UnmarshalJSON(bs []byte) error {
 // BuildLintOpts contains options for Build.Lint
 type BuildLintOpts struct {
 	//
-	// Linter command; it must print flake8's format, path:line:col: CODE message.
+	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
+	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
+	// show-source.
 	//
 	//
-	// Default: ["flake8","src","tests"]
-	Command []string // build (../../../../../../modules/build/lint.go:105:2)
+	// Default: ["flake8","--format=default","--no-show-source","."]
+	Command []string // build (../../../../../../modules/build/lint.go:109:2)
 }
 
 // Lint runs the linter and fails on any finding, naming file:line:col and
 // code: LintReport, then its Check.
-func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../../../../modules/build/lint.go:100:1)
+func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../../../../modules/build/lint.go:102:1)
 	q := r.query.Select("lint")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `command` optional argument
@@ -240,21 +242,23 @@ func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../.
 // BuildLintReportOpts contains options for Build.LintReport
 type BuildLintReportOpts struct {
 	//
-	// Linter command; it must print flake8's format, path:line:col: CODE message.
+	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
+	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
+	// show-source.
 	//
 	//
-	// Default: ["flake8","src","tests"]
-	Command []string // build (../../../../../../modules/build/lint.go:53:2)
+	// Default: ["flake8","--format=default","--no-show-source","."]
+	Command []string // build (../../../../../../modules/build/lint.go:55:2)
 	//
 	// Dockerfile stage that has the linter.
 	//
 	//
 	// Default: "test"
-	Target string // build (../../../../../../modules/build/lint.go:57:2)
+	Target string // build (../../../../../../modules/build/lint.go:59:2)
 	//
 	// Image to lint in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../../../../modules/build/lint.go:60:2)
+	Image string // build (../../../../../../modules/build/lint.go:62:2)
 }
 
 // LintReport runs the linter (flake8 by default) in the Dockerfile's test
@@ -677,7 +681,7 @@ func (r *BuildLintReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildLint
 
 // Check fails on any finding, naming file:line:col and code; it returns the
 // report when there is none.
-func (r *BuildLintReport) Check() *BuildLintReport { // build (../../../../../../modules/build/lint.go:116:1)
+func (r *BuildLintReport) Check() *BuildLintReport { // build (../../../../../../modules/build/lint.go:120:1)
 	q := r.query.Select("check")
 
 	return &BuildLintReport{
