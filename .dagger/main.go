@@ -647,7 +647,14 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 			if err != nil {
 				return "", err
 			}
-			return v.Report.Detail(), v.Err()
+			if err := v.Err(); err != nil {
+				// At the setting of golden-path.yaml the failure points at (its line when the file gives it).
+				if key := v.Report.Setting(); key != "" {
+					return v.Report.Detail(), locatedError{err, config.FileName, cfg.Line(key)}
+				}
+				return v.Report.Detail(), err
+			}
+			return v.Report.Detail(), nil
 		})
 	})
 	var gate *vuln.GateResult

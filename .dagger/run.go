@@ -68,6 +68,16 @@ type detailedError struct {
 
 func (e detailedError) Detail() string { return e.detail }
 
+// locatedError is a stage's error at a file of the service and a line of it
+// (0: the file as a whole), a pipeline.Located error.
+type locatedError struct {
+	error
+	file string
+	line int
+}
+
+func (e locatedError) Location() (string, int) { return e.file, e.line }
+
 // stageWarning is a stage's failure that the caller chose to only warn
 // about: the stage is "warned", with the error's first line as its detail,
 // and the run goes on.

@@ -291,6 +291,7 @@ func TestShipBrokenExamples(t *testing.T) {
 				`no path answered \(.+\); fix: make the service listen on 0\.0\.0\.0:8080`,
 				`(?s)The service's last log lines:\n.*Uvicorn running on http://0\.0\.0\.0:8000`},
 			stages: `| serve | ❌ failed |`,
+			annotation: `(?m)^::error file=golden-path\.yaml,line=18,title=Stage serve failed::the runtime image, started on port 8080`,
 		},
 		{
 			name: "service exits on start",
@@ -308,6 +309,8 @@ func TestShipBrokenExamples(t *testing.T) {
 			},
 			want:   []string{`- liveness /healthz: answered 404: \{"detail":"Not Found"\}; fix: serve /healthz, or set health\.liveness in golden-path\.yaml`},
 			stages: `| serve | ❌ failed |`,
+			// At the line of golden-path.yaml that sets the path.
+			annotation: `(?m)^::error file=golden-path\.yaml,line=24,title=Stage serve failed::the runtime image, started on port 8000`,
 		},
 		{
 			name: "metrics path answers 404",

@@ -53,7 +53,15 @@ type Config struct {
 	Resources Resources `yaml:"resources"`
 	// SLO holds the thresholds of the service's alerts (see SLO).
 	SLO SLO `yaml:"slo"`
+
+	// lines maps the dotted path of each setting the file gives to its line.
+	lines map[string]int
 }
+
+// Line is the line of golden-path.yaml that gives the setting at the dotted
+// path key (e.g. "port", "health.liveness"); 0 when the file leaves it to
+// its default. Where a problem with the setting is annotated.
+func (c *Config) Line(key string) int { return c.lines[key] }
 
 // Namespace is the namespace of the service in an environment (dev,
 // staging, prod): <team>-<environment>. The render puts the release there,
@@ -154,6 +162,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	if len(d.errs) > 0 {
 		return nil, newConfigError(file, d.errs)
 	}
+	cfg.lines = d.set
 	return cfg, nil
 }
 

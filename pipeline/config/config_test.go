@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/golden-path/golden-path/pipeline/yamlfile"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"gopkg.in/yaml.v3"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -121,7 +122,18 @@ func TestParseConfigDefaults(t *testing.T) {
 			Limits:   ResourceList{CPU: "500m", Memory: "256Mi"},
 		},
 		SLO: SLO{ErrorRatio: 0.05, LatencyP95: 500 * time.Millisecond, LatencyP99: time.Second, AlertFor: 5 * time.Minute},
-	})
+	}, cmpopts.IgnoreUnexported(Config{}))
+	assert.Check(t, is.Equal(cfg.Line("port"), 0), "a default has no line")
+}
+
+// Line says where the file gives a setting: where a problem with it is annotated.
+func TestConfigLine(t *testing.T) {
+	cfg, err := Parse([]byte("apiVersion: golden-path/v1\nname: hello-api\nteam: payments\nport: 8080\nhealth:\n  liveness: /live\n"), "")
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(cfg.Line("port"), 4))
+	assert.Check(t, is.Equal(cfg.Line("health.liveness"), 6))
+	assert.Check(t, is.Equal(cfg.Line("health.readiness"), 0))
+	assert.Check(t, is.Equal((&Config{}).Line("port"), 0), "a Config not parsed from a file")
 }
 
 func TestParseConfigKeepsGivenValues(t *testing.T) {

@@ -136,6 +136,31 @@ func (r *Report) Err() error {
 	return errors.New(b.String())
 }
 
+// Setting is the golden-path.yaml setting (a dotted path, as config.Line
+// takes it) that the first failure points at: port when nothing answered or
+// the service stopped, the path's setting when it answered 404; "" when the
+// service passed or its code is at fault (another status, the metrics).
+func (r *Report) Setting() string {
+	if r.Exited != "" {
+		return "port"
+	}
+	for _, a := range r.Answers {
+		switch {
+		case a.Ok:
+		case a.Status == 0:
+			return "port"
+		case a.Status == http.StatusNotFound:
+			return settingOf[a.What]
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// settingOf is the golden-path.yaml setting of each path the gate asks.
+var settingOf = map[string]string{"liveness": "health.liveness", "readiness": "health.readiness", "metrics": "metrics.path"}
+
 // said is what the path answered, in words.
 func (a Answer) said() string {
 	switch {
@@ -158,8 +183,7 @@ func (a Answer) fix(e Expect) string {
 	case a.Status == 0:
 		return fmt.Sprintf("make the service listen on 0.0.0.0:%d (the PORT variable the platform sets), or set port in golden-path.yaml to the port it listens on", e.Port)
 	case a.Status == http.StatusNotFound:
-		key := map[string]string{"liveness": "health.liveness", "readiness": "health.readiness", "metrics": "metrics.path"}[a.What]
-		return fmt.Sprintf("serve %s, or set %s in golden-path.yaml to the path the service answers", a.Path, key)
+		return fmt.Sprintf("serve %s, or set %s in golden-path.yaml to the path the service answers", a.Path, settingOf[a.What])
 	case a.Error != "":
 		return "expose the metrics with a Prometheus client library (the template's src/observability.py does), in the text format"
 	default:

@@ -37,3 +37,21 @@ func TestReportDetailAndErr(t *testing.T) {
 	assert.Check(t, is.Equal(exited.Detail(), "the service stopped: exit code: 3"))
 	assert.Check(t, is.Error(exited.Err(), "serve: the runtime image stopped before it answered on port 8000 (exit code: 3); fix: make its command (CMD or ENTRYPOINT) start the service and keep it running\nThe service's last log lines:\nboom"))
 }
+
+// Setting is what a failure is annotated at in golden-path.yaml.
+func TestReportSetting(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    Report
+		want string
+	}{
+		{"passed", Report{Answers: []Answer{{What: "liveness", Ok: true}}}, ""},
+		{"stopped", Report{Exited: "exit code: 3"}, "port"},
+		{"nothing answered", Report{Answers: []Answer{{What: "liveness", Error: "connection refused"}}}, "port"},
+		{"readiness 404", Report{Answers: []Answer{{What: "liveness", Ok: true}, {What: "readiness", Status: 404}}}, "health.readiness"},
+		{"metrics 404", Report{Answers: []Answer{{What: "liveness", Ok: true}, {What: "readiness", Ok: true}, {What: "metrics", Status: 404}}}, "metrics.path"},
+		{"the code fails", Report{Answers: []Answer{{What: "liveness", Status: 500}}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) { assert.Check(t, is.Equal(tc.r.Setting(), tc.want)) })
+	}
+}
