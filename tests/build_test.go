@@ -248,6 +248,15 @@ func TestShipBrokenExamples(t *testing.T) {
 			stages: `| lint | ❌ failed |`,
 		},
 		{
+			// A lint that checked nothing does not pass.
+			name: "no Python file to lint",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "Dockerfile"), "COPY src/ src/\nCOPY tests/ tests/\nCMD", "CMD")
+			},
+			want:   []string{`lint: \[flake8 --format=default --no-show-source --benchmark \.\] checked no Python file: the test stage's working folder holds none`},
+			stages: `| lint | ❌ failed |`,
+		},
+		{
 			name:    "no Dockerfile",
 			breakIt: func(t *testing.T, dir string) { assert.NilError(t, os.Remove(filepath.Join(dir, "Dockerfile"))) },
 			want:    []string{`no Dockerfile at "Dockerfile" in the source folder`, `--dockerfile=PATH`},

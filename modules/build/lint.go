@@ -49,9 +49,9 @@ func (b *Build) LintReport(
 	ctx context.Context,
 	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
 	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
-	// show-source.
+	// show-source; with --benchmark, a run that checked no file fails.
 	// +optional
-	// +default=["flake8", "--format=default", "--no-show-source", "."]
+	// +default=["flake8", "--format=default", "--no-show-source", "--benchmark", "."]
 	command []string,
 	// Dockerfile stage that has the linter.
 	// +optional
@@ -73,6 +73,15 @@ func (b *Build) LintReport(
 	out, err := ran.Stdout(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lint: %s", err.Error())
+	}
+	out, files, counted := lint.SplitBenchmark(out)
+	if counted && files == 0 {
+		where := "the " + target + " stage's working folder"
+		if image != "" {
+			where = "/app in " + image
+		}
+		return nil, fmt.Errorf("lint: %v checked no Python file: %s holds none; copy the code and tests there "+
+			"(the template's Dockerfile: COPY src/ src/ and COPY tests/ tests/ in its test stage)", command, where)
 	}
 	findings, err := lint.ParseFlake8(out)
 	if err != nil {
@@ -103,9 +112,9 @@ func (b *Build) Lint(
 	ctx context.Context,
 	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
 	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
-	// show-source.
+	// show-source; with --benchmark, a run that checked no file fails.
 	// +optional
-	// +default=["flake8", "--format=default", "--no-show-source", "."]
+	// +default=["flake8", "--format=default", "--no-show-source", "--benchmark", "."]
 	command []string,
 ) (*LintReport, error) {
 	r, err := b.LintReport(ctx, command, "test", "")

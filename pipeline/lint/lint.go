@@ -151,3 +151,28 @@ func toolName(tool string) string {
 	}
 	return tool
 }
+
+// benchmarkLine is a line of flake8 --benchmark's report, e.g.
+// "1          total files processed" or "0.0213     seconds elapsed".
+var benchmarkLine = regexp.MustCompile(`^([0-9][0-9.e+-]*)\s+(seconds elapsed|total [a-z ]+ processed|[a-z ]+ per second)$`)
+
+// SplitBenchmark takes flake8 --benchmark's report out of its output: it
+// returns the rest (the findings, for ParseFlake8), and the number of files
+// flake8 checked; ok is false when the output has no report (a command
+// without --benchmark), and files is then unknown.
+func SplitBenchmark(output string) (rest string, files int, ok bool) {
+	var kept []string
+	for _, line := range strings.Split(output, "\n") {
+		m := benchmarkLine.FindStringSubmatch(strings.TrimRight(line, "\r"))
+		if m == nil {
+			kept = append(kept, line)
+			continue
+		}
+		if m[2] == "total files processed" {
+			if n, err := strconv.Atoi(m[1]); err == nil {
+				files, ok = n, true
+			}
+		}
+	}
+	return strings.Join(kept, "\n"), files, ok
+}

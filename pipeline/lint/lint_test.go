@@ -109,3 +109,32 @@ func TestLintMarkdownCapsFindings(t *testing.T) {
 	assert.Assert(t, !strings.Contains(md, fmt.Sprintf("a.py:%d:1", maxListedFindings+1)))
 	assert.Assert(t, is.Contains(md, "…and 5 more."))
 }
+
+// flake8 --benchmark's report, as flake8 5 prints it after the findings.
+const benchmarked = `./a.py:1:1: F401 'os' imported but unused
+0.0213     seconds elapsed
+1          total logical lines processed
+46         logical lines processed per second
+1          total physical lines processed
+46         physical lines processed per second
+3          total tokens processed
+140        tokens processed per second
+1          total files processed
+46         files processed per second
+`
+
+func TestSplitBenchmark(t *testing.T) {
+	rest, files, ok := SplitBenchmark(benchmarked)
+	assert.Check(t, ok)
+	assert.Check(t, is.Equal(files, 1))
+	findings, err := ParseFlake8(rest)
+	assert.NilError(t, err)
+	assert.Check(t, is.DeepEqual(findings, []Finding{{File: "a.py", Line: 1, Column: 1, Code: "F401", Message: "'os' imported but unused"}}))
+
+	_, files, ok = SplitBenchmark(strings.ReplaceAll(benchmarked, "1          total files processed", "0          total files processed"))
+	assert.Check(t, ok && files == 0)
+
+	rest, _, ok = SplitBenchmark("src/main.py:3:1: E402 module level import not at top of file\n")
+	assert.Check(t, !ok, "no report: files unknown")
+	assert.Check(t, is.Equal(rest, "src/main.py:3:1: E402 module level import not at top of file\n"))
+}

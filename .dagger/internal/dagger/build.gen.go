@@ -216,16 +216,16 @@ type BuildLintOpts struct {
 	//
 	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
 	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
-	// show-source.
+	// show-source; with --benchmark, a run that checked no file fails.
 	//
 	//
-	// Default: ["flake8","--format=default","--no-show-source","."]
-	Command []string // build (../../../modules/build/lint.go:109:2)
+	// Default: ["flake8","--format=default","--no-show-source","--benchmark","."]
+	Command []string // build (../../../modules/build/lint.go:118:2)
 }
 
 // Lint runs the linter and fails on any finding, naming file:line:col and
 // code: LintReport, then its Check.
-func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../modules/build/lint.go:102:1)
+func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../modules/build/lint.go:111:1)
 	q := r.query.Select("lint")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `command` optional argument
@@ -244,10 +244,10 @@ type BuildLintReportOpts struct {
 	//
 	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
 	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
-	// show-source.
+	// show-source; with --benchmark, a run that checked no file fails.
 	//
 	//
-	// Default: ["flake8","--format=default","--no-show-source","."]
+	// Default: ["flake8","--format=default","--no-show-source","--benchmark","."]
 	Command []string // build (../../../modules/build/lint.go:55:2)
 	//
 	// Dockerfile stage that has the linter.
@@ -681,7 +681,7 @@ func (r *BuildLintReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildLint
 
 // Check fails on any finding, naming file:line:col and code; it returns the
 // report when there is none.
-func (r *BuildLintReport) Check() *BuildLintReport { // build (../../../modules/build/lint.go:120:1)
+func (r *BuildLintReport) Check() *BuildLintReport { // build (../../../modules/build/lint.go:129:1)
 	q := r.query.Select("check")
 
 	return &BuildLintReport{
