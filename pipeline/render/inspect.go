@@ -167,11 +167,20 @@ func imageName(ref string) string {
 
 // originFile returns the file r was read from, as the team knows it.
 func originFile(r *resource.Resource, disp displayer) string {
+	if p := originPath(r); p != "" {
+		return disp.path(p)
+	}
+	return ""
+}
+
+// originPath returns the file r was read from in the scratch file system;
+// "" when kustomize generated it.
+func originPath(r *resource.Resource) string {
 	o, err := r.GetOrigin()
 	if err != nil || o == nil || o.Path == "" {
 		return ""
 	}
-	return disp.path(path.Join(workOverlay, o.Path))
+	return path.Join(workOverlay, o.Path)
 }
 
 // dig returns the value at keys in nested maps, nil when absent.
@@ -198,12 +207,9 @@ type origin struct {
 func originsOf(m resmap.ResMap, work filesys.FileSystem, disp displayer) map[string]origin {
 	out := map[string]origin{}
 	for _, r := range m.Resources() {
-		o, err := r.GetOrigin()
-		if err != nil || o == nil || o.Path == "" {
-			continue
+		if scratch := originPath(r); scratch != "" {
+			out[r.GetKind()+"/"+r.GetName()] = origin{file: disp.path(scratch), line: kindLine(work, scratch, r.GetKind(), r.GetName())}
 		}
-		scratch := path.Join(workOverlay, o.Path)
-		out[r.GetKind()+"/"+r.GetName()] = origin{file: disp.path(scratch), line: kindLine(work, scratch, r.GetKind(), r.GetName())}
 	}
 	return out
 }
