@@ -347,12 +347,16 @@ prom_port_free() {
 
 # prom_wait WHAT SECONDS NAME PIDFILE LOGFILE CMD...: retries CMD until it
 # succeeds; fails naming WHAT and the log when NAME exits or time runs out.
+# Its pid is only checked for life, not for NAME: prom_proc has just written
+# it, and until the process execs its command line is still this script's (a
+# fast first try of CMD on a busy machine saw that, and took a grafana-fake
+# that was starting for one that had exited).
 prom_wait() {
 	local what=$1 secs=$2 name=$3 pidf=$4 logf=$5
 	shift 5
 	local end=$((SECONDS + secs))
 	until "$@" >/dev/null 2>&1; do
-		if ! pid_alive "$pidf" "$name"; then
+		if ! pid_alive "$pidf"; then
 			tail -n 30 "$logf" | sed 's/^/    /' >&2
 			die "$name exited while waiting for $what; last lines of $logf above"
 		fi
