@@ -334,7 +334,7 @@ func TestShipBrokenExamples(t *testing.T) {
 			name: "policy violation in one environment",
 			breakIt: func(t *testing.T, dir string) {
 				appendTo(t, filepath.Join(dir, "k8s/overlays/prod/environment.yaml"), "---\napiVersion: apps/v1\nkind: Deployment\n"+
-					"metadata:\n  name: hello-api\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n"+
+					"metadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n"+
 					"          securityContext:\n            privileged: true\n")
 			},
 			want: []string{`policy: 1 violation\(s\) in the prod manifests`,

@@ -191,7 +191,7 @@ func TestDeployAndRollBack(t *testing.T) {
 			// Only in the cluster (a database only the cluster reaches): the serve gate, which starts the image
 			// outside it, passes.
 			edit(t, filepath.Join(dir, "Dockerfile"), `CMD ["sh", "-c", "exec python3`, `CMD ["sh", "-c", "test -z \"$KUBERNETES_SERVICE_HOST\" || { echo boom: cannot start >&2; exit 3; }; exec python3`)
-			edit(t, filepath.Join(dir, "k8s/base/service.yaml"), "  name: hello-api\n", "  name: hello-api\n  annotations:\n    golden-path.test/changed: \"yes\"\n")
+			edit(t, filepath.Join(dir, "k8s/base/service.yaml"), "  name: app\n", "  name: app\n  annotations:\n    golden-path.test/changed: \"yes\"\n")
 			edit(t, filepath.Join(dir, "k8s/base/hello-api-extra.yaml"), "greeting: hi", "greeting: changed")
 			addConfigMap(t, dir, "hello-api-added")
 		}, "30", `the rollout did not finish within 30s`},

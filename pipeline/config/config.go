@@ -30,6 +30,9 @@ const (
 	DefaultMemoryRequest = "128Mi"
 	DefaultCPULimit      = "500m"
 	DefaultMemoryLimit   = "256Mi"
+	// MaxReplicas is the most copies of a service golden-path.yaml may ask
+	// for.
+	MaxReplicas = 50
 )
 
 // Config is the content of golden-path.yaml after defaults are applied.
@@ -45,6 +48,10 @@ type Config struct {
 	Team string `yaml:"team"`
 	// Port is the TCP port the service listens on inside its container.
 	Port int `yaml:"port"`
+	// Replicas is how many copies of the service run in every environment;
+	// 0 when the file leaves it out: then k8s/'s overlays decide, and
+	// without k8s/ one copy runs.
+	Replicas int `yaml:"replicas"`
 	// Health holds the HTTP paths Kubernetes probes.
 	Health Health `yaml:"health"`
 	// Metrics holds where Prometheus scrapes the service.

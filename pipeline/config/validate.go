@@ -18,6 +18,7 @@ var settingHelps = map[string]settingHelp{
 	"name":                      {"your service's name", "hello-api"},
 	"team":                      {"your team's name", "payments"},
 	"port":                      {"a number from 1 to 65535", "8000"},
+	"replicas":                  {fmt.Sprintf("a number of copies from 1 to %d", MaxReplicas), "2"},
 	"health.liveness":           {"an HTTP path", DefaultLivenessPath},
 	"health.readiness":          {"an HTTP path", DefaultReadinessPath},
 	"metrics.path":              {"an HTTP path", DefaultMetricsPath},
@@ -52,6 +53,7 @@ func (d *configDecoder) validate(cfg *Config) {
 	d.validateLabel("name", cfg.Name, "your service's name", "it names the Kubernetes objects of your service")
 	d.validateLabel("team", cfg.Team, "your team's name", "it labels the Kubernetes objects of your service")
 	d.validatePort(cfg.Port)
+	d.validateReplicas(cfg.Replicas)
 	d.validateHTTPPath("health.liveness", cfg.Health.Liveness)
 	d.validateHTTPPath("health.readiness", cfg.Health.Readiness)
 	d.validateHTTPPath("metrics.path", cfg.Metrics.Path)
@@ -135,6 +137,15 @@ func (d *configDecoder) validatePort(p int) {
 	line, given := d.set["port"]
 	if given && (p < 1 || p > 65535) {
 		d.add(line, "port", fmt.Sprintf("%d is not a valid port", p), "set a number from 1 to 65535")
+	}
+}
+
+func (d *configDecoder) validateReplicas(n int) {
+	line, given := d.set["replicas"]
+	if given && (n < 1 || n > MaxReplicas) {
+		d.add(line, "replicas", fmt.Sprintf("%d is not a number of copies the platform runs", n),
+			fmt.Sprintf("set a number from 1 to %d (2 or more keeps the service up while a node is drained), "+
+				"or remove the line to let k8s/'s overlays decide (one copy without k8s/)", MaxReplicas))
 	}
 }
 

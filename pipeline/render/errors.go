@@ -6,20 +6,6 @@ import (
 	"strings"
 )
 
-// ManifestsNotFoundError is returned when the service has no k8s/ folder (or
-// no base in it).
-type ManifestsNotFoundError struct {
-	// Dir is the folder looked for, e.g. "k8s".
-	Dir string
-}
-
-// Error implements error.
-func (e *ManifestsNotFoundError) Error() string {
-	return fmt.Sprintf("render: no %s/ folder in the service's source: copy the k8s/ folder of the "+
-		"golden-path template (examples/fastapi-service/k8s: a base and overlays/dev, staging, prod) "+
-		"next to your golden-path.yaml and rename hello-api in it to your service's name", e.Dir)
-}
-
 // UnknownEnvironmentError is returned when there is no overlay for the
 // environment asked for, or (Environment empty) no overlay at all.
 type UnknownEnvironmentError struct {

@@ -27,6 +27,9 @@ type found struct {
 	endpoints      []any
 	// overrides are the values of k8s/ that golden-path.yaml replaces.
 	overrides []Override
+	// renames are the objects named after NamePlaceholder, which the
+	// release names after the service.
+	renames []rename
 }
 
 // inspect checks the built overlay against cfg and returns what the release
@@ -35,18 +38,37 @@ func inspect(m resmap.ResMap, cfg *config.Config, disp displayer) (*found, []Pro
 	f := &found{containerIndex: -1}
 	var problems []Problem
 	deployment := false
+	named := map[string]string{} // Kind/release name: the object's name in k8s/
 	for _, r := range m.Resources() {
 		file := originFile(r, disp)
 		object := r.GetKind() + "/" + r.GetName()
-		if n := r.GetName(); n != cfg.Name && !strings.HasPrefix(n, cfg.Name+"-") {
+		n := r.GetName()
+		rn, ok := releaseName(n, cfg.Name)
+		if !ok {
 			problems = append(problems, Problem{
 				File: file, Object: object, Field: "metadata.name",
 				Reason: fmt.Sprintf("is %q, but golden-path.yaml names the service %q", n, cfg.Name),
-				Fix: fmt.Sprintf("rename it to %q (or %q) here and wherever another object refers to it "+
-					"(kubectl and the dashboards find the service's objects by its name)", cfg.Name, cfg.Name+"-<suffix>"),
+				Fix: fmt.Sprintf("rename it to %q (or %q): the render names it after golden-path.yaml's name, and every "+
+					"reference to it too (kubectl and the dashboards find the service's objects by its name)",
+					NamePlaceholder, NamePlaceholder+"-<suffix>"),
 			})
+			continue
 		}
-		if r.GetName() != cfg.Name {
+		key := r.GetKind() + "/" + rn
+		if other, dup := named[key]; dup {
+			problems = append(problems, Problem{
+				File: file, Object: object, Field: "metadata.name",
+				Reason: fmt.Sprintf("is %q, the name %s/%s gets in the release too", n, r.GetKind(), other),
+				Fix:    "keep one of them, or give one another suffix",
+			})
+			continue
+		}
+		named[key] = n
+		if rn != n {
+			gvk := r.GetGvk()
+			f.renames = append(f.renames, rename{group: gvk.Group, version: gvk.Version, kind: gvk.Kind, from: n, to: rn})
+		}
+		if rn != cfg.Name {
 			continue
 		}
 		obj, err := r.Map()
@@ -62,6 +84,10 @@ func inspect(m resmap.ResMap, cfg *config.Config, disp displayer) (*found, []Pro
 				problems = append(problems, p...)
 			} else {
 				f.overrides = append(f.overrides, containerOverrides(f.container, cfg, file, object)...)
+				if n, ok := dig(obj, "spec", "replicas").(int); ok && cfg.Replicas > 0 && n != cfg.Replicas {
+					f.overrides = append(f.overrides, Override{File: file, Object: object, Field: "spec.replicas",
+						Setting: "replicas", Manifest: strconv.Itoa(n), Config: strconv.Itoa(cfg.Replicas)})
+				}
 			}
 		case "ServiceMonitor":
 			f.serviceMonitor = true
@@ -84,7 +110,7 @@ func inspect(m resmap.ResMap, cfg *config.Config, disp displayer) (*found, []Pro
 	if !deployment {
 		problems = append(problems, Problem{
 			Object: "Deployment/" + cfg.Name,
-			Reason: "is missing: the overlay builds no Deployment named after the service",
+			Reason: fmt.Sprintf("is missing: the overlay builds no Deployment named %q (or after the service)", NamePlaceholder),
 			Fix: fmt.Sprintf("define it in %s and list that file under resources in %s",
 				disp.path("/k8s/base/deployment.yaml"), disp.path("/k8s/base/kustomization.yaml")),
 		})
@@ -201,14 +227,15 @@ type origin struct {
 	line int
 }
 
-// originsOf returns, by Kind/name, the file of the manifests folder that
-// defines each object of the built overlay (as the team knows it), and the
-// line of its kind there.
-func originsOf(m resmap.ResMap, work filesys.FileSystem, disp displayer) map[string]origin {
+// originsOf returns, by Kind/name in the release of the service named
+// service, the file of the manifests folder that defines each object of the
+// built overlay (as the team knows it), and the line of its kind there.
+func originsOf(m resmap.ResMap, work filesys.FileSystem, disp displayer, service string) map[string]origin {
 	out := map[string]origin{}
 	for _, r := range m.Resources() {
 		if scratch := originPath(r); scratch != "" {
-			out[r.GetKind()+"/"+r.GetName()] = origin{file: disp.path(scratch), line: kindLine(work, scratch, r.GetKind(), r.GetName())}
+			rn, _ := releaseName(r.GetName(), service)
+			out[r.GetKind()+"/"+rn] = origin{file: disp.path(scratch), line: kindLine(work, scratch, r.GetKind(), r.GetName())}
 		}
 	}
 	return out

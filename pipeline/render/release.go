@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"strconv"
 
 	"github.com/golden-path/golden-path/pipeline/config"
@@ -16,13 +17,29 @@ import (
 // built overlay: namespace, labels, image and cfg's values.
 func releaseKustomization(cfg *config.Config, in *inputs, f *found) *types.Kustomization {
 	k := &types.Kustomization{
-		Resources: []string{renderedFile},
+		Resources:      []string{renderedFile},
+		Configurations: []string{nameReferenceFile},
 		Namespace: in.namespace,
 		Labels: []types.Label{
 			{Pairs: maps.Clone(in.selectors), IncludeSelectors: true},
 			{Pairs: maps.Clone(in.labels), IncludeTemplates: true},
 		},
 		Images: []types.Image{{Name: ImagePlaceholder, NewName: in.imageName, Digest: in.digest}},
+	}
+	// First the names: kustomize follows every reference to a renamed
+	// object, and the patches below find the objects by their new names.
+	for _, r := range f.renames {
+		k.Patches = append(k.Patches, types.Patch{
+			Target: &types.Selector{ResId: resid.ResId{
+				Gvk:  resid.Gvk{Group: r.group, Version: r.version, Kind: r.kind},
+				Name: regexp.QuoteMeta(r.from),
+			}},
+			Patch:   jsonPatch(op{Op: "replace", Path: "/metadata/name", Value: r.to}),
+			Options: &types.PatchArgs{AllowNameChange: true},
+		})
+	}
+	if cfg.Replicas > 0 {
+		k.Replicas = []types.Replica{{Name: cfg.Name, Count: int64(cfg.Replicas)}}
 	}
 	k.Patches = append(k.Patches, types.Patch{
 		Target: &types.Selector{ResId: resid.ResId{Gvk: resid.Gvk{Kind: "Deployment"}, Name: cfg.Name}},
@@ -61,7 +78,8 @@ func metricsEndpoints(endpoints []any) map[int]bool {
 }
 
 // serviceContainer returns the service's container c with the port, PORT
-// variable, probes and resources of cfg; everything else in c is kept.
+// and SERVICE_NAME variables, probes and resources of cfg; everything else
+// in c is kept.
 func serviceContainer(c map[string]any, cfg *config.Config) map[string]any {
 	c = maps.Clone(c)
 	port := strconv.Itoa(cfg.Port)
@@ -79,11 +97,11 @@ func serviceContainer(c map[string]any, cfg *config.Config) map[string]any {
 
 	env := []any{}
 	for _, e := range list(c["env"]) {
-		if dig(e, "name") != "PORT" {
+		if n := dig(e, "name"); n != "PORT" && n != "SERVICE_NAME" {
 			env = append(env, e)
 		}
 	}
-	c["env"] = append(env, map[string]any{"name": "PORT", "value": port})
+	c["env"] = append(env, map[string]any{"name": "PORT", "value": port}, map[string]any{"name": "SERVICE_NAME", "value": cfg.Name})
 
 	c["livenessProbe"] = httpProbe(c["livenessProbe"], cfg.Health.Liveness)
 	c["readinessProbe"] = httpProbe(c["readinessProbe"], cfg.Health.Readiness)

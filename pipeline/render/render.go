@@ -40,6 +40,10 @@ const PortName = "http"
 // ShortSHALength is the length of the commit SHA in the version label.
 const ShortSHALength = 7
 
+// BuiltinDir is how errors and results name the platform's built-in base,
+// the manifests of a service without a k8s/ folder.
+const BuiltinDir = "golden-path's built-in k8s"
+
 // Release is what to render: the environment and the build to deploy there.
 type Release struct {
 	// Environment is the overlay to build: k8s/overlays/<Environment>.
@@ -127,7 +131,7 @@ type options struct {
 
 // WithDir sets the folder of the file system holding the manifests (by
 // default DefaultDir, "k8s"). "." means the file system's root is that
-// folder.
+// folder. Without that folder, Render uses the platform's built-in base.
 func WithDir(dir string) Option {
 	return func(o *options) { o.dir = dir }
 }
@@ -140,7 +144,23 @@ const (
 	workOverlay   = workRoot + "/overlay"
 	workRelease   = workRoot + "/release"
 	renderedFile  = "rendered.yaml"
+	// nameReferenceFile holds nameReferences, for the release's build.
+	nameReferenceFile = "name-references.yaml"
 )
+
+// nameReferences are the references to an object by name that kustomize
+// does not know of and a renamed object's must follow (see
+// NamePlaceholder), in kustomize's configuration format: the Secrets Store
+// CSI driver's SecretProviderClass, named by a volume's attribute.
+const nameReferences = `nameReference:
+  - kind: SecretProviderClass
+    group: secrets-store.csi.x-k8s.io
+    fieldSpecs:
+      - path: spec/template/spec/volumes/csi/volumeAttributes/secretProviderClass
+        kind: Deployment
+      - path: spec/jobTemplate/spec/template/spec/volumes/csi/volumeAttributes/secretProviderClass
+        kind: CronJob
+`
 
 var (
 	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -148,13 +168,13 @@ var (
 )
 
 // Render builds the overlay of rel.Environment from the manifests folder of
-// fsys (DefaultDir unless WithDir says otherwise) and sets on it what the
-// platform owns: namespace, labels, image and the values of cfg (see the
-// package documentation). It is a pure function: it reads fsys and never
-// writes to it.
+// fsys (DefaultDir unless WithDir says otherwise; the platform's built-in
+// base and DefaultEnvironments when fsys has no such folder) and sets on it
+// what the platform owns: names, namespace, labels, image and the values of
+// cfg (see the package documentation). It is a pure function: it reads fsys
+// and never writes to it.
 //
-// Errors: *ManifestsNotFoundError when there is no manifests folder,
-// *UnknownEnvironmentError when there is no overlay for the environment,
+// Errors: *UnknownEnvironmentError when there is no overlay for the environment,
 // *MissingFileError when a kustomization lists a file that does not exist,
 // *ImageRefError when rel.Image is not pinned by digest, *InputError for
 // other bad arguments, *ManifestError when the manifests contradict cfg, and
@@ -169,11 +189,19 @@ func Render(fsys filesys.FileSystem, cfg *config.Config, rel Release, opts ...Op
 		return nil, err
 	}
 
-	work, err := copyManifests(fsys, o.dir)
+	// Without a manifests folder, the platform's built-in base.
+	dir, builtin := path.Clean(o.dir), !fsys.IsDir(path.Clean(o.dir))
+	disp := displayer{dir: dir}
+	if builtin {
+		if fsys, err = builtinFS(cfg); err != nil {
+			return nil, err
+		}
+		dir, disp.dir = DefaultDir, BuiltinDir
+	}
+	work, err := copyManifests(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	disp := displayer{dir: path.Clean(o.dir)}
 	overlays := path.Join(workManifests, "overlays")
 	overlay := path.Join(overlays, rel.Environment)
 	if !isKustomizationDir(work, overlay) {
@@ -204,7 +232,10 @@ func Render(fsys filesys.FileSystem, cfg *config.Config, rel Release, opts ...Op
 	if len(problems) > 0 {
 		return nil, &ManifestError{Environment: rel.Environment, Problems: problems}
 	}
-	origins := originsOf(built, work, disp)
+	var origins map[string]origin
+	if !builtin {
+		origins = originsOf(built, work, disp, cfg.Name)
+	}
 	if err := built.RemoveOriginAnnotations(); err != nil {
 		return nil, fmt.Errorf("render: cannot drop kustomize's build annotations: %w", err)
 	}
@@ -216,6 +247,9 @@ func Render(fsys filesys.FileSystem, cfg *config.Config, rel Release, opts ...Op
 	// Phase 2: the release: namespace, labels, image and cfg's values set
 	// on the built overlay.
 	if err := work.WriteFile(path.Join(workRelease, renderedFile), phase1); err != nil {
+		return nil, fmt.Errorf("render: cannot write the scratch file system: %w", err)
+	}
+	if err := work.WriteFile(path.Join(workRelease, nameReferenceFile), []byte(nameReferences)); err != nil {
 		return nil, fmt.Errorf("render: cannot write the scratch file system: %w", err)
 	}
 	k := releaseKustomization(cfg, in, found)
@@ -246,9 +280,10 @@ func Render(fsys filesys.FileSystem, cfg *config.Config, rel Release, opts ...Op
 
 // Environments returns the environments the manifests folder of fsys
 // (DefaultDir unless WithDir says otherwise) has an overlay for: the folders
-// of its overlays/ holding a kustomization, sorted. Errors:
-// *ManifestsNotFoundError when there is no manifests folder,
-// *UnknownEnvironmentError (with no Environment) when it has no overlay.
+// of its overlays/ holding a kustomization, sorted; DefaultEnvironments
+// when there is no manifests folder (the built-in base). The error is an
+// *UnknownEnvironmentError (with no Environment) when the folder has no
+// overlay.
 func Environments(fsys filesys.FileSystem, opts ...Option) ([]string, error) {
 	o := options{dir: DefaultDir}
 	for _, opt := range opts {
@@ -256,7 +291,7 @@ func Environments(fsys filesys.FileSystem, opts ...Option) ([]string, error) {
 	}
 	dir := path.Clean(o.dir)
 	if fsys == nil || !fsys.IsDir(dir) {
-		return nil, &ManifestsNotFoundError{Dir: dir}
+		return slices.Clone(DefaultEnvironments), nil
 	}
 	overlays := path.Join(dir, "overlays")
 	known := knownEnvironments(fsys, overlays)
@@ -301,9 +336,6 @@ func checkInputs(fsys filesys.FileSystem, cfg *config.Config, rel Release, o opt
 	ns := cfg.Namespace(rel.Environment)
 	if len(ns) > 63 {
 		return nil, &InputError{Field: "namespace", Reason: fmt.Sprintf("%q (team-environment) is longer than 63 characters: shorten the team in golden-path.yaml or the environment's name", ns)}
-	}
-	if !fsys.IsDir(dir) {
-		return nil, &ManifestsNotFoundError{Dir: dir}
 	}
 	d, err := parseDigest(rel.Image)
 	if err != nil {

@@ -117,7 +117,6 @@ func TestRenderErrors(t *testing.T) {
 		rel    func(*Release)
 		target any
 	}{
-		{name: "no-k8s-folder", change: remove("k8s"), target: new(*ManifestsNotFoundError)},
 		{name: "unknown-environment", rel: func(r *Release) { r.Environment = "qa" }, target: new(*UnknownEnvironmentError)},
 		{name: "no-overlays", change: remove("k8s/overlays"), target: new(*UnknownEnvironmentError)},
 		{name: "environment-path", rel: func(r *Release) { r.Environment = "../base" }, target: new(*InputError)},
@@ -140,9 +139,15 @@ func TestRenderErrors(t *testing.T) {
 			target: new(*ImageRefError)},
 		{name: "bad-commit", rel: func(r *Release) { r.Commit = "main" }, target: new(*InputError)},
 		{name: "renamed-objects", change: func(t *testing.T, fsys filesys.FileSystem) {
-			edit("k8s/base/deployment.yaml", "  name: hello-api\nspec:", "  name: hello\nspec:")(t, fsys)
-			edit("k8s/overlays/dev/kustomization.yaml", "name: hello-api", "name: hello")(t, fsys)
-			edit("k8s/base/service.yaml", "name: hello-api", "name: web")(t, fsys)
+			edit("k8s/base/deployment.yaml", "  name: app\nspec:", "  name: hello\nspec:")(t, fsys)
+			edit("k8s/overlays/dev/kustomization.yaml", "name: app", "name: hello")(t, fsys)
+			edit("k8s/base/service.yaml", "name: app", "name: web")(t, fsys)
+		}, target: new(*ManifestError)},
+		// The placeholder's name and the service's own, on two objects of a kind.
+		{name: "two-names-for-one-object", change: func(t *testing.T, fsys filesys.FileSystem) {
+			assert.NilError(t, fsys.WriteFile("k8s/base/service-copy.yaml", []byte("apiVersion: v1\nkind: Service\n"+
+				"metadata:\n  name: hello-api\nspec:\n  ports: [{name: http, port: 80, targetPort: http}]\n")))
+			edit("k8s/base/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - service-copy.yaml\n")(t, fsys)
 		}, target: new(*ManifestError)},
 		{name: "container-not-app", change: edit("k8s/base/deployment.yaml", "- name: app", "- name: web"),
 			target: new(*ManifestError)},
@@ -182,6 +187,7 @@ func TestRenderSetsConfig(t *testing.T) {
 name: hello-api
 team: billing
 port: 9000
+replicas: 4
 health: {liveness: /livez, readiness: /readyz}
 metrics: {path: /internal/metrics}
 resources:
@@ -192,7 +198,96 @@ resources:
 	res, err := Render(templateFS(t), cfg, release("staging"))
 	assert.NilError(t, err)
 	assert.Equal(t, res.Namespace, "billing-staging")
+	assert.Check(t, is.Contains(string(res.YAML), "\n  replicas: 4\n"))
+	assert.Check(t, is.Contains(fmt.Sprint(res.Overrides), `Deployment/app spec.replicas: k8s/ says "2", golden-path.yaml's replicas says "4"`)) // the staging overlay runs 2
 	golden.Assert(t, dumpResult(res), filepath.Join("template", "custom-config.yaml"))
+}
+
+// TestRenderBuiltin renders a service that has no k8s/ folder: the
+// platform's built-in base, in each default environment, named after the
+// service, with a PodDisruptionBudget once golden-path.yaml asks for two
+// copies or more; every release passes the policy.
+func TestRenderBuiltin(t *testing.T) {
+	one := templateConfig(t)
+	three, err := config.Parse([]byte("apiVersion: golden-path/v1\nname: orders\nteam: shop\nreplicas: 3\n"), "")
+	assert.NilError(t, err)
+	envs, err := Environments(filesys.MakeFsInMemory())
+	assert.NilError(t, err)
+	assert.Check(t, is.DeepEqual(envs, DefaultEnvironments))
+	for _, tc := range []struct {
+		name string
+		cfg  *config.Config
+		env  string
+	}{{"builtin-dev", one, "dev"}, {"builtin-prod-3-replicas", three, "prod"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Render(filesys.MakeFsInMemory(), tc.cfg, release(tc.env))
+			assert.NilError(t, err)
+			assert.Equal(t, res.Namespace, tc.cfg.Team+"-"+tc.env)
+			assert.Check(t, is.Len(res.Overrides, 0))
+			for _, o := range res.Objects {
+				assert.Check(t, is.Equal(o.Name, tc.cfg.Name), "%s", o)
+				assert.Check(t, is.Equal(o.File, ""), "a built-in object is in no file of the service: %s", o)
+			}
+			assert.Check(t, is.Contains(string(res.YAML), "serviceAccountName: "+tc.cfg.Name))
+			r, err := policy.Check(res.YAML)
+			assert.NilError(t, err)
+			assert.NilError(t, r.Err())
+			golden.Assert(t, dumpResult(res), filepath.Join("template", tc.name+".yaml"))
+		})
+	}
+}
+
+// TestRenderKeepsServiceNames renders a copy of the template whose objects
+// already carry the service's name (written before the placeholder): the
+// same release as the template's.
+func TestRenderKeepsServiceNames(t *testing.T) {
+	named := filesys.MakeFsInMemory()
+	for p, content := range snapshot(t, templateFS(t)) {
+		content = strings.NewReplacer("name: app\n", "name: hello-api\n", "kubernetes.io/name: app\n", "kubernetes.io/name: hello-api\n",
+			"serviceAccountName: app\n", "serviceAccountName: hello-api\n").Replace(content)
+		content = strings.ReplaceAll(content, "- name: hello-api\n          image: app", "- name: app\n          image: app")
+		assert.NilError(t, named.WriteFile(p, []byte(content)))
+	}
+	cfg := templateConfig(t)
+	for _, env := range []string{"dev", "prod"} {
+		want, err := Render(templateFS(t), cfg, release(env))
+		assert.NilError(t, err)
+		got, err := Render(named, cfg, release(env))
+		assert.NilError(t, err)
+		assert.Equal(t, string(got.YAML), string(want.YAML))
+	}
+}
+
+// TestRenderRenamesReferences gives the template's Deployment a ConfigMap
+// named app-config and the SecretProviderClass app, both referred to by
+// name: the release names them after the service, references included.
+func TestRenderRenamesReferences(t *testing.T) {
+	fsys := templateFS(t)
+	assert.NilError(t, fsys.WriteFile("k8s/base/configmap.yaml", []byte("apiVersion: v1\nkind: ConfigMap\n"+
+		"metadata:\n  name: app-config\ndata:\n  GREETING: Hello\n")))
+	assert.NilError(t, fsys.WriteFile("k8s/base/mounts.yaml", appPatch(
+		"          envFrom: [{configMapRef: {name: app-config}}]\n"+
+			"      volumes:\n        - name: secrets\n"+
+			"          csi: {driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {secretProviderClass: app}}\n")))
+	k, err := fsys.ReadFile("k8s/base/kustomization.yaml")
+	assert.NilError(t, err)
+	k = append(k, "  - configmap.yaml\npatches:\n  - path: mounts.yaml\n"...)
+	assert.NilError(t, fsys.WriteFile("k8s/base/kustomization.yaml", k))
+
+	res, err := Render(fsys, templateConfig(t), release("dev"))
+	assert.NilError(t, err)
+	out := string(res.YAML)
+	assert.Check(t, is.Contains(out, "secretProviderClass: hello-api\n"))
+	assert.Check(t, is.Contains(out, "configMapRef:\n            name: hello-api-config\n"))
+	assert.Check(t, is.Contains(fmt.Sprint(res.Objects), "ConfigMap/payments-dev/hello-api-config"))
+	assert.Check(t, !strings.Contains(out, "name: app-config"), "no reference left to the placeholder's name")
+}
+
+// appPatch is a patch of the template's Deployment: rest follows the
+// first line of its container app.
+func appPatch(rest string) []byte {
+	return []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n" +
+		"      containers:\n        - name: app\n" + rest)
 }
 
 // TestRenderOverlayOverride patches the prod overlay with resources that
@@ -200,18 +295,7 @@ resources:
 // reports the override.
 func TestRenderOverlayOverride(t *testing.T) {
 	fsys := templateFS(t)
-	assert.NilError(t, fsys.WriteFile("k8s/overlays/prod/resources.yaml", []byte(`apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: hello-api
-spec:
-  template:
-    spec:
-      containers:
-        - name: app
-          resources:
-            limits: {memory: 512Mi}
-`)))
+	assert.NilError(t, fsys.WriteFile("k8s/overlays/prod/resources.yaml", appPatch("          resources:\n            limits: {memory: 512Mi}\n")))
 	k, err := fsys.ReadFile("k8s/overlays/prod/kustomization.yaml")
 	assert.NilError(t, err)
 	assert.NilError(t, fsys.WriteFile("k8s/overlays/prod/kustomization.yaml", append(k, "  - path: resources.yaml\n"...)))
