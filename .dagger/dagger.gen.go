@@ -478,6 +478,34 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 	switch parentName {
 	case "GoldenPath":
 		switch fnName {
+		case "Init":
+			var parent GoldenPath
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var name string
+			if inputArgs["name"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["name"]), &name)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
+				}
+			}
+			var team string
+			if inputArgs["team"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["team"]), &team)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg team", err))
+				}
+			}
+			var template *dagger.Directory
+			if inputArgs["template"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["template"]), &template)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg template", err))
+				}
+			}
+			return (*GoldenPath).Init(&parent, ctx, name, team, template)
 		case "Report":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

@@ -299,7 +299,7 @@ func TestShipBrokenExamples(t *testing.T) {
 			want: []string{`serve: the runtime image, started on port 8080 \(golden-path\.yaml's port\), did not answer`,
 				`no path answered \(.+\); fix: make the service listen on 0\.0\.0\.0:8080`,
 				`(?s)The service's last log lines:\n.*Uvicorn running on http://0\.0\.0\.0:8000`},
-			stages: `| serve | ❌ failed |`,
+			stages:     `| serve | ❌ failed |`,
 			annotation: `(?m)^::error file=golden-path\.yaml,line=18,title=Stage serve failed::the runtime image, started on port 8080`,
 		},
 		{

@@ -118,9 +118,11 @@ func moduleCases() []moduleCase {
 		examples: []exampleCall{
 			{append([]string{"golden-path-ship"}, dbArgs...), regexp.MustCompile(`(?m)^## ✅ Ship hello-api: passed$`)},
 			{append(append([]string{"golden-path-report"}, dbArgs...), "entries"), regexp.MustCompile(`(?s)annotations\.txt.*outputs\.env.*scan\.sarif.*summary\.md`)},
+			{[]string{"golden-path-init", "file", "--path", "golden-path.yaml", "contents"}, regexp.MustCompile(`(?m)^name: orders\n(?:#.*\n|\n)*team: payments$`)},
 		},
 		functions: map[string]string{
 			"dockerfile":          "Path of the Dockerfile inside the source folder.",
+			"init":                "Init writes a new service from the golden-path template",
 			"platform":            "The platform the runtime image is built for.",
 			"repo-path":           "The service's folder inside its git repository",
 			"report":              "Report runs ship's gates",

@@ -192,6 +192,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 	switch parentName {
 	case "Examples":
 		switch fnName {
+		case "GoldenPathInit":
+			var parent Examples
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var name string
+			if inputArgs["name"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["name"]), &name)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
+				}
+			}
+			var team string
+			if inputArgs["team"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["team"]), &team)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg team", err))
+				}
+			}
+			return (*Examples).GoldenPathInit(&parent, name, team), nil
 		case "GoldenPathReport":
 			var parent Examples
 			err = json.Unmarshal(parentJSON, &parent)

@@ -59,3 +59,19 @@ func (m *Examples) GoldenPathReport(
 		Source: source, TrivyDbRepository: trivyDbRepository, TrivyDbRegistry: trivyDbRegistry,
 	}).Report().Reports()
 }
+
+// GoldenPathInit writes a new service from the template, named orders and
+// owned by payments unless told otherwise: export it with
+// `dagger call golden-path-init export --path ./orders`.
+func (m *Examples) GoldenPathInit(
+	// The new service's name.
+	// +optional
+	// +default="orders"
+	name string,
+	// The team that owns it.
+	// +optional
+	// +default="payments"
+	team string,
+) *dagger.Directory {
+	return dag.GoldenPath().Init(name, team)
+}

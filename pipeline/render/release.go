@@ -19,7 +19,7 @@ func releaseKustomization(cfg *config.Config, in *inputs, f *found) *types.Kusto
 	k := &types.Kustomization{
 		Resources:      []string{renderedFile},
 		Configurations: []string{nameReferenceFile},
-		Namespace: in.namespace,
+		Namespace:      in.namespace,
 		Labels: []types.Label{
 			{Pairs: maps.Clone(in.selectors), IncludeSelectors: true},
 			{Pairs: maps.Clone(in.labels), IncludeTemplates: true},

@@ -321,6 +321,36 @@ func (r *GoldenPath) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
+// GoldenPathInitOpts contains options for GoldenPath.Init
+type GoldenPathInitOpts struct {
+	//
+	// The service template.
+	//
+	Template *Directory // golden-path (../../../../.dagger/init.go:28:2)
+}
+
+// Init writes a new service from the golden-path template, named and owned
+// as given: a FastAPI app with its tests, Dockerfile, golden-path.yaml,
+// k8s/, CI workflow and README, ready to ship unchanged, e.g.
+// `dagger call init --name orders --team payments export --path ./orders`.
+// A name or team that golden-path.yaml would refuse is refused, with the
+// fix, and nothing is written.
+func (r *GoldenPath) Init(name string, team string, opts ...GoldenPathInitOpts) *Directory { // golden-path (../../../../.dagger/init.go:18:1)
+	q := r.query.Select("init")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `template` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Template) {
+			q = q.Arg("template", opts[i].Template)
+		}
+	}
+	q = q.Arg("name", name)
+	q = q.Arg("team", team)
+
+	return &Directory{
+		query: q,
+	}
+}
+
 // The platform the runtime image is built for.
 func (r *GoldenPath) Platform(ctx context.Context) (Platform, error) { // golden-path (../../../../.dagger/main.go:42:2)
 	if r.platform != nil {
