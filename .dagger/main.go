@@ -589,15 +589,15 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 	res.Service, res.Team = cfg.Name, cfg.Team
 	run.summary.Service, run.summary.Team = cfg.Name, cfg.Team
 
-	b := dag.Build(dagger.BuildOpts{Source: source, Dockerfile: dockerfile})
+	b := dag.Build(dagger.BuildOpts{Source: source, Dockerfile: dockerfile, TestStage: cfg.Build.Test})
 	if err := run.stage(ctx, "build", func(ctx context.Context) (string, error) {
 		// Vulnerability annotations point at the FROM line the runtime image's packages come from.
 		run.dockerfile = dockerfile
-		if line, err := b.BaseImageLine(ctx); err == nil {
+		if line, err := b.BaseImageLine(ctx, dagger.BuildBaseImageLineOpts{Target: cfg.Build.Runtime}); err == nil {
 			run.baseImageLine = line
 		}
 		var err error
-		res.Image, err = b.Build(dagger.BuildBuildOpts{Platform: m.Platform}).Sync(ctx)
+		res.Image, err = b.Build(dagger.BuildBuildOpts{Target: cfg.Build.Runtime, Platform: m.Platform}).Sync(ctx)
 		return dockerfile, err
 	}); err != nil {
 		return run, res
@@ -611,7 +611,7 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 	var g errgroup.Group
 	g.Go(func() error {
 		return run.stage(ctx, "test", func(ctx context.Context) (string, error) {
-			r := b.TestReport()
+			r := b.TestReport(dagger.BuildTestReportOpts{Command: cfg.Test.Args()})
 			v, err := verdict[*testreport.Report](ctx, "test", r.Verdict)
 			if err != nil {
 				return "", err
@@ -626,7 +626,11 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 	})
 	g.Go(func() error {
 		return run.stage(ctx, "lint", func(ctx context.Context) (string, error) {
-			v, err := verdict[*lint.Report](ctx, "lint", b.LintReport().Verdict)
+			v, err := verdict[*lint.Report](ctx, "lint", b.LintReport(dagger.BuildLintReportOpts{Command: cfg.Lint.Args()}).Verdict)
+			if pipeline.StageOf(err) == "build" {
+				// The test stage did not build: the test stage's failure says why, once.
+				return "", stageSkipped{"the " + cfg.Build.Test + " stage of the Dockerfile did not build: see the test stage"}
+			}
 			if err != nil {
 				return "", err
 			}
@@ -643,6 +647,7 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 		return run.stage(ctx, "serve", func(ctx context.Context) (string, error) {
 			v, err := verdict[*serve.Report](ctx, "serve", b.ServeReport(dagger.BuildServeReportOpts{
 				Ctr: res.Image, Port: cfg.Port, Liveness: cfg.Health.Liveness, Readiness: cfg.Health.Readiness, Metrics: cfg.Metrics.Path,
+				Series: []string{cfg.Metrics.Requests, cfg.Metrics.Duration},
 			}).Verdict)
 			if err != nil {
 				return "", err

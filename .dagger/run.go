@@ -44,9 +44,12 @@ func (r *shipRun) stage(ctx context.Context, name string, fn func(context.Contex
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var w stageWarning
+	var skip stageSkipped
 	switch {
 	case errors.As(err, &w):
 		st.Status, st.Detail, err = pipeline.StageWarned, w.Error(), nil
+	case errors.As(err, &skip):
+		st.Status, st.Detail, err = pipeline.StageSkipped, skip.reason, nil
 	case err != nil:
 		p := pipeline.ProblemOf(name, err)
 		st.Status = pipeline.StageFailed
@@ -84,6 +87,13 @@ func (e locatedError) Location() (string, int) { return e.file, e.line }
 type stageWarning struct{ error }
 
 func (w stageWarning) Error() string { return firstLine(w.error.Error()) }
+
+// stageSkipped is a stage that could not run because of another stage's
+// failure, which is reported there: the stage is "skipped", with reason as
+// its detail, and is not a problem of its own.
+type stageSkipped struct{ reason string }
+
+func (s stageSkipped) Error() string { return s.reason }
 
 // passed is true while no stage has failed.
 func (r *shipRun) passed() bool {

@@ -70,6 +70,18 @@ type Located interface {
 	Location() (file string, line int)
 }
 
+// StageOf is the stage a module's error names (the stage that failed, e.g.
+// "build" for a build inside the test stage); "" when err is nil or names
+// none.
+func StageOf(err error) string {
+	var ext interface{ Extensions() map[string]any }
+	if errors.As(err, &ext) {
+		s, _ := ext.Extensions()[extStage].(string)
+		return s
+	}
+	return ""
+}
+
 // ProblemOf is the problem behind stage's error err: the file and line that
 // a stage module put in its error's extensions, or that a Located error in
 // err's chain names; the message is err's, without the "stage: " that

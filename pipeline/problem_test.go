@@ -91,3 +91,13 @@ func TestProblemExtensions(t *testing.T) {
 	assert.Check(t, is.DeepEqual(pipeline.Problem{Stage: "deploy", Message: "m", Detail: "d"}.Extensions(),
 		map[string]any{"goldenPathStage": "deploy", "goldenPathDetail": "d"}))
 }
+
+// A module's error names the stage that failed: a build inside the lint
+// stage is the build's.
+func TestStageOf(t *testing.T) {
+	built := throughEngine(t, pipeline.Problem{Stage: "build", Message: "Dockerfile:3: RUN failed"})
+	assert.Check(t, is.Equal(pipeline.StageOf(built), "build"))
+	assert.Check(t, is.Equal(pipeline.StageOf(fmt.Errorf("lint: %w", built)), "build"))
+	assert.Check(t, is.Equal(pipeline.StageOf(errors.New("lint: 3 findings")), ""))
+	assert.Check(t, is.Equal(pipeline.StageOf(nil), ""))
+}

@@ -198,6 +198,8 @@ func TestShipBrokenExamples(t *testing.T) {
 		// A regular expression the reports' annotations must match where the problem is in a file: the
 		// failed stage annotated at its file and line (from the module that failed, through the engine).
 		annotation string
+		// A regular expression the error must match exactly once: a problem reported once.
+		once string
 	}{
 		{
 			name: "failing test",
@@ -281,6 +283,53 @@ func TestShipBrokenExamples(t *testing.T) {
 			annotation: `(?m)^::error file=Dockerfile,line=\d+,title=Stage build failed::Dockerfile:\d+: RUN failed`,
 		},
 		{
+			// The test stage is missing: the test stage says so, once; lint, which runs there too, is skipped.
+			name: "no test stage",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "Dockerfile"), "FROM base AS test", "FROM base AS checks")
+			},
+			want: []string{`Dockerfile:\d+: has no stage named "test", where the pipeline runs the tests and the linter`,
+				`or set build\.test in golden-path\.yaml`, `\| lint \| ⏭ skipped \|[^|]+\| the test stage of the Dockerfile did not build: see the test stage`},
+			stages:     `| test | ❌ failed |`,
+			annotation: `(?m)^::error file=Dockerfile,line=\d+,title=Stage test failed::Dockerfile:\d+: has no stage named "test"`,
+			once:       `has no stage named "test"`,
+		},
+		{
+			// A team that runs its tests in the Dockerfile: a failing test fails the test stage's build. It is
+			// reported once, by the test stage, naming the test; lint, which runs in that stage too, is skipped.
+			name: "tests run in a Dockerfile RUN",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "tests/test_main.py"), "def test_health_is_ok(", "def test_health_is_ok(client):\n    assert 1 + 1 == 3, \"arithmetic is broken\"\n\n\ndef test_health_was_ok(")
+				edit(t, filepath.Join(dir, "Dockerfile"), "COPY tests/ tests/\n", "COPY tests/ tests/\nRUN python3 -m pytest -q -p no:cacheprovider\n")
+			},
+			want: []string{`Dockerfile:\d+: RUN failed with exit code 1`, `FAILED tests/test_main\.py::test_health_is_ok`,
+				`\| lint \| ⏭ skipped \|[^|]+\| the test stage of the Dockerfile did not build: see the test stage`},
+			stages:     `| test | ❌ failed |`,
+			annotation: `(?m)^::error file=Dockerfile,line=\d+,title=Stage test failed::Dockerfile:\d+: RUN failed`,
+			once:       `RUN failed with exit code 1`,
+		},
+		{
+			// The test stage last: the runtime image would be the test image.
+			name: "test stage last",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "Dockerfile"), "FROM base AS test", "FROM base AS unit")
+				appendTo(t, filepath.Join(dir, "Dockerfile"), "\nFROM unit AS test\n")
+			},
+			want:       []string{`Dockerfile:\d+: its last stage is "test", the test stage: the pipeline deploys the last stage`},
+			stages:     `| build | ❌ failed |`,
+			annotation: `(?m)^::error file=Dockerfile,line=\d+,title=Stage build failed::Dockerfile:\d+: its last stage is "test"`,
+		},
+		{
+			name: "build stages in golden-path.yaml contradict",
+			breakIt: func(t *testing.T, dir string) {
+				appendTo(t, filepath.Join(dir, "golden-path.yaml"), "\nbuild:\n  runtime: test\nlint:\n  command: ruff check .\n")
+			},
+			want: []string{`golden-path\.yaml:\d+: build\.runtime: "test" is also build\.test, the stage with the tests`,
+				`golden-path\.yaml:\d+: lint\.command: "ruff check \." does not run flake8`},
+			stages:     `| config | ❌ failed |`,
+			annotation: `(?m)^::error file=golden-path\.yaml,line=\d+,title=Stage config failed::golden-path\.yaml:\d+: build\.runtime`,
+		},
+		{
 			name: "invalid golden-path.yaml",
 			breakIt: func(t *testing.T, dir string) {
 				edit(t, filepath.Join(dir, "golden-path.yaml"), "port: 8000", "port: 70000\nreplicaz: 2")
@@ -330,6 +379,17 @@ func TestShipBrokenExamples(t *testing.T) {
 			stages: `| serve | ❌ failed |`,
 		},
 		{
+			// golden-path.yaml names a latency histogram the service does not expose: the alerts would read nothing.
+			name: "metrics the alerts read are missing",
+			breakIt: func(t *testing.T, dir string) {
+				edit(t, filepath.Join(dir, "golden-path.yaml"), "  path: /metrics", "  path: /metrics\n  duration: app_latency_seconds")
+			},
+			want: []string{`- metrics /metrics: answered 200 .* it lacks the series app_latency_seconds`,
+				`fix: expose app_latency_seconds .* or name your own request counter and latency histogram in golden-path\.yaml's metrics\.requests and metrics\.duration`},
+			stages:     `| serve | ❌ failed |`,
+			annotation: `(?m)^::error file=golden-path\.yaml,line=\d+,title=Stage serve failed::the runtime image`,
+		},
+		{
 			// A pull request renders and checks every environment: a violation only prod has fails it.
 			name: "policy violation in one environment",
 			breakIt: func(t *testing.T, dir string) {
@@ -367,6 +427,9 @@ func TestShipBrokenExamples(t *testing.T) {
 			msg := r.ErrorText()
 			for _, w := range tc.want {
 				assert.Check(t, is.Regexp(regexp.MustCompile(w), msg))
+			}
+			if tc.once != "" {
+				assert.Check(t, is.Len(regexp.MustCompile(tc.once).FindAllString(msg, -1), 1), "reported more than once:\n%s", msg)
 			}
 			assert.Check(t, is.Contains(msg, tc.stages))
 			// The progress output unfolds the failing stage: its own calls show, a passing stage's do not.

@@ -54,7 +54,11 @@ func TestInitShips(t *testing.T) {
 				assert.Check(t, !strings.Contains(string(data), "hello-api"), "%s names the template's service", f)
 			}
 			if tc.onlyConfig {
+				// And the contract's keys, as a team that names its own stages and commands gives them.
 				assert.NilError(t, os.RemoveAll(filepath.Join(dir, "k8s")))
+				appendTo(t, filepath.Join(dir, "golden-path.yaml"), "\nbuild:\n  test: test\n  runtime: runtime\n"+
+					"test:\n  command: python3 -m pytest -q tests\nlint:\n  command: flake8 --format=pylint src tests\n"+
+					"monitoring:\n  runbook: https://wiki.example.com/runbooks/"+tc.service+"\n  labels:\n    release: golden-path-test\n")
 			}
 
 			start = time.Now()
@@ -80,6 +84,14 @@ func TestInitShips(t *testing.T) {
 				`jsonpath={.spec.template.spec.serviceAccountName} {.spec.template.spec.containers[0].env[?(@.name=="SERVICE_NAME")].value}`),
 				tc.service+" "+tc.service))
 			assert.Check(t, is.Equal(statuses(c.records(t, ns, tc.service)), "1:deployed"))
+			if tc.onlyConfig {
+				// golden-path.yaml's monitoring settings reached the cluster: its label on the monitoring objects, its
+				// runbooks on the alerts.
+				assert.Check(t, is.Equal(c.kubectl(t, "get", "servicemonitor,prometheusrule,configmap", "-n", ns, "-l", "release=golden-path-test", "-o", "name"),
+					"servicemonitor.monitoring.coreos.com/"+tc.service+"\nprometheusrule.monitoring.coreos.com/"+tc.service+"\nconfigmap/"+tc.service+"-dashboard"))
+				assert.Check(t, is.Contains(c.kubectl(t, "get", "prometheusrule", tc.service, "-n", ns, "-o", "jsonpath={.spec.groups[0].rules[0].annotations.runbook_url}"),
+					"https://wiki.example.com/runbooks/"+tc.service+"#"))
+			}
 		})
 	}
 }

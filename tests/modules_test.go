@@ -55,6 +55,7 @@ func moduleCases() []moduleCase {
 			"source":          "The service's source folder.",
 			"test":            "Test runs pytest and fails when a test fails or none ran",
 			"test-report":     "TestReport runs pytest and returns its report",
+			"test-stage":      "The Dockerfile stage with the code, the tests, pytest and flake8.",
 		},
 		checks: []string{"lint", "serve", "test"},
 		examples: []exampleCall{

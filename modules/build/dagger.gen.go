@@ -63,9 +63,11 @@ func (r Build) MarshalJSON() ([]byte, error) {
 	var concrete struct {
 		Source     *dagger.Directory
 		Dockerfile string
+		TestStage  string
 	}
 	concrete.Source = r.Source
 	concrete.Dockerfile = r.Dockerfile
+	concrete.TestStage = r.TestStage
 	return json.Marshal(&concrete)
 }
 
@@ -73,6 +75,7 @@ func (r *Build) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
 		Source     *dagger.Directory
 		Dockerfile string
+		TestStage  string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -80,6 +83,7 @@ func (r *Build) UnmarshalJSON(bs []byte) error {
 	}
 	r.Source = concrete.Source
 	r.Dockerfile = concrete.Dockerfile
+	r.TestStage = concrete.TestStage
 	return nil
 }
 
@@ -634,7 +638,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg args", err))
 				}
 			}
-			return (*Build).TestReport(&parent, ctx, target, image, args)
+			var command []string
+			if inputArgs["command"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["command"]), &command)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg command", err))
+				}
+			}
+			return (*Build).TestReport(&parent, ctx, target, image, args, command)
 		case "":
 			var parent Build
 			err = json.Unmarshal(parentJSON, &parent)
@@ -655,7 +666,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
 				}
 			}
-			return New(source, dockerfile), nil
+			var testStage string
+			if inputArgs["testStage"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["testStage"]), &testStage)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg testStage", err))
+				}
+			}
+			return New(source, dockerfile, testStage), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

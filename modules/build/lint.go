@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -47,15 +48,14 @@ type LintFinding struct {
 // Lint do).
 func (b *Build) LintReport(
 	ctx context.Context,
-	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
-	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
-	// show-source; with --benchmark, a run that checked no file fails.
+	// Linter command; the default lints every Python file of the stage's working folder. A flake8 command gets the
+	// options the module reads its output with (--format=default --no-show-source --benchmark, whatever a team's
+	// .flake8 says), so a run that checked no file fails; another linter must print flake8's format.
 	// +optional
-	// +default=["flake8", "--format=default", "--no-show-source", "--benchmark", "."]
+	// +default=["flake8", "."]
 	command []string,
-	// Dockerfile stage that has the linter.
+	// Dockerfile stage that has the linter; the test stage when empty.
 	// +optional
-	// +default="test"
 	target string,
 	// Image to lint in instead of the Dockerfile stage, with the source at /app.
 	// +optional
@@ -65,6 +65,7 @@ func (b *Build) LintReport(
 	if err != nil {
 		return nil, err
 	}
+	command = lint.PinFlake8(command)
 	ran := ctr.WithExec(command, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
 	code, err := ran.ExitCode(ctx)
 	if err != nil {
@@ -76,7 +77,7 @@ func (b *Build) LintReport(
 	}
 	out, files, counted := lint.SplitBenchmark(out)
 	if counted && files == 0 {
-		where := "the " + target + " stage's working folder"
+		where := "the " + cmp.Or(target, b.TestStage) + " stage's working folder"
 		if image != "" {
 			where = "/app in " + image
 		}
@@ -110,14 +111,14 @@ func (b *Build) LintReport(
 // +check
 func (b *Build) Lint(
 	ctx context.Context,
-	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
-	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
-	// show-source; with --benchmark, a run that checked no file fails.
+	// Linter command; the default lints every Python file of the stage's working folder. A flake8 command gets the
+	// options the module reads its output with (--format=default --no-show-source --benchmark, whatever a team's
+	// .flake8 says), so a run that checked no file fails; another linter must print flake8's format.
 	// +optional
-	// +default=["flake8", "--format=default", "--no-show-source", "--benchmark", "."]
+	// +default=["flake8", "."]
 	command []string,
 ) (*LintReport, error) {
-	r, err := b.LintReport(ctx, command, "test", "")
+	r, err := b.LintReport(ctx, command, "", "")
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,8 @@ type Build struct {
 	Source *dagger.Directory
 	// Path of the Dockerfile inside the source folder.
 	Dockerfile string
+	// The Dockerfile stage with the code, the tests, pytest and flake8.
+	TestStage string
 }
 
 // New returns the build stage for a service's source folder.
@@ -37,13 +39,20 @@ func New(
 	// +optional
 	// +default="Dockerfile"
 	dockerfile string,
+	// The Dockerfile stage with the code, the tests, pytest and flake8: the tests and the linter run in it, and
+	// the image Build makes by default is never it.
+	// +optional
+	// +default="test"
+	testStage string,
 ) *Build {
-	return &Build{Source: source, Dockerfile: dockerfile}
+	return &Build{Source: source, Dockerfile: dockerfile, TestStage: testStage}
 }
 
 // Build builds the Dockerfile into a container: its last stage unless a target
 // is given. The image is labelled with the digest of the source folder
-// (dev.golden-path.source-digest).
+// (dev.golden-path.source-digest). The image of a service (any stage but the
+// test stage) is refused when it would be the test stage: a Dockerfile whose
+// last stage is the test stage.
 func (b *Build) Build(
 	ctx context.Context,
 	// Dockerfile stage to build; the last stage when empty.
@@ -56,8 +65,17 @@ func (b *Build) Build(
 	// +optional
 	platform dagger.Platform,
 ) (*dagger.Container, error) {
-	if err := b.requireDockerfile(ctx); err != nil {
+	df, err := b.parseDockerfile(ctx)
+	if err != nil {
 		return nil, stageError("build", err)
+	}
+	if strings.EqualFold(target, b.TestStage) {
+		err = df.CheckStage(target, "build.test")
+	} else {
+		err = df.CheckRuntime(b.TestStage, target, "build.test", "build.runtime")
+	}
+	if err != nil {
+		return nil, stageError("build", fmt.Errorf("build: %w", err))
 	}
 	args, err := parseBuildArgs(buildArgs)
 	if err != nil {
@@ -91,14 +109,23 @@ func (b *Build) BaseImageLine(
 	// +optional
 	target string,
 ) (int, error) {
-	if err := b.requireDockerfile(ctx); err != nil {
+	df, err := b.parseDockerfile(ctx)
+	if err != nil {
 		return 0, stageError("build", err)
+	}
+	return df.BaseImageLine(target), nil
+}
+
+// parseDockerfile reads and parses the Dockerfile; there must be one.
+func (b *Build) parseDockerfile(ctx context.Context) (*dockerfile.Dockerfile, error) {
+	if err := b.requireDockerfile(ctx); err != nil {
+		return nil, err
 	}
 	src, err := b.Source.File(b.Dockerfile).Contents(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("build: cannot read %s: %w", b.Dockerfile, err)
+		return nil, fmt.Errorf("build: cannot read %s: %w", b.Dockerfile, err)
 	}
-	return dockerfile.Parse(b.Dockerfile, []byte(src)).BaseImageLine(target), nil
+	return dockerfile.Parse(b.Dockerfile, []byte(src)), nil
 }
 
 func (b *Build) requireDockerfile(ctx context.Context) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"dagger/build/internal/dagger"
 
@@ -61,9 +62,8 @@ type TestFailure struct {
 // at all.
 func (b *Build) TestReport(
 	ctx context.Context,
-	// Dockerfile stage that has the tests, pytest and the dependencies.
+	// Dockerfile stage that has the tests, pytest and the dependencies; the test stage when empty.
 	// +optional
-	// +default="test"
 	target string,
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
 	// +optional
@@ -71,12 +71,17 @@ func (b *Build) TestReport(
 	// Extra arguments to pytest, e.g. ["-k", "health"].
 	// +optional
 	args []string,
+	// The command that runs pytest, with the team's own options or paths; the module adds the options of its
+	// JUnit report.
+	// +optional
+	// +default=["python3", "-m", "pytest"]
+	command []string,
 ) (*TestReport, error) {
 	ctr, err := b.testContainer(ctx, target, image)
 	if err != nil {
 		return nil, err
 	}
-	cmd := append([]string{"python3", "-m", "pytest", "-o", "junit_family=xunit1", "--junitxml=" + junitPath, "-rfE"}, args...)
+	cmd := slices.Concat(command, []string{"-o", "junit_family=xunit1", "--junitxml=" + junitPath, "-rfE"}, args)
 	ran := ctr.
 		WithEnvVariable("PYTHONDONTWRITEBYTECODE", "1").
 		WithExec(cmd, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
@@ -102,15 +107,14 @@ func (b *Build) TestReport(
 // +check
 func (b *Build) Test(
 	ctx context.Context,
-	// Dockerfile stage that has the tests, pytest and the dependencies.
+	// Dockerfile stage that has the tests, pytest and the dependencies; the test stage when empty.
 	// +optional
-	// +default="test"
 	target string,
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
 	// +optional
 	image string,
 ) (*TestReport, error) {
-	r, err := b.TestReport(ctx, target, image, nil)
+	r, err := b.TestReport(ctx, target, image, nil, []string{"python3", "-m", "pytest"})
 	if err != nil {
 		return nil, err
 	}
@@ -126,9 +130,15 @@ func (r *TestReport) Check() (*TestReport, error) {
 	return r, nil
 }
 
+// testContainer is the container the tests and the linter run in: image
+// with the source at /app, or the Dockerfile's stage target (the test stage
+// when empty).
 func (b *Build) testContainer(ctx context.Context, target, image string) (*dagger.Container, error) {
 	if image != "" {
 		return dag.Container().From(image).WithDirectory("/app", b.Source).WithWorkdir("/app"), nil
+	}
+	if target == "" {
+		target = b.TestStage
 	}
 	return b.Build(ctx, target, nil, "")
 }

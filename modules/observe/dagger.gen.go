@@ -79,6 +79,7 @@ func (r Objects) MarshalJSON() ([]byte, error) {
 		Team               string
 		Environment        string
 		Namespace          string
+		RequestCounter     string
 		DashboardUid       string
 		DashboardTitle     string
 		ServiceMonitor     *dagger.File
@@ -91,6 +92,7 @@ func (r Objects) MarshalJSON() ([]byte, error) {
 	concrete.Team = r.Team
 	concrete.Environment = r.Environment
 	concrete.Namespace = r.Namespace
+	concrete.RequestCounter = r.RequestCounter
 	concrete.DashboardUid = r.DashboardUid
 	concrete.DashboardTitle = r.DashboardTitle
 	concrete.ServiceMonitor = r.ServiceMonitor
@@ -107,6 +109,7 @@ func (r *Objects) UnmarshalJSON(bs []byte) error {
 		Team               string
 		Environment        string
 		Namespace          string
+		RequestCounter     string
 		DashboardUid       string
 		DashboardTitle     string
 		ServiceMonitor     *dagger.File
@@ -123,6 +126,7 @@ func (r *Objects) UnmarshalJSON(bs []byte) error {
 	r.Team = concrete.Team
 	r.Environment = concrete.Environment
 	r.Namespace = concrete.Namespace
+	r.RequestCounter = concrete.RequestCounter
 	r.DashboardUid = concrete.DashboardUid
 	r.DashboardTitle = concrete.DashboardTitle
 	r.ServiceMonitor = concrete.ServiceMonitor

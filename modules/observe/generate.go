@@ -22,6 +22,8 @@ type Objects struct {
 	Environment string
 	// The namespace of the objects, <team>-<environment>; empty without an environment.
 	Namespace string
+	// The counter of the service's requests (golden-path.yaml's metrics.requests): what verify waits to see move.
+	RequestCounter string
 	// The dashboard's uid, stable for the team and the service's name.
 	DashboardUid string
 	// The dashboard's title.
@@ -66,7 +68,7 @@ func (m *Observe) Generate(
 	}
 	manifests := strings.Join([]string{string(objs.ServiceMonitor), string(objs.PrometheusRule), string(objs.DashboardConfigMap)}, "---\n")
 	o := &Objects{
-		Service: cfg.Name, Team: cfg.Team, Environment: environment, Namespace: namespace,
+		Service: cfg.Name, Team: cfg.Team, Environment: environment, Namespace: namespace, RequestCounter: cfg.Metrics.Requests,
 		DashboardUid: objs.DashboardUID, DashboardTitle: observe.DashboardTitle(cfg),
 	}
 	for _, f := range []struct {

@@ -48,7 +48,7 @@ func (o *Objects) Verify(
 	if o.Namespace == "" {
 		return nil, fmt.Errorf("observe: verify: the objects have no namespace; generate them with --environment, the environment the service is deployed to")
 	}
-	e := observe.Expect{Namespace: o.Namespace, Service: o.Service}
+	e := observe.Expect{Namespace: o.Namespace, Service: o.Service, Counter: o.RequestCounter}
 	if since != "" {
 		t, err := time.Parse(time.RFC3339Nano, since)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"strings"
 
 	"github.com/golden-path/golden-path/pipeline/yamlfile"
 	"gopkg.in/yaml.v3"
@@ -26,6 +27,19 @@ const (
 	DefaultLivenessPath  = "/health"
 	DefaultReadinessPath = "/ready"
 	DefaultMetricsPath   = "/metrics"
+	DefaultTestStage     = "test"
+	// The metrics of the template's HTTP server
+	// (examples/fastapi-service/src/observability.py).
+	DefaultRequestsMetric = "http_requests_total"
+	DefaultDurationMetric = "http_request_duration_seconds"
+	DefaultStatusLabel    = "status"
+	DefaultRouteLabel     = "route"
+	// DefaultTestCommand runs pytest; the pipeline adds its report's
+	// options.
+	DefaultTestCommand = "python3 -m pytest"
+	// DefaultLintCommand lints every Python file of the test stage's
+	// working folder; the pipeline pins flake8's output format.
+	DefaultLintCommand   = "flake8 ."
 	DefaultCPURequest    = "100m"
 	DefaultMemoryRequest = "128Mi"
 	DefaultCPULimit      = "500m"
@@ -56,6 +70,14 @@ type Config struct {
 	Health Health `yaml:"health"`
 	// Metrics holds where Prometheus scrapes the service.
 	Metrics Metrics `yaml:"metrics"`
+	// Build holds the Dockerfile stages the pipeline builds.
+	Build Build `yaml:"build"`
+	// Test holds how the test stage runs the tests.
+	Test Command `yaml:"test"`
+	// Lint holds how the test stage runs the linter.
+	Lint Command `yaml:"lint"`
+	// Monitoring holds settings of the alerts and monitoring objects.
+	Monitoring Monitoring `yaml:"monitoring"`
 	// Resources holds the CPU and memory the service asks for and may use.
 	Resources Resources `yaml:"resources"`
 	// SLO holds the thresholds of the service's alerts (see SLO).
@@ -91,7 +113,50 @@ type Health struct {
 type Metrics struct {
 	// Path is the HTTP path serving metrics in Prometheus text format.
 	Path string `yaml:"path"`
+	// Requests is the counter of the requests the service handled, with
+	// the labels StatusLabel and RouteLabel: the error-ratio alert, the
+	// dashboard and the observe stage's check read it.
+	Requests string `yaml:"requests"`
+	// Duration is the histogram of the requests' durations in seconds,
+	// with the label RouteLabel: the latency alerts and panels read it.
+	Duration string `yaml:"duration"`
+	// StatusLabel is the label of Requests holding the HTTP status code.
+	StatusLabel string `yaml:"statusLabel"`
+	// RouteLabel is the label of Requests and Duration holding the route.
+	RouteLabel string `yaml:"routeLabel"`
 }
+
+// Monitoring holds settings of the service's alerts and monitoring objects.
+type Monitoring struct {
+	// Runbook is the base URL of the alerts' runbook_url annotation (the
+	// alert's name is appended as a fragment); empty for the platform's.
+	Runbook string `yaml:"runbook"`
+	// Labels are added to the ServiceMonitor, the PrometheusRule and the
+	// dashboard ConfigMap, e.g. the release label a kube-prometheus-stack's
+	// Prometheus selects them by.
+	Labels map[string]string `yaml:"labels"`
+}
+
+// Build holds the stages of the service's Dockerfile the pipeline builds.
+type Build struct {
+	// Test is the stage that holds the code, the tests, pytest and flake8:
+	// the test and lint gates run in it.
+	Test string `yaml:"test"`
+	// Runtime is the stage deployed; empty for the Dockerfile's last
+	// stage.
+	Runtime string `yaml:"runtime"`
+}
+
+// Command is a command a gate runs in the test stage.
+type Command struct {
+	// Command is the program and its arguments, separated by spaces
+	// (Args splits it); the pipeline adds the options it reads the output
+	// with.
+	Command string `yaml:"command"`
+}
+
+// Args is the command split into its words.
+func (c Command) Args() []string { return strings.Fields(c.Command) }
 
 // Resources holds the service's CPU and memory requests and limits.
 type Resources struct {
@@ -238,6 +303,13 @@ func applyDefaults(cfg *Config, set map[string]int) {
 		{"health.liveness", &cfg.Health.Liveness, DefaultLivenessPath},
 		{"health.readiness", &cfg.Health.Readiness, DefaultReadinessPath},
 		{"metrics.path", &cfg.Metrics.Path, DefaultMetricsPath},
+		{"build.test", &cfg.Build.Test, DefaultTestStage},
+		{"metrics.requests", &cfg.Metrics.Requests, DefaultRequestsMetric},
+		{"metrics.duration", &cfg.Metrics.Duration, DefaultDurationMetric},
+		{"metrics.statusLabel", &cfg.Metrics.StatusLabel, DefaultStatusLabel},
+		{"metrics.routeLabel", &cfg.Metrics.RouteLabel, DefaultRouteLabel},
+		{"test.command", &cfg.Test.Command, DefaultTestCommand},
+		{"lint.command", &cfg.Lint.Command, DefaultLintCommand},
 		{"resources.requests.cpu", &cfg.Resources.Requests.CPU, DefaultCPURequest},
 		{"resources.requests.memory", &cfg.Resources.Requests.Memory, DefaultMemoryRequest},
 		{"resources.limits.cpu", &cfg.Resources.Limits.CPU, DefaultCPULimit},

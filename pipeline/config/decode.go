@@ -193,6 +193,35 @@ func (d *configDecoder) decodeValue(n *yaml.Node, v reflect.Value, path string) 
 	case reflect.Float64:
 		d.decodeRatio(n, v, path)
 
+	case reflect.Map: // map[string]string: keys a team chooses
+		if n.Kind != yaml.MappingNode {
+			d.add(n.Line, path,
+				fmt.Sprintf("expected key: value lines indented under %s, found %s", lastKey(path), yamlfile.Describe(n)),
+				fmt.Sprintf("put one key: value per line below it, indented, e.g. %s", settingExample(path)))
+			d.broken[path] = true
+			return
+		}
+		d.set[path] = n.Line
+		m := reflect.MakeMap(v.Type())
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], yamlfile.ResolveAlias(n.Content[i+1])
+			if first, dup := seen[key.Value]; dup {
+				d.add(key.Line, path+"."+key.Value, fmt.Sprintf("is set twice (first on line %d)", first), "keep only one of the two")
+				continue
+			}
+			seen[key.Value] = key.Line
+			if key.Kind != yaml.ScalarNode || val.Kind != yaml.ScalarNode {
+				d.add(key.Line, path+"."+key.Value, fmt.Sprintf("expected a single value, found %s", yamlfile.Describe(val)),
+					fmt.Sprintf("write key: value on one line, e.g. %s", settingExample(path)))
+				d.broken[path] = true
+				continue
+			}
+			m.SetMapIndex(reflect.ValueOf(key.Value), reflect.ValueOf(val.Value))
+			d.set[path+"."+key.Value] = key.Line
+		}
+		v.Set(m)
+
 	default:
 		panic(fmt.Sprintf("pipeline: config field %s has unsupported kind %s", path, v.Kind()))
 	}

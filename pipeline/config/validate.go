@@ -2,7 +2,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -22,6 +25,16 @@ var settingHelps = map[string]settingHelp{
 	"health.liveness":           {"an HTTP path", DefaultLivenessPath},
 	"health.readiness":          {"an HTTP path", DefaultReadinessPath},
 	"metrics.path":              {"an HTTP path", DefaultMetricsPath},
+	"build.test":                {"the name of a stage of your Dockerfile", DefaultTestStage},
+	"build.runtime":             {"the name of a stage of your Dockerfile", "runtime"},
+	"test.command":              {"a command", DefaultTestCommand},
+	"metrics.requests":          {"the name of a Prometheus counter", DefaultRequestsMetric},
+	"metrics.duration":          {"the name of a Prometheus histogram", DefaultDurationMetric},
+	"metrics.statusLabel":       {"the name of a Prometheus label", DefaultStatusLabel},
+	"metrics.routeLabel":        {"the name of a Prometheus label", DefaultRouteLabel},
+	"monitoring.runbook":        {"a URL", "https://wiki.example.com/runbooks/hello-api"},
+	"monitoring.labels":         {"labels", "release: kube-prometheus-stack"},
+	"lint.command":              {"a command", DefaultLintCommand},
 	"resources.requests.cpu":    {"an amount of CPU", DefaultCPURequest},
 	"resources.limits.cpu":      {"an amount of CPU", DefaultCPULimit},
 	"resources.requests.memory": {"an amount of memory", DefaultMemoryRequest},
@@ -58,6 +71,11 @@ func (d *configDecoder) validate(cfg *Config) {
 	d.validateHTTPPath("health.readiness", cfg.Health.Readiness)
 	d.validateHTTPPath("metrics.path", cfg.Metrics.Path)
 	d.validateResources(cfg.Resources)
+	d.validateBuild(cfg.Build)
+	d.validateMetrics(cfg.Metrics)
+	d.validateMonitoring(cfg.Monitoring)
+	d.validateCommand("test.command", cfg.Test, "pytest", "python3 -m pytest")
+	d.validateCommand("lint.command", cfg.Lint, "flake8", "flake8 src tests")
 	d.validateSLO(cfg.SLO)
 }
 
@@ -146,6 +164,104 @@ func (d *configDecoder) validateReplicas(n int) {
 		d.add(line, "replicas", fmt.Sprintf("%d is not a number of copies the platform runs", n),
 			fmt.Sprintf("set a number from 1 to %d (2 or more keeps the service up while a node is drained), "+
 				"or remove the line to let k8s/'s overlays decide (one copy without k8s/)", MaxReplicas))
+	}
+}
+
+// stageName is what BuildKit accepts as a stage's name (FROM … AS name).
+var stageName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_.-]*$`)
+
+func (d *configDecoder) validateBuild(b Build) {
+	for _, s := range []struct{ path, v string }{{"build.test", b.Test}, {"build.runtime", b.Runtime}} {
+		line, given := d.set[s.path]
+		if given && !stageName.MatchString(s.v) {
+			d.add(line, s.path, fmt.Sprintf("%q is not the name of a Dockerfile stage", s.v),
+				fmt.Sprintf("give the name after AS in the stage's FROM line (letters, digits, '-', '_' and '.'), e.g. %s: %s",
+					lastKey(s.path), settingExample(s.path)))
+		}
+	}
+	if line, given := d.set["build.runtime"]; given && strings.EqualFold(b.Runtime, b.Test) {
+		d.add(line, "build.runtime", fmt.Sprintf("%q is also build.test, the stage with the tests", b.Runtime),
+			"name the stage that runs the service: the image with the tests must not run in production")
+	}
+}
+
+var (
+	metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+	labelName  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+)
+
+func (d *configDecoder) validateMetrics(m Metrics) {
+	for _, s := range []struct {
+		path, v string
+		re      *regexp.Regexp
+		what    string
+	}{
+		{"metrics.requests", m.Requests, metricName, "a metric name (letters, digits, '_' and ':', not starting with a digit)"},
+		{"metrics.duration", m.Duration, metricName, "a metric name (letters, digits, '_' and ':', not starting with a digit)"},
+		{"metrics.statusLabel", m.StatusLabel, labelName, "a label name (letters, digits and '_', not starting with a digit)"},
+		{"metrics.routeLabel", m.RouteLabel, labelName, "a label name (letters, digits and '_', not starting with a digit)"},
+	} {
+		if line, given := d.set[s.path]; given && !s.re.MatchString(s.v) {
+			d.add(line, s.path, fmt.Sprintf("%q is not %s", s.v, s.what),
+				fmt.Sprintf("give the name your service exposes at metrics.path, as Prometheus shows it, e.g. %s: %s", lastKey(s.path), settingExample(s.path)))
+		}
+	}
+	if line, given := d.set["metrics.duration"]; given && strings.HasSuffix(m.Duration, "_bucket") {
+		d.add(line, "metrics.duration", fmt.Sprintf("%q is one series of a histogram, not its name", m.Duration),
+			fmt.Sprintf("give the histogram's name, without _bucket: %s", strings.TrimSuffix(m.Duration, "_bucket")))
+	}
+}
+
+// k8sLabelKey and k8sLabelValue are what Kubernetes accepts as a label's key
+// (an optional DNS prefix and '/') and value.
+var (
+	k8sLabelKey   = regexp.MustCompile(`^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`)
+	k8sLabelValue = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$`)
+)
+
+func (d *configDecoder) validateMonitoring(m Monitoring) {
+	if line, given := d.set["monitoring.runbook"]; given {
+		u, err := url.Parse(m.Runbook)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			d.add(line, "monitoring.runbook", fmt.Sprintf("%q is not a web address", m.Runbook),
+				"give the full URL of your runbooks, starting with https://, e.g. runbook: "+settingExample("monitoring.runbook"))
+		}
+	}
+	keys := slices.Sorted(maps.Keys(m.Labels))
+	for _, k := range keys {
+		path := "monitoring.labels." + k
+		line := d.set[path]
+		switch v := m.Labels[k]; {
+		case !k8sLabelKey.MatchString(k):
+			d.add(line, path, fmt.Sprintf("%q is not a Kubernetes label key", k),
+				"use letters, digits, '-', '_' and '.', at most 63, with an optional DNS prefix and '/', e.g. release")
+		case strings.HasPrefix(k, "app.kubernetes.io/") || k == "team" || k == "environment":
+			d.add(line, path, fmt.Sprintf("%q is a label the platform sets", k),
+				"remove it: the platform sets it from name, team and the environment")
+		case !k8sLabelValue.MatchString(v):
+			d.add(line, path, fmt.Sprintf("%q is not a Kubernetes label value", v),
+				"use at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit")
+		}
+	}
+}
+
+// validateCommand checks a command given in the file; tool is the program
+// whose output the pipeline reads.
+func (d *configDecoder) validateCommand(path string, c Command, tool, example string) {
+	line, given := d.set[path]
+	if !given {
+		return
+	}
+	args := c.Args()
+	switch {
+	case len(args) == 0:
+		d.add(line, path, "is empty", fmt.Sprintf("give the command, e.g. %s: %s, or remove the line to use %q", lastKey(path), example, settingExample(path)))
+	case !slices.ContainsFunc(args, func(a string) bool { return a == tool || strings.HasSuffix(a, "/"+tool) }):
+		d.add(line, path, fmt.Sprintf("%q does not run %s, whose report the pipeline reads", c.Command, tool),
+			fmt.Sprintf("run %s, with your own options or paths, e.g. %s: %s", tool, lastKey(path), example))
+	case strings.ContainsAny(c.Command, "|;&$`\\\"'<>"):
+		d.add(line, path, fmt.Sprintf("%q is a shell line, but the command runs without a shell", c.Command),
+			"give one program and its arguments, separated by spaces, without quotes, pipes or variables")
 	}
 }
 

@@ -200,18 +200,19 @@ func (d *Dockerfile) RunError(cmd []string, exitCode int, output string) *Error 
 // Location is the Dockerfile and the line of the failing instruction.
 func (e *Error) Location() (string, int) { return e.File, e.Line }
 
-// BaseImageLine is the line of the FROM instruction that the image of
-// stage target is built on, following stages built on earlier stages
-// ("FROM base AS runtime") back to the FROM that names an image: the OS
-// packages a scan finds in the image come from there. An empty target is
-// the last stage, the default build target. It is 0 when d has no FROM
-// or no stage named target.
-func (d *Dockerfile) BaseImageLine(target string) int {
-	type stage struct {
-		line        int
-		image, name string
-	}
-	var stages []stage
+// Stage is one build stage of a Dockerfile: a FROM and what follows it.
+type Stage struct {
+	// Line is the line of its FROM.
+	Line int
+	// Image is what it is built on: an image, or an earlier stage's name.
+	Image string
+	// Name is its name (FROM … AS name), lower case; empty when it has none.
+	Name string
+}
+
+// Stages lists the stages of d in order.
+func (d *Dockerfile) Stages() []Stage {
+	var stages []Stage
 	for _, in := range d.Instructions {
 		if in.Keyword != "FROM" {
 			continue
@@ -225,39 +226,113 @@ func (d *Dockerfile) BaseImageLine(target string) int {
 		if len(args) == 0 {
 			continue
 		}
-		st := stage{line: in.Line, image: args[0]}
+		st := Stage{Line: in.Line, Image: args[0]}
 		if len(args) >= 3 && strings.EqualFold(args[1], "AS") {
-			st.name = strings.ToLower(args[2])
+			st.Name = strings.ToLower(args[2])
 		}
 		stages = append(stages, st)
 	}
-	if len(stages) == 0 {
-		return 0
+	return stages
+}
+
+// stage returns the index of the stage named target in stages (the last
+// one when target is empty); -1 when there is none.
+func stage(stages []Stage, target string) int {
+	if target == "" {
+		return len(stages) - 1
 	}
-	i := len(stages) - 1
-	if target != "" {
-		i = -1
-		for j, st := range stages {
-			if st.name == strings.ToLower(target) {
-				i = j
-			}
+	for j, st := range stages {
+		if st.Name == strings.ToLower(target) {
+			return j
 		}
-		if i < 0 {
-			return 0
-		}
+	}
+	return -1
+}
+
+// CheckStage checks that d has a stage named name, where the pipeline
+// runs the tests and the linter; setting is golden-path.yaml's setting that
+// names it (e.g. "build.test"), which the fix mentions. The error is an
+// *Error at the last stage's FROM.
+func (d *Dockerfile) CheckStage(name, setting string) error {
+	stages := d.Stages()
+	if len(stages) == 0 {
+		return d.noStage()
+	}
+	if stage(stages, name) < 0 {
+		return d.stageError(stages[len(stages)-1], fmt.Sprintf("has no stage named %q, where the pipeline runs the tests and "+
+			"the linter; add one that holds the code, the tests, pytest and flake8 (the template's: FROM base AS test, "+
+			"then COPY src/ and tests/), or set %s in golden-path.yaml to the stage that does", name, setting))
+	}
+	return nil
+}
+
+// CheckRuntime checks the stage the pipeline deploys, runtime (the last
+// stage when empty): it exists, and it is not test, the stage with the
+// tests (a Dockerfile whose last stage is the test stage would ship its
+// test image). The settings are golden-path.yaml's that name the two (e.g.
+// "build.test"), which the fix mentions. The error is an *Error at the
+// line to change.
+func (d *Dockerfile) CheckRuntime(test, runtime, testSetting, runtimeSetting string) error {
+	stages := d.Stages()
+	if len(stages) == 0 {
+		return d.noStage()
+	}
+	i := stage(stages, runtime)
+	if i < 0 {
+		return d.stageError(stages[len(stages)-1], fmt.Sprintf("has no stage named %q (%s in golden-path.yaml), the image "+
+			"to deploy; name the stage that runs the service so (FROM … AS %s), or change %s", runtime, runtimeSetting, runtime, runtimeSetting))
+	}
+	rt := stages[i]
+	switch {
+	case rt.Name != strings.ToLower(test):
+		return nil
+	case runtime == "":
+		return d.stageError(rt, fmt.Sprintf("its last stage is %q, the test stage: the pipeline deploys the last stage, so "+
+			"the image with the tests would run in production; put the stage that runs the service last, or set %s in "+
+			"golden-path.yaml to it", test, runtimeSetting))
+	default:
+		return d.stageError(rt, fmt.Sprintf("%s and %s in golden-path.yaml both name the stage %q: the image with the "+
+			"tests would run in production; set %s to the stage that runs the service", testSetting, runtimeSetting, rt.Name, runtimeSetting))
+	}
+}
+
+func (d *Dockerfile) noStage() *Error {
+	return &Error{File: d.File, Reason: "has no FROM instruction, so no stage to build; start it with FROM <image> (see the template's Dockerfile)"}
+}
+
+// stageError is an *Error at the FROM of st.
+func (d *Dockerfile) stageError(st Stage, reason string) *Error {
+	e := &Error{File: d.File, Line: st.Line, Reason: reason}
+	if in, ok := d.At(st.Line); ok {
+		e.Instruction = in.Keyword + " " + in.Args
+	}
+	return e
+}
+
+// BaseImageLine is the line of the FROM instruction that the image of
+// stage target is built on, following stages built on earlier stages
+// ("FROM base AS runtime") back to the FROM that names an image: the OS
+// packages a scan finds in the image come from there. An empty target is
+// the last stage, the default build target. It is 0 when d has no FROM
+// or no stage named target.
+func (d *Dockerfile) BaseImageLine(target string) int {
+	stages := d.Stages()
+	i := stage(stages, target)
+	if i < 0 {
+		return 0
 	}
 	// Follow "FROM <earlier stage>" back; a stage can only build on one
 	// before it, so this ends.
 	for {
 		parent := -1
 		for j := i - 1; j >= 0; j-- {
-			if stages[j].name != "" && stages[j].name == strings.ToLower(stages[i].image) {
+			if stages[j].Name != "" && stages[j].Name == strings.ToLower(stages[i].Image) {
 				parent = j
 				break
 			}
 		}
 		if parent < 0 {
-			return stages[i].line
+			return stages[i].Line
 		}
 		i = parent
 	}

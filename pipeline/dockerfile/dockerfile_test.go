@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -103,4 +104,39 @@ COPY --from=build /app /app
 	assert.Equal(t, Parse("Dockerfile", []byte("FROM build\nFROM alpine AS build\n")).BaseImageLine(""), 2)
 	assert.Equal(t, Parse("Dockerfile", []byte("FROM alpine AS build\nFROM build\n")).BaseImageLine(""), 1)
 	assert.Equal(t, Parse("Dockerfile", []byte("# nothing\n")).BaseImageLine(""), 0)
+}
+
+// The stages the pipeline builds: the template's Dockerfile passes; a
+// missing test stage, a test stage last, a runtime setting naming no stage
+// or the test stage are each refused at the line to change.
+func TestCheckStages(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "fastapi-service", "Dockerfile"))
+	assert.NilError(t, err)
+	d := Parse("Dockerfile", data)
+	assert.Check(t, d.CheckStage("test", "build.test"))
+	assert.Check(t, d.CheckRuntime("test", "", "build.test", "build.runtime"))
+	assert.Check(t, d.CheckRuntime("test", "runtime", "build.test", "build.runtime"))
+	assert.Check(t, is.DeepEqual(d.Stages()[1], Stage{Line: 25, Image: "base", Name: "test"}))
+
+	lastIsTest := Parse("Dockerfile", []byte("FROM python:3.12-slim AS base\nRUN true\nFROM base AS runtime\nCMD [\"x\"]\nFROM runtime AS test\nRUN pytest\n"))
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"no test stage", d.CheckStage("checks", "build.test"),
+			`Dockerfile:39: has no stage named "checks", where the pipeline runs the tests and the linter; add one that holds the code, the tests, pytest and flake8 (the template's: FROM base AS test, then COPY src/ and tests/), or set build.test in golden-path.yaml to the stage that does` + "\n    39 | FROM base AS runtime"},
+		{"test stage last", lastIsTest.CheckRuntime("test", "", "build.test", "build.runtime"),
+			`Dockerfile:5: its last stage is "test", the test stage: the pipeline deploys the last stage, so the image with the tests would run in production; put the stage that runs the service last, or set build.runtime in golden-path.yaml to it` + "\n    5 | FROM runtime AS test"},
+		{"no runtime stage", d.CheckRuntime("test", "app", "build.test", "build.runtime"),
+			`Dockerfile:39: has no stage named "app" (build.runtime in golden-path.yaml), the image to deploy; name the stage that runs the service so (FROM … AS app), or change build.runtime` + "\n    39 | FROM base AS runtime"},
+		{"runtime is the test stage", d.CheckRuntime("test", "TEST", "build.test", "build.runtime"),
+			`Dockerfile:25: build.test and build.runtime in golden-path.yaml both name the stage "test": the image with the tests would run in production; set build.runtime to the stage that runs the service` + "\n    25 | FROM base AS test"},
+		{"no FROM", Parse("Dockerfile", []byte("RUN true\n")).CheckStage("test", "build.test"),
+			`Dockerfile: has no FROM instruction, so no stage to build; start it with FROM <image> (see the template's Dockerfile)`},
+	} {
+		assert.Check(t, is.Error(tc.err, tc.want), tc.name)
+		var e *Error
+		assert.Check(t, errors.As(tc.err, &e), tc.name)
+	}
 }

@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -175,4 +176,37 @@ func SplitBenchmark(output string) (rest string, files int, ok bool) {
 		}
 	}
 	return strings.Join(kept, "\n"), files, ok
+}
+
+// Flake8Options are the options the pipeline runs flake8 with, whatever a
+// team's configuration says: flake8's own output format, which ParseFlake8
+// reads (a .flake8 with format=pylint or show-source would break it), and
+// the benchmark report, which tells a run that checked no file.
+var Flake8Options = []string{"--format=default", "--no-show-source", "--benchmark"}
+
+// PinFlake8 returns command with Flake8Options after its flake8 word
+// (flake8, a path ending in /flake8, or python3 -m flake8), dropping the
+// team's own --format, --show-source and --benchmark; a command that does
+// not run flake8 is returned as it is.
+func PinFlake8(command []string) []string {
+	at := slices.IndexFunc(command, func(a string) bool { return a == "flake8" || strings.HasSuffix(a, "/flake8") })
+	if at < 0 {
+		return command
+	}
+	out := slices.Clone(command[:at+1])
+	out = append(out, Flake8Options...)
+	rest := command[at+1:]
+	for i := 0; i < len(rest); i++ {
+		name, _, withValue := strings.Cut(rest[i], "=")
+		switch name {
+		case "--format":
+			if !withValue {
+				i++ // --format pylint
+			}
+		case "--show-source", "--no-show-source", "--benchmark":
+		default:
+			out = append(out, rest[i])
+		}
+	}
+	return out
 }

@@ -138,3 +138,15 @@ func TestSplitBenchmark(t *testing.T) {
 	assert.Check(t, !ok, "no report: files unknown")
 	assert.Check(t, is.Equal(rest, "src/main.py:3:1: E402 module level import not at top of file\n"))
 }
+
+func TestPinFlake8(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"flake8 .", "flake8 --format=default --no-show-source --benchmark ."},
+		{"flake8 --format=pylint --show-source src tests", "flake8 --format=default --no-show-source --benchmark src tests"},
+		{"python3 -m flake8 --format pylint --max-line-length 100 src", "python3 -m flake8 --format=default --no-show-source --benchmark --max-line-length 100 src"},
+		{"/usr/local/bin/flake8 --benchmark .", "/usr/local/bin/flake8 --format=default --no-show-source --benchmark ."},
+		{"ruff check .", "ruff check ."},
+	} {
+		assert.Check(t, is.Equal(strings.Join(PinFlake8(strings.Fields(tc.in)), " "), tc.want), tc.in)
+	}
+}

@@ -117,7 +117,7 @@ func (o *options) dashboard(cfg *config.Config) (dashboard.Dashboard, error) {
 			Type("prometheus")).
 		WithVariable(namespaceVar).
 		WithPanel(panel(ds, "Request rate", "Requests per second by route (probes and metrics scrapes left out).", "reqps", 12).
-			WithTarget(target("A", q.requestRate, "{{route}}"))).
+			WithTarget(target("A", q.requestRate, "{{"+cfg.Metrics.RouteLabel+"}}"))).
 		WithPanel(panel(ds, "Error ratio", fmt.Sprintf("Share of requests answered with a 5xx status; the alert fires above %s (slo.errorRatio).", formatPercent(cfg.SLO.ErrorRatio)), "percentunit", 12).
 			Min(0).
 			Thresholds(thresholds(cfg.SLO.ErrorRatio)).
@@ -192,16 +192,17 @@ type queries struct {
 
 func newQueries(cfg *config.Config) queries {
 	ns := fmt.Sprintf("namespace=\"$%s\"", NamespaceVariable)
-	requests := fmt.Sprintf("job=%s,%s,route!~%s", strconv.Quote(cfg.Name), ns, strconv.Quote(quietRoutes(cfg)))
+	m := cfg.Metrics
+	requests := fmt.Sprintf("job=%s,%s,%s!~%s", strconv.Quote(cfg.Name), ns, m.RouteLabel, strconv.Quote(quietRoutes(cfg)))
 	// The pods of the service's Deployment: <name>-<replicaset hash>-<suffix>.
 	pods := fmt.Sprintf("%s,pod=~%s,container=%s", ns, strconv.Quote(cfg.Name+"-[a-z0-9]+-[a-z0-9]+"), strconv.Quote(ContainerName))
 	return queries{
-		requestRate: fmt.Sprintf("sum by (route) (rate(http_requests_total{%s}[$__rate_interval]))", requests),
-		errorRatio: fmt.Sprintf("sum(rate(http_requests_total{%s,status=~\"5..\"}[$__rate_interval]))\n/\nsum(rate(http_requests_total{%s}[$__rate_interval]))",
-			requests, requests),
+		requestRate: fmt.Sprintf("sum by (%s) (rate(%s{%s}[$__rate_interval]))", m.RouteLabel, m.Requests, requests),
+		errorRatio: fmt.Sprintf("sum(rate(%s{%s,%s=~\"5..\"}[$__rate_interval]))\n/\nsum(rate(%s{%s}[$__rate_interval]))",
+			m.Requests, requests, m.StatusLabel, m.Requests, requests),
 		latency: func(q float64) string {
-			return fmt.Sprintf("histogram_quantile(%s, sum by (le) (rate(http_request_duration_seconds_bucket{%s}[$__rate_interval])))",
-				formatFloat(q), requests)
+			return fmt.Sprintf("histogram_quantile(%s, sum by (le) (rate(%s_bucket{%s}[$__rate_interval])))",
+				formatFloat(q), m.Duration, requests)
 		},
 		cpu:      fmt.Sprintf("sum by (pod) (rate(container_cpu_usage_seconds_total{%s}[$__rate_interval]))", pods),
 		memory:   fmt.Sprintf("sum by (pod) (container_memory_working_set_bytes{%s})", pods),

@@ -33,6 +33,8 @@ func TestGenerateGolden(t *testing.T) {
 	}{
 		{name: "slo", config: "golden-path.yaml", opts: []Option{WithNamespace("payments-dev")}},
 		{name: "defaults", config: "minimal.yaml"},
+		// golden-path.yaml names the service's own metrics, the runbooks and a label for kube-prometheus-stack.
+		{name: "contract", config: "contract.yaml", opts: []Option{WithNamespace("shop-prod")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := loadConfig(t, tc.config)

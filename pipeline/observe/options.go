@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
@@ -81,7 +82,8 @@ func newOptions(cfg *config.Config, opts []Option) (*options, error) {
 		return nil, &InputError{Field: "config", Reason: fmt.Sprintf(
 			"name %q and team %q must be DNS labels; load golden-path.yaml with config.Load, which checks them", cfg.Name, cfg.Team)}
 	}
-	o := &options{runbook: DefaultRunbookURL}
+	// golden-path.yaml's monitoring settings first: an option given by the caller wins.
+	o := &options{runbook: cmp.Or(cfg.Monitoring.Runbook, DefaultRunbookURL), labels: maps.Clone(cfg.Monitoring.Labels)}
 	for _, opt := range opts {
 		opt(o)
 	}

@@ -94,8 +94,8 @@ func (o *options) rules(cfg *config.Config) []Rule {
 		pct := strconv.Itoa(int(q * 100))
 		return Rule{
 			Alert: prefix + "HighLatencyP" + pct,
-			Expr: fmt.Sprintf("histogram_quantile(%s,\n  sum by (le) (rate(http_request_duration_seconds_bucket{%s}[%s]))\n) > %s",
-				formatFloat(q), requests, RateWindow, formatFloat(thresholdSec)),
+			Expr: fmt.Sprintf("histogram_quantile(%s,\n  sum by (le) (rate(%s_bucket{%s}[%s]))\n) > %s",
+				formatFloat(q), cfg.Metrics.Duration, requests, RateWindow, formatFloat(thresholdSec)),
 			For:    forDur,
 			Labels: o.alertLabels(cfg, severity),
 			Annotations: o.annotations(prefix+"HighLatencyP"+pct,
@@ -108,8 +108,8 @@ func (o *options) rules(cfg *config.Config) []Rule {
 	return []Rule{
 		{
 			Alert: prefix + "HighErrorRatio",
-			Expr: fmt.Sprintf("sum(rate(http_requests_total{%s,status=~\"5..\"}[%s]))\n/\nsum(rate(http_requests_total{%s}[%s]))\n> %s",
-				requests, RateWindow, requests, RateWindow, formatFloat(slo.ErrorRatio)),
+			Expr: fmt.Sprintf("sum(rate(%s{%s,%s=~\"5..\"}[%s]))\n/\nsum(rate(%s{%s}[%s]))\n> %s",
+				cfg.Metrics.Requests, requests, cfg.Metrics.StatusLabel, RateWindow, cfg.Metrics.Requests, requests, RateWindow, formatFloat(slo.ErrorRatio)),
 			For:    forDur,
 			Labels: o.alertLabels(cfg, SeverityCritical),
 			Annotations: o.annotations(prefix+"HighErrorRatio",
@@ -155,7 +155,7 @@ func (o *options) targetMatchers(cfg *config.Config) string {
 // requestMatchers select the service's request series, without the probe
 // and metrics routes.
 func (o *options) requestMatchers(cfg *config.Config) string {
-	return o.targetMatchers(cfg) + ",route!~" + strconv.Quote(quietRoutes(cfg))
+	return o.targetMatchers(cfg) + "," + cfg.Metrics.RouteLabel + "!~" + strconv.Quote(quietRoutes(cfg))
 }
 
 // quietRoutes is a regular expression matching the routes of the probes and

@@ -8,12 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golden-path/golden-path/pipeline/config"
 	"github.com/golden-path/golden-path/pipeline/promapi"
 )
 
 // RequestCounter is the counter of the template's HTTP server whose moving
 // proves the service's traffic reaches Prometheus.
-const RequestCounter = "http_requests_total"
+const RequestCounter = config.DefaultRequestsMetric
 
 // Expect is what VerifyScraped waits for: the service's targets up and its
 // request counter moved.

@@ -17,16 +17,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/golden-path/golden-path/pipeline/config"
 )
 
 // DefaultSeries are the metric families the platform's alerts, dashboard
-// and verification read (the template's src/observability.py exposes
-// them): the request counter and the latency histogram.
-var DefaultSeries = []string{"http_requests_total", "http_request_duration_seconds"}
+// and verification read unless golden-path.yaml names others (the
+// template's src/observability.py exposes them): the request counter and
+// the latency histogram.
+var DefaultSeries = []string{config.DefaultRequestsMetric, config.DefaultDurationMetric}
 
 // Expect is what the service must answer.
 type Expect struct {
@@ -40,10 +40,11 @@ type Expect struct {
 	Series []string `json:"series"`
 }
 
-// ExpectOf is what golden-path.yaml promises, with DefaultSeries.
+// ExpectOf is what golden-path.yaml promises: its port, paths, and the
+// request counter and latency histogram its metrics settings name.
 func ExpectOf(cfg *config.Config) Expect {
 	return Expect{Port: cfg.Port, Liveness: cfg.Health.Liveness, Readiness: cfg.Health.Readiness,
-		Metrics: cfg.Metrics.Path, Series: slices.Clone(DefaultSeries)}
+		Metrics: cfg.Metrics.Path, Series: []string{cfg.Metrics.Requests, cfg.Metrics.Duration}}
 }
 
 // Answer is what one path answered, the last time it was asked.
@@ -128,7 +129,13 @@ func (r *Report) Err() error {
 			continue
 		}
 		fmt.Fprintf(&b, "\n- %s %s: %s", a.What, a.Path, a.said())
-		fmt.Fprintf(&b, "; fix: %s", a.fix(r.Expect))
+		fix := a.fix(r.Expect)
+		if a.What == "metrics" && len(r.Missing) > 0 {
+			fix = fmt.Sprintf("expose %s (the template's src/observability.py defines them), or name your own "+
+				"request counter and latency histogram in golden-path.yaml's metrics.requests and metrics.duration",
+				strings.Join(r.Missing, " and "))
+		}
+		fmt.Fprintf(&b, "; fix: %s", fix)
 	}
 	if r.Logs != "" {
 		fmt.Fprintf(&b, "\nThe service's last log lines:\n%s", r.Logs)
@@ -138,8 +145,9 @@ func (r *Report) Err() error {
 
 // Setting is the golden-path.yaml setting (a dotted path, as config.Line
 // takes it) that the first failure points at: port when nothing answered or
-// the service stopped, the path's setting when it answered 404; "" when the
-// service passed or its code is at fault (another status, the metrics).
+// the service stopped, the path's setting when it answered 404, the metric's
+// setting when a series is missing; "" when the service passed or its code
+// is at fault (another status, metrics not in the text format).
 func (r *Report) Setting() string {
 	if r.Exited != "" {
 		return "port"
@@ -151,6 +159,11 @@ func (r *Report) Setting() string {
 			return "port"
 		case a.Status == http.StatusNotFound:
 			return settingOf[a.What]
+		case a.What == "metrics" && len(r.Missing) > 0:
+			if len(r.Expect.Series) == 2 && r.Missing[0] == r.Expect.Series[1] {
+				return "metrics.duration"
+			}
+			return "metrics.requests"
 		default:
 			return ""
 		}

@@ -10,11 +10,30 @@ import (
 )
 
 func TestExpectOfIsGoldenPathYAML(t *testing.T) {
-	cfg := &config.Config{Port: 8080, Health: config.Health{Liveness: "/live", Readiness: "/readyz"}, Metrics: config.Metrics{Path: "/prom"}}
-	e := ExpectOf(cfg)
-	assert.Check(t, is.DeepEqual(e, Expect{Port: 8080, Liveness: "/live", Readiness: "/readyz", Metrics: "/prom", Series: DefaultSeries}))
-	e.Series[0] = "changed"
-	assert.Check(t, is.Equal(DefaultSeries[0], "http_requests_total"), "ExpectOf copies the defaults")
+	cfg, err := config.Parse([]byte("apiVersion: golden-path/v1\nname: a\nteam: b\nport: 8080\n"+
+		"health: {liveness: /live, readiness: /readyz}\nmetrics: {path: /prom}\n"), "")
+	assert.NilError(t, err)
+	assert.Check(t, is.DeepEqual(ExpectOf(cfg), Expect{Port: 8080, Liveness: "/live", Readiness: "/readyz", Metrics: "/prom", Series: DefaultSeries}))
+
+	// The team's own metrics, named in golden-path.yaml.
+	cfg.Metrics.Requests, cfg.Metrics.Duration = "app_requests_total", "app_request_seconds"
+	assert.Check(t, is.DeepEqual(ExpectOf(cfg).Series, []string{"app_requests_total", "app_request_seconds"}))
+}
+
+// A /metrics without the series the alerts read fails, naming them and the
+// settings that name a service's own.
+func TestReportMissingSeries(t *testing.T) {
+	e := Expect{Port: 8000, Liveness: "/health", Readiness: "/ready", Metrics: "/metrics", Series: DefaultSeries}
+	r := &Report{Expect: e, Seconds: 1, Missing: []string{"http_request_duration_seconds"}, Answers: []Answer{{Path: "/health", What: "liveness", Ok: true},
+		{Path: "/ready", What: "readiness", Ok: true},
+		{Path: "/metrics", What: "metrics", Status: 200, ContentType: "text/plain", Error: "it lacks the series http_request_duration_seconds that the platform's alerts and dashboard read"}}}
+	assert.Check(t, is.Error(r.Err(), "serve: the runtime image, started on port 8000 (golden-path.yaml's port), did not answer as the cluster will ask it to within 1s:\n"+
+		"- metrics /metrics: answered 200 (text/plain) but it lacks the series http_request_duration_seconds that the platform's alerts and dashboard read; "+
+		"fix: expose http_request_duration_seconds (the template's src/observability.py defines them), or name your own request counter and latency histogram "+
+		"in golden-path.yaml's metrics.requests and metrics.duration"))
+	assert.Check(t, is.Equal(r.Setting(), "metrics.duration"))
+	r.Missing = DefaultSeries
+	assert.Check(t, is.Equal(r.Setting(), "metrics.requests"))
 }
 
 func TestReportDetailAndErr(t *testing.T) {

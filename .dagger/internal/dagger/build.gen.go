@@ -19,7 +19,7 @@ func (r *Binding) AsBuild() *Build { // build (../../../modules/build/main.go:23
 }
 
 // Retrieve the binding value, as type BuildLintFinding
-func (r *Binding) AsBuildLintFinding() *BuildLintFinding { // build (../../../modules/build/lint.go:32:6)
+func (r *Binding) AsBuildLintFinding() *BuildLintFinding { // build (../../../modules/build/lint.go:33:6)
 	q := r.query.Select("asBuildLintFinding")
 
 	return &BuildLintFinding{
@@ -28,7 +28,7 @@ func (r *Binding) AsBuildLintFinding() *BuildLintFinding { // build (../../../mo
 }
 
 // Retrieve the binding value, as type BuildLintReport
-func (r *Binding) AsBuildLintReport() *BuildLintReport { // build (../../../modules/build/lint.go:15:6)
+func (r *Binding) AsBuildLintReport() *BuildLintReport { // build (../../../modules/build/lint.go:16:6)
 	q := r.query.Select("asBuildLintReport")
 
 	return &BuildLintReport{
@@ -46,7 +46,7 @@ func (r *Binding) AsBuildServeReport() *BuildServeReport { // build (../../../mo
 }
 
 // Retrieve the binding value, as type BuildTestFailure
-func (r *Binding) AsBuildTestFailure() *BuildTestFailure { // build (../../../modules/build/test.go:48:6)
+func (r *Binding) AsBuildTestFailure() *BuildTestFailure { // build (../../../modules/build/test.go:49:6)
 	q := r.query.Select("asBuildTestFailure")
 
 	return &BuildTestFailure{
@@ -55,7 +55,7 @@ func (r *Binding) AsBuildTestFailure() *BuildTestFailure { // build (../../../mo
 }
 
 // Retrieve the binding value, as type BuildTestReport
-func (r *Binding) AsBuildTestReport() *BuildTestReport { // build (../../../modules/build/test.go:17:6)
+func (r *Binding) AsBuildTestReport() *BuildTestReport { // build (../../../modules/build/test.go:18:6)
 	q := r.query.Select("asBuildTestReport")
 
 	return &BuildTestReport{
@@ -70,6 +70,7 @@ type Build struct { // build (../../../modules/build/main.go:23:6)
 	baseImageLine *int
 	dockerfile    *string
 	id            *ID
+	testStage     *string
 }
 
 func (r *Build) WithGraphQLQuery(q *querybuilder.Selection) *Build {
@@ -83,14 +84,14 @@ type BuildBaseImageLineOpts struct {
 	//
 	// Dockerfile stage; the last stage when empty.
 	//
-	Target string // build (../../../modules/build/main.go:92:2)
+	Target string // build (../../../modules/build/main.go:110:2)
 }
 
 // BaseImageLine is the line of the Dockerfile's FROM that the image of a
 // stage is built on, following stages built on earlier stages back to the
 // FROM that names an image: the OS packages a scan finds come from there, so
 // vulnerability reports point at it. 0 when there is no such FROM.
-func (r *Build) BaseImageLine(ctx context.Context, opts ...BuildBaseImageLineOpts) (int, error) { // build (../../../modules/build/main.go:88:1)
+func (r *Build) BaseImageLine(ctx context.Context, opts ...BuildBaseImageLineOpts) (int, error) { // build (../../../modules/build/main.go:106:1)
 	if r.baseImageLine != nil {
 		return *r.baseImageLine, nil
 	}
@@ -113,21 +114,23 @@ type BuildBuildOpts struct {
 	//
 	// Dockerfile stage to build; the last stage when empty.
 	//
-	Target string // build (../../../modules/build/main.go:51:2)
+	Target string // build (../../../modules/build/main.go:60:2)
 	//
 	// Build arguments, each NAME=VALUE.
 	//
-	BuildArgs []string // build (../../../modules/build/main.go:54:2)
+	BuildArgs []string // build (../../../modules/build/main.go:63:2)
 	//
 	// Platform to build for, e.g. linux/amd64; the engine's when empty.
 	//
-	Platform Platform // build (../../../modules/build/main.go:57:2)
+	Platform Platform // build (../../../modules/build/main.go:66:2)
 }
 
 // Build builds the Dockerfile into a container: its last stage unless a target
 // is given. The image is labelled with the digest of the source folder
-// (dev.golden-path.source-digest).
-func (r *Build) Build(opts ...BuildBuildOpts) *Container { // build (../../../modules/build/main.go:47:1)
+// (dev.golden-path.source-digest). The image of a service (any stage but the
+// test stage) is refused when it would be the test stage: a Dockerfile whose
+// last stage is the test stage.
+func (r *Build) Build(opts ...BuildBuildOpts) *Container { // build (../../../modules/build/main.go:56:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -214,18 +217,18 @@ func (r *Build) UnmarshalJSON(bs []byte) error {
 // BuildLintOpts contains options for Build.Lint
 type BuildLintOpts struct {
 	//
-	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
-	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
-	// show-source; with --benchmark, a run that checked no file fails.
+	// Linter command; the default lints every Python file of the stage's working folder. A flake8 command gets the
+	// options the module reads its output with (--format=default --no-show-source --benchmark, whatever a team's
+	// .flake8 says), so a run that checked no file fails; another linter must print flake8's format.
 	//
 	//
-	// Default: ["flake8","--format=default","--no-show-source","--benchmark","."]
-	Command []string // build (../../../modules/build/lint.go:118:2)
+	// Default: ["flake8","."]
+	Command []string // build (../../../modules/build/lint.go:119:2)
 }
 
 // Lint runs the linter and fails on any finding, naming file:line:col and
 // code: LintReport, then its Check.
-func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../modules/build/lint.go:111:1)
+func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../../modules/build/lint.go:112:1)
 	q := r.query.Select("lint")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `command` optional argument
@@ -242,18 +245,16 @@ func (r *Build) Lint(opts ...BuildLintOpts) *BuildLintReport { // build (../../.
 // BuildLintReportOpts contains options for Build.LintReport
 type BuildLintReportOpts struct {
 	//
-	// Linter command; it must print flake8's format, path:line:col: CODE message. The default lints every Python
-	// file of the stage's working folder in flake8's own format, whatever a team's .flake8 says of format and
-	// show-source; with --benchmark, a run that checked no file fails.
+	// Linter command; the default lints every Python file of the stage's working folder. A flake8 command gets the
+	// options the module reads its output with (--format=default --no-show-source --benchmark, whatever a team's
+	// .flake8 says), so a run that checked no file fails; another linter must print flake8's format.
 	//
 	//
-	// Default: ["flake8","--format=default","--no-show-source","--benchmark","."]
-	Command []string // build (../../../modules/build/lint.go:55:2)
+	// Default: ["flake8","."]
+	Command []string // build (../../../modules/build/lint.go:56:2)
 	//
-	// Dockerfile stage that has the linter.
+	// Dockerfile stage that has the linter; the test stage when empty.
 	//
-	//
-	// Default: "test"
 	Target string // build (../../../modules/build/lint.go:59:2)
 	//
 	// Image to lint in instead of the Dockerfile stage, with the source at /app.
@@ -264,7 +265,7 @@ type BuildLintReportOpts struct {
 // LintReport runs the linter (flake8 by default) in the Dockerfile's test
 // stage and returns its findings; findings do not make it fail (its Check and
 // Lint do).
-func (r *Build) LintReport(opts ...BuildLintReportOpts) *BuildLintReport { // build (../../../modules/build/lint.go:48:1)
+func (r *Build) LintReport(opts ...BuildLintReportOpts) *BuildLintReport { // build (../../../modules/build/lint.go:49:1)
 	q := r.query.Select("lintReport")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `command` optional argument
@@ -392,16 +393,16 @@ type BuildServiceOpts struct {
 	//
 	//
 	// Default: 8000
-	Port int // build (../../../modules/build/main.go:134:2)
+	Port int // build (../../../modules/build/main.go:161:2)
 	//
 	// Dockerfile stage to run; the last stage when empty.
 	//
-	Target string // build (../../../modules/build/main.go:137:2)
+	Target string // build (../../../modules/build/main.go:164:2)
 }
 
 // Service runs the built image as a service on its port, e.g. to try it:
 // `dagger call --source=. service up --ports=8000:8000`.
-func (r *Build) Service(opts ...BuildServiceOpts) *Service { // build (../../../modules/build/main.go:129:1)
+func (r *Build) Service(opts ...BuildServiceOpts) *Service { // build (../../../modules/build/main.go:156:1)
 	q := r.query.Select("service")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `port` optional argument
@@ -431,20 +432,18 @@ func (r *Build) Source() *Directory { // build (../../../modules/build/main.go:2
 // BuildTestOpts contains options for Build.Test
 type BuildTestOpts struct {
 	//
-	// Dockerfile stage that has the tests, pytest and the dependencies.
+	// Dockerfile stage that has the tests, pytest and the dependencies; the test stage when empty.
 	//
-	//
-	// Default: "test"
-	Target string // build (../../../modules/build/test.go:108:2)
+	Target string // build (../../../modules/build/test.go:112:2)
 	//
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
 	//
-	Image string // build (../../../modules/build/test.go:111:2)
+	Image string // build (../../../modules/build/test.go:115:2)
 }
 
 // Test runs pytest and fails when a test fails or none ran: TestReport, then
 // its Check.
-func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../../modules/build/test.go:103:1)
+func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../../modules/build/test.go:108:1)
 	q := r.query.Select("test")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -465,10 +464,8 @@ func (r *Build) Test(opts ...BuildTestOpts) *BuildTestReport { // build (../../.
 // BuildTestReportOpts contains options for Build.TestReport
 type BuildTestReportOpts struct {
 	//
-	// Dockerfile stage that has the tests, pytest and the dependencies.
+	// Dockerfile stage that has the tests, pytest and the dependencies; the test stage when empty.
 	//
-	//
-	// Default: "test"
 	Target string // build (../../../modules/build/test.go:67:2)
 	//
 	// Image to run pytest in instead of the Dockerfile stage, with the source at /app.
@@ -478,12 +475,19 @@ type BuildTestReportOpts struct {
 	// Extra arguments to pytest, e.g. ["-k", "health"].
 	//
 	Args []string // build (../../../modules/build/test.go:73:2)
+	//
+	// The command that runs pytest, with the team's own options or paths; the module adds the options of its
+	// JUnit report.
+	//
+	//
+	// Default: ["python3","-m","pytest"]
+	Command []string // build (../../../modules/build/test.go:78:2)
 }
 
 // TestReport runs pytest and returns its report; failing tests do not make
 // it fail (its Check and Test do). It fails only when pytest could not report
 // at all.
-func (r *Build) TestReport(opts ...BuildTestReportOpts) *BuildTestReport { // build (../../../modules/build/test.go:62:1)
+func (r *Build) TestReport(opts ...BuildTestReportOpts) *BuildTestReport { // build (../../../modules/build/test.go:63:1)
 	q := r.query.Select("testReport")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `target` optional argument
@@ -498,11 +502,28 @@ func (r *Build) TestReport(opts ...BuildTestReportOpts) *BuildTestReport { // bu
 		if !querybuilder.IsZeroValue(opts[i].Args) {
 			q = q.Arg("args", opts[i].Args)
 		}
+		// `command` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Command) {
+			q = q.Arg("command", opts[i].Command)
+		}
 	}
 
 	return &BuildTestReport{
 		query: q,
 	}
+}
+
+// The Dockerfile stage with the code, the tests, pytest and flake8.
+func (r *Build) TestStage(ctx context.Context) (string, error) { // build (../../../modules/build/main.go:29:2)
+	if r.testStage != nil {
+		return *r.testStage, nil
+	}
+	q := r.query.Select("testStage")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
 }
 
 // AsNode returns this Build as a Node.
@@ -514,7 +535,7 @@ func (r *Build) AsNode() Node {
 }
 
 // LintFinding is one problem the linter reported.
-type BuildLintFinding struct { // build (../../../modules/build/lint.go:32:6)
+type BuildLintFinding struct { // build (../../../modules/build/lint.go:33:6)
 	query *querybuilder.Selection
 
 	code    *string
@@ -532,7 +553,7 @@ func (r *BuildLintFinding) WithGraphQLQuery(q *querybuilder.Selection) *BuildLin
 }
 
 // The linter's code, e.g. F401.
-func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:40:2)
+func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:41:2)
 	if r.code != nil {
 		return *r.code, nil
 	}
@@ -545,7 +566,7 @@ func (r *BuildLintFinding) Code(ctx context.Context) (string, error) { // build 
 }
 
 // The column of the finding, from 1.
-func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:38:2)
+func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:39:2)
 	if r.column != nil {
 		return *r.column, nil
 	}
@@ -558,7 +579,7 @@ func (r *BuildLintFinding) Column(ctx context.Context) (int, error) { // build (
 }
 
 // The file, relative to the source folder, e.g. src/main.py.
-func (r *BuildLintFinding) File(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:34:2)
+func (r *BuildLintFinding) File(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:35:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -620,7 +641,7 @@ func (r *BuildLintFinding) UnmarshalJSON(bs []byte) error {
 }
 
 // The line of the finding, from 1.
-func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:36:2)
+func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (../../../modules/build/lint.go:37:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -633,7 +654,7 @@ func (r *BuildLintFinding) Line(ctx context.Context) (int, error) { // build (..
 }
 
 // What the linter says is wrong.
-func (r *BuildLintFinding) Message(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:42:2)
+func (r *BuildLintFinding) Message(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:43:2)
 	if r.message != nil {
 		return *r.message, nil
 	}
@@ -654,7 +675,7 @@ func (r *BuildLintFinding) AsNode() Node {
 }
 
 // LintReport is what the linter found.
-type BuildLintReport struct { // build (../../../modules/build/lint.go:15:6)
+type BuildLintReport struct { // build (../../../modules/build/lint.go:16:6)
 	query *querybuilder.Selection
 
 	id      *ID
@@ -681,7 +702,7 @@ func (r *BuildLintReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildLint
 
 // Check fails on any finding, naming file:line:col and code; it returns the
 // report when there is none.
-func (r *BuildLintReport) Check() *BuildLintReport { // build (../../../modules/build/lint.go:129:1)
+func (r *BuildLintReport) Check() *BuildLintReport { // build (../../../modules/build/lint.go:130:1)
 	q := r.query.Select("check")
 
 	return &BuildLintReport{
@@ -690,7 +711,7 @@ func (r *BuildLintReport) Check() *BuildLintReport { // build (../../../modules/
 }
 
 // Findings, each with file, line, column, code and message.
-func (r *BuildLintReport) Findings(ctx context.Context) ([]BuildLintFinding, error) { // build (../../../modules/build/lint.go:19:2)
+func (r *BuildLintReport) Findings(ctx context.Context) ([]BuildLintFinding, error) { // build (../../../modules/build/lint.go:20:2)
 	q := r.query.Select("findings")
 
 	q = q.Select("id")
@@ -772,7 +793,7 @@ func (r *BuildLintReport) UnmarshalJSON(bs []byte) error {
 }
 
 // Whether the gate passes: no findings.
-func (r *BuildLintReport) Ok(ctx context.Context) (bool, error) { // build (../../../modules/build/lint.go:23:2)
+func (r *BuildLintReport) Ok(ctx context.Context) (bool, error) { // build (../../../modules/build/lint.go:24:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -785,7 +806,7 @@ func (r *BuildLintReport) Ok(ctx context.Context) (bool, error) { // build (../.
 }
 
 // The findings as file:line:col: CODE message lines; empty when Ok.
-func (r *BuildLintReport) Problem(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:25:2)
+func (r *BuildLintReport) Problem(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:26:2)
 	if r.problem != nil {
 		return *r.problem, nil
 	}
@@ -798,7 +819,7 @@ func (r *BuildLintReport) Problem(ctx context.Context) (string, error) { // buil
 }
 
 // A markdown section for a step summary.
-func (r *BuildLintReport) Summary(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:21:2)
+func (r *BuildLintReport) Summary(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:22:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -811,7 +832,7 @@ func (r *BuildLintReport) Summary(ctx context.Context) (string, error) { // buil
 }
 
 // The linter's command.
-func (r *BuildLintReport) Tool(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:17:2)
+func (r *BuildLintReport) Tool(ctx context.Context) (string, error) { // build (../../../modules/build/lint.go:18:2)
 	if r.tool != nil {
 		return *r.tool, nil
 	}
@@ -825,7 +846,7 @@ func (r *BuildLintReport) Tool(ctx context.Context) (string, error) { // build (
 
 // The decision and the whole report as JSON (a pipeline.Verdict of a lint.Report): what the
 // golden path's root module reads in one query.
-func (r *BuildLintReport) Verdict(ctx context.Context) (JSON, error) { // build (../../../modules/build/lint.go:28:2)
+func (r *BuildLintReport) Verdict(ctx context.Context) (JSON, error) { // build (../../../modules/build/lint.go:29:2)
 	if r.verdict != nil {
 		return *r.verdict, nil
 	}
@@ -1013,7 +1034,7 @@ func (r *BuildServeReport) AsNode() Node {
 }
 
 // TestFailure is one test that failed or errored.
-type BuildTestFailure struct { // build (../../../modules/build/test.go:48:6)
+type BuildTestFailure struct { // build (../../../modules/build/test.go:49:6)
 	query *querybuilder.Selection
 
 	file    *string
@@ -1030,7 +1051,7 @@ func (r *BuildTestFailure) WithGraphQLQuery(q *querybuilder.Selection) *BuildTes
 }
 
 // The test's file, when pytest reported it.
-func (r *BuildTestFailure) File(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:52:2)
+func (r *BuildTestFailure) File(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:53:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -1092,7 +1113,7 @@ func (r *BuildTestFailure) UnmarshalJSON(bs []byte) error {
 }
 
 // The test's line in that file, when pytest reported it; 0 otherwise.
-func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:54:2)
+func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:55:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -1105,7 +1126,7 @@ func (r *BuildTestFailure) Line(ctx context.Context) (int, error) { // build (..
 }
 
 // The assertion or error message.
-func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:56:2)
+func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:57:2)
 	if r.message != nil {
 		return *r.message, nil
 	}
@@ -1118,7 +1139,7 @@ func (r *BuildTestFailure) Message(ctx context.Context) (string, error) { // bui
 }
 
 // pytest node id, e.g. tests/test_main.py::test_health.
-func (r *BuildTestFailure) TestID(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:50:2)
+func (r *BuildTestFailure) TestID(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:51:2)
 	if r.testId != nil {
 		return *r.testId, nil
 	}
@@ -1139,7 +1160,7 @@ func (r *BuildTestFailure) AsNode() Node {
 }
 
 // TestReport is what a pytest run found.
-type BuildTestReport struct { // build (../../../modules/build/test.go:17:6)
+type BuildTestReport struct { // build (../../../modules/build/test.go:18:6)
 	query *querybuilder.Selection
 
 	duration *float64
@@ -1172,7 +1193,7 @@ func (r *BuildTestReport) WithGraphQLQuery(q *querybuilder.Selection) *BuildTest
 
 // Check fails when a test failed or none ran, naming each failing test; it
 // returns the report when the tests pass.
-func (r *BuildTestReport) Check() *BuildTestReport { // build (../../../modules/build/test.go:122:1)
+func (r *BuildTestReport) Check() *BuildTestReport { // build (../../../modules/build/test.go:126:1)
 	q := r.query.Select("check")
 
 	return &BuildTestReport{
@@ -1181,7 +1202,7 @@ func (r *BuildTestReport) Check() *BuildTestReport { // build (../../../modules/
 }
 
 // Wall time of the tests, in seconds.
-func (r *BuildTestReport) Duration(ctx context.Context) (float64, error) { // build (../../../modules/build/test.go:29:2)
+func (r *BuildTestReport) Duration(ctx context.Context) (float64, error) { // build (../../../modules/build/test.go:30:2)
 	if r.duration != nil {
 		return *r.duration, nil
 	}
@@ -1194,7 +1215,7 @@ func (r *BuildTestReport) Duration(ctx context.Context) (float64, error) { // bu
 }
 
 // Tests that errored before or outside their assertions, e.g. in a fixture.
-func (r *BuildTestReport) Errors(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:25:2)
+func (r *BuildTestReport) Errors(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:26:2)
 	if r.errors != nil {
 		return *r.errors, nil
 	}
@@ -1207,7 +1228,7 @@ func (r *BuildTestReport) Errors(ctx context.Context) (int, error) { // build (.
 }
 
 // Tests whose assertions failed.
-func (r *BuildTestReport) Failed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:23:2)
+func (r *BuildTestReport) Failed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:24:2)
 	if r.failed != nil {
 		return *r.failed, nil
 	}
@@ -1220,7 +1241,7 @@ func (r *BuildTestReport) Failed(ctx context.Context) (int, error) { // build (.
 }
 
 // Failing and erroring tests, with their assertion messages.
-func (r *BuildTestReport) Failures(ctx context.Context) ([]BuildTestFailure, error) { // build (../../../modules/build/test.go:31:2)
+func (r *BuildTestReport) Failures(ctx context.Context) ([]BuildTestFailure, error) { // build (../../../modules/build/test.go:32:2)
 	q := r.query.Select("failures")
 
 	q = q.Select("id")
@@ -1302,7 +1323,7 @@ func (r *BuildTestReport) UnmarshalJSON(bs []byte) error {
 }
 
 // The JUnit XML report pytest wrote.
-func (r *BuildTestReport) Junit() *File { // build (../../../modules/build/test.go:33:2)
+func (r *BuildTestReport) Junit() *File { // build (../../../modules/build/test.go:34:2)
 	q := r.query.Select("junit")
 
 	return &File{
@@ -1311,7 +1332,7 @@ func (r *BuildTestReport) Junit() *File { // build (../../../modules/build/test.
 }
 
 // Whether the gate passes: no failing test, and at least one ran.
-func (r *BuildTestReport) Ok(ctx context.Context) (bool, error) { // build (../../../modules/build/test.go:39:2)
+func (r *BuildTestReport) Ok(ctx context.Context) (bool, error) { // build (../../../modules/build/test.go:40:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -1324,7 +1345,7 @@ func (r *BuildTestReport) Ok(ctx context.Context) (bool, error) { // build (../.
 }
 
 // The pytest command's output (its last lines).
-func (r *BuildTestReport) Output(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:35:2)
+func (r *BuildTestReport) Output(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:36:2)
 	if r.output != nil {
 		return *r.output, nil
 	}
@@ -1337,7 +1358,7 @@ func (r *BuildTestReport) Output(ctx context.Context) (string, error) { // build
 }
 
 // Tests that passed.
-func (r *BuildTestReport) Passed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:21:2)
+func (r *BuildTestReport) Passed(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:22:2)
 	if r.passed != nil {
 		return *r.passed, nil
 	}
@@ -1350,7 +1371,7 @@ func (r *BuildTestReport) Passed(ctx context.Context) (int, error) { // build (.
 }
 
 // Why the gate fails, naming each failing test; empty when Ok.
-func (r *BuildTestReport) Problem(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:41:2)
+func (r *BuildTestReport) Problem(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:42:2)
 	if r.problem != nil {
 		return *r.problem, nil
 	}
@@ -1363,7 +1384,7 @@ func (r *BuildTestReport) Problem(ctx context.Context) (string, error) { // buil
 }
 
 // Tests that were skipped.
-func (r *BuildTestReport) Skipped(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:27:2)
+func (r *BuildTestReport) Skipped(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:28:2)
 	if r.skipped != nil {
 		return *r.skipped, nil
 	}
@@ -1376,7 +1397,7 @@ func (r *BuildTestReport) Skipped(ctx context.Context) (int, error) { // build (
 }
 
 // A markdown section for a step summary.
-func (r *BuildTestReport) Summary(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:37:2)
+func (r *BuildTestReport) Summary(ctx context.Context) (string, error) { // build (../../../modules/build/test.go:38:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -1389,7 +1410,7 @@ func (r *BuildTestReport) Summary(ctx context.Context) (string, error) { // buil
 }
 
 // Tests that ran.
-func (r *BuildTestReport) Total(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:19:2)
+func (r *BuildTestReport) Total(ctx context.Context) (int, error) { // build (../../../modules/build/test.go:20:2)
 	if r.total != nil {
 		return *r.total, nil
 	}
@@ -1403,7 +1424,7 @@ func (r *BuildTestReport) Total(ctx context.Context) (int, error) { // build (..
 
 // The decision and the whole report as JSON (a pipeline.Verdict of a testreport.Report): what the
 // golden path's root module reads, so that it never parses the JUnit file again.
-func (r *BuildTestReport) Verdict(ctx context.Context) (JSON, error) { // build (../../../modules/build/test.go:44:2)
+func (r *BuildTestReport) Verdict(ctx context.Context) (JSON, error) { // build (../../../modules/build/test.go:45:2)
 	if r.verdict != nil {
 		return *r.verdict, nil
 	}
@@ -1437,7 +1458,7 @@ func (r *Env) WithBuildInput(name string, value *Build, description string) *Env
 }
 
 // Create or update a binding of type BuildLintFinding in the environment
-func (r *Env) WithBuildLintFindingInput(name string, value *BuildLintFinding, description string) *Env { // build (../../../modules/build/lint.go:32:6)
+func (r *Env) WithBuildLintFindingInput(name string, value *BuildLintFinding, description string) *Env { // build (../../../modules/build/lint.go:33:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildLintFindingInput")
 	q = q.Arg("name", name)
@@ -1450,7 +1471,7 @@ func (r *Env) WithBuildLintFindingInput(name string, value *BuildLintFinding, de
 }
 
 // Declare a desired BuildLintFinding output to be assigned in the environment
-func (r *Env) WithBuildLintFindingOutput(name string, description string) *Env { // build (../../../modules/build/lint.go:32:6)
+func (r *Env) WithBuildLintFindingOutput(name string, description string) *Env { // build (../../../modules/build/lint.go:33:6)
 	q := r.query.Select("withBuildLintFindingOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1461,7 +1482,7 @@ func (r *Env) WithBuildLintFindingOutput(name string, description string) *Env {
 }
 
 // Create or update a binding of type BuildLintReport in the environment
-func (r *Env) WithBuildLintReportInput(name string, value *BuildLintReport, description string) *Env { // build (../../../modules/build/lint.go:15:6)
+func (r *Env) WithBuildLintReportInput(name string, value *BuildLintReport, description string) *Env { // build (../../../modules/build/lint.go:16:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildLintReportInput")
 	q = q.Arg("name", name)
@@ -1474,7 +1495,7 @@ func (r *Env) WithBuildLintReportInput(name string, value *BuildLintReport, desc
 }
 
 // Declare a desired BuildLintReport output to be assigned in the environment
-func (r *Env) WithBuildLintReportOutput(name string, description string) *Env { // build (../../../modules/build/lint.go:15:6)
+func (r *Env) WithBuildLintReportOutput(name string, description string) *Env { // build (../../../modules/build/lint.go:16:6)
 	q := r.query.Select("withBuildLintReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1520,7 +1541,7 @@ func (r *Env) WithBuildServeReportOutput(name string, description string) *Env {
 }
 
 // Create or update a binding of type BuildTestFailure in the environment
-func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, description string) *Env { // build (../../../modules/build/test.go:48:6)
+func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, description string) *Env { // build (../../../modules/build/test.go:49:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildTestFailureInput")
 	q = q.Arg("name", name)
@@ -1533,7 +1554,7 @@ func (r *Env) WithBuildTestFailureInput(name string, value *BuildTestFailure, de
 }
 
 // Declare a desired BuildTestFailure output to be assigned in the environment
-func (r *Env) WithBuildTestFailureOutput(name string, description string) *Env { // build (../../../modules/build/test.go:48:6)
+func (r *Env) WithBuildTestFailureOutput(name string, description string) *Env { // build (../../../modules/build/test.go:49:6)
 	q := r.query.Select("withBuildTestFailureOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1544,7 +1565,7 @@ func (r *Env) WithBuildTestFailureOutput(name string, description string) *Env {
 }
 
 // Create or update a binding of type BuildTestReport in the environment
-func (r *Env) WithBuildTestReportInput(name string, value *BuildTestReport, description string) *Env { // build (../../../modules/build/test.go:17:6)
+func (r *Env) WithBuildTestReportInput(name string, value *BuildTestReport, description string) *Env { // build (../../../modules/build/test.go:18:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withBuildTestReportInput")
 	q = q.Arg("name", name)
@@ -1557,7 +1578,7 @@ func (r *Env) WithBuildTestReportInput(name string, value *BuildTestReport, desc
 }
 
 // Declare a desired BuildTestReport output to be assigned in the environment
-func (r *Env) WithBuildTestReportOutput(name string, description string) *Env { // build (../../../modules/build/test.go:17:6)
+func (r *Env) WithBuildTestReportOutput(name string, description string) *Env { // build (../../../modules/build/test.go:18:6)
 	q := r.query.Select("withBuildTestReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1572,17 +1593,24 @@ type BuildOpts struct {
 	//
 	// The service's source folder: its Dockerfile, src/ and tests/.
 	//
-	Source *Directory // build (../../../modules/build/main.go:35:2)
+	Source *Directory // build (../../../modules/build/main.go:37:2)
 	//
 	// Path of the Dockerfile inside the source folder.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // build (../../../modules/build/main.go:39:2)
+	Dockerfile string // build (../../../modules/build/main.go:41:2)
+	//
+	// The Dockerfile stage with the code, the tests, pytest and flake8: the tests and the linter run in it, and
+	// the image Build makes by default is never it.
+	//
+	//
+	// Default: "test"
+	TestStage string // build (../../../modules/build/main.go:46:2)
 }
 
 // New returns the build stage for a service's source folder.
-func (r *Query) Build(opts ...BuildOpts) *Build { // build (../../../modules/build/main.go:31:1)
+func (r *Query) Build(opts ...BuildOpts) *Build { // build (../../../modules/build/main.go:33:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -1592,6 +1620,10 @@ func (r *Query) Build(opts ...BuildOpts) *Build { // build (../../../modules/bui
 		// `dockerfile` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Dockerfile) {
 			q = q.Arg("dockerfile", opts[i].Dockerfile)
+		}
+		// `testStage` optional argument
+		if !querybuilder.IsZeroValue(opts[i].TestStage) {
+			q = q.Arg("testStage", opts[i].TestStage)
 		}
 	}
 

@@ -160,18 +160,18 @@ type ObserveGenerateOpts struct {
 	//
 	// The service's source folder: golden-path.yaml.
 	//
-	Source *Directory // observe (../../../modules/observe/generate.go:49:2)
+	Source *Directory // observe (../../../modules/observe/generate.go:51:2)
 	//
 	// The environment the service is deployed to (dev, staging, prod): the objects go to its namespace,
 	// <team>-<environment>, and the alerts are scoped to it. Empty leaves the objects without a namespace.
 	//
-	Environment string // observe (../../../modules/observe/generate.go:53:2)
+	Environment string // observe (../../../modules/observe/generate.go:55:2)
 }
 
 // Generate makes the ServiceMonitor, the PrometheusRule and the dashboard of
 // the service described by golden-path.yaml, and checks the rules and the
 // dashboard.
-func (r *Observe) Generate(opts ...ObserveGenerateOpts) *ObserveObjects { // observe (../../../modules/observe/generate.go:44:1)
+func (r *Observe) Generate(opts ...ObserveGenerateOpts) *ObserveObjects { // observe (../../../modules/observe/generate.go:46:1)
 	q := r.query.Select("generate")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -243,12 +243,12 @@ type ObserveLintOpts struct {
 	//
 	// The service's source folder: golden-path.yaml.
 	//
-	Source *Directory // observe (../../../modules/observe/generate.go:118:2)
+	Source *Directory // observe (../../../modules/observe/generate.go:120:2)
 }
 
 // Lint generates the service's observability objects and checks the rules and
 // the dashboard, without a cluster or rendered manifests.
-func (r *Observe) Lint(ctx context.Context, opts ...ObserveLintOpts) error { // observe (../../../modules/observe/generate.go:113:1)
+func (r *Observe) Lint(ctx context.Context, opts ...ObserveLintOpts) error { // observe (../../../modules/observe/generate.go:115:1)
 	if r.lint != nil {
 		return nil
 	}
@@ -281,6 +281,7 @@ type ObserveObjects struct { // observe (../../../modules/observe/generate.go:16
 	environment    *string
 	id             *ID
 	namespace      *string
+	requestCounter *string
 	service        *string
 	team           *string
 }
@@ -295,7 +296,7 @@ func (r *ObserveObjects) WithGraphQLQuery(q *querybuilder.Selection) *ObserveObj
 // of the rendered manifests by its labels and port (Generate already checked
 // every PromQL expression of the rules and the dashboard). Every problem is
 // named.
-func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // observe (../../../modules/observe/generate.go:94:1)
+func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // observe (../../../modules/observe/generate.go:96:1)
 	assertNotNil("manifests", manifests)
 	if r.check != nil {
 		return nil
@@ -307,7 +308,7 @@ func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // 
 }
 
 // The Grafana dashboard's JSON model.
-func (r *ObserveObjects) Dashboard() *File { // observe (../../../modules/observe/generate.go:34:2)
+func (r *ObserveObjects) Dashboard() *File { // observe (../../../modules/observe/generate.go:36:2)
 	q := r.query.Select("dashboard")
 
 	return &File{
@@ -316,7 +317,7 @@ func (r *ObserveObjects) Dashboard() *File { // observe (../../../modules/observ
 }
 
 // The dashboard in a ConfigMap labelled grafana_dashboard: "1", for Grafana's sidecar.
-func (r *ObserveObjects) DashboardConfigMap() *File { // observe (../../../modules/observe/generate.go:36:2)
+func (r *ObserveObjects) DashboardConfigMap() *File { // observe (../../../modules/observe/generate.go:38:2)
 	q := r.query.Select("dashboardConfigMap")
 
 	return &File{
@@ -325,7 +326,7 @@ func (r *ObserveObjects) DashboardConfigMap() *File { // observe (../../../modul
 }
 
 // The dashboard's title.
-func (r *ObserveObjects) DashboardTitle(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:28:2)
+func (r *ObserveObjects) DashboardTitle(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:30:2)
 	if r.dashboardTitle != nil {
 		return *r.dashboardTitle, nil
 	}
@@ -338,7 +339,7 @@ func (r *ObserveObjects) DashboardTitle(ctx context.Context) (string, error) { /
 }
 
 // The dashboard's uid, stable for the team and the service's name.
-func (r *ObserveObjects) DashboardUID(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:26:2)
+func (r *ObserveObjects) DashboardUID(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:28:2)
 	if r.dashboardUid != nil {
 		return *r.dashboardUid, nil
 	}
@@ -413,7 +414,7 @@ func (r *ObserveObjects) UnmarshalJSON(bs []byte) error {
 }
 
 // The three manifests in one multi-document YAML, to apply with the release.
-func (r *ObserveObjects) Manifests() *File { // observe (../../../modules/observe/generate.go:38:2)
+func (r *ObserveObjects) Manifests() *File { // observe (../../../modules/observe/generate.go:40:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -435,7 +436,7 @@ func (r *ObserveObjects) Namespace(ctx context.Context) (string, error) { // obs
 }
 
 // The PrometheusRule with the RED alerts.
-func (r *ObserveObjects) PrometheusRule() *File { // observe (../../../modules/observe/generate.go:32:2)
+func (r *ObserveObjects) PrometheusRule() *File { // observe (../../../modules/observe/generate.go:34:2)
 	q := r.query.Select("prometheusRule")
 
 	return &File{
@@ -491,6 +492,19 @@ func (r *ObserveObjects) Register(url string, token *Secret, opts ...ObserveObje
 	}
 }
 
+// The counter of the service's requests (golden-path.yaml's metrics.requests): what verify waits to see move.
+func (r *ObserveObjects) RequestCounter(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:26:2)
+	if r.requestCounter != nil {
+		return *r.requestCounter, nil
+	}
+	q := r.query.Select("requestCounter")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // The service's name, from golden-path.yaml.
 func (r *ObserveObjects) Service(ctx context.Context) (string, error) { // observe (../../../modules/observe/generate.go:18:2)
 	if r.service != nil {
@@ -505,7 +519,7 @@ func (r *ObserveObjects) Service(ctx context.Context) (string, error) { // obser
 }
 
 // The ServiceMonitor: Prometheus scrapes the Service's port "http" at metrics.path.
-func (r *ObserveObjects) ServiceMonitor() *File { // observe (../../../modules/observe/generate.go:30:2)
+func (r *ObserveObjects) ServiceMonitor() *File { // observe (../../../modules/observe/generate.go:32:2)
 	q := r.query.Select("serviceMonitor")
 
 	return &File{
