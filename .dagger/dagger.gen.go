@@ -478,6 +478,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 	switch parentName {
 	case "GoldenPath":
 		switch fnName {
+		case "Gates":
+			var parent GoldenPath
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*GoldenPath).Gates(&parent, ctx)
 		case "Init":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

@@ -555,6 +555,22 @@ func firstLine(s string) string {
 	return line
 }
 
+// Gates runs what a pull request runs: ship without a registry (config,
+// build, test ∥ lint ∥ serve ∥ scan, then every environment's manifests
+// rendered and checked for observability and policy), publishing and
+// deploying nothing, and fails naming what to fix; it returns the step
+// summary. A check: in a service's repository that installed the golden path
+// as a toolchain, `dagger check` runs it (golden-path:gates), with the
+// constructor's arguments from the repository's .env.
+// +check
+func (m *GoldenPath) Gates(ctx context.Context) (string, error) {
+	res, err := m.Ship(ctx, "", "", "", "", nil, nil, "", "dev", nil, nil, "", "", 180, "", nil, 120, "", nil, nil, "rollback", false)
+	if err != nil {
+		return "", err
+	}
+	return res.Summary, nil
+}
+
 // Report runs ship's gates (config, build, test ∥ lint ∥ serve ∥ scan) like ship does,
 // but returns their result instead of failing, and publishes nothing, e.g.
 // `dagger call --source . report reports export --path reports`. (A CI job

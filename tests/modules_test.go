@@ -116,6 +116,7 @@ func moduleCases() []moduleCase {
 		},
 	}, {
 		path: ".", name: "golden-path",
+		checks: []string{"gates"},
 		examples: []exampleCall{
 			{append([]string{"golden-path-ship"}, dbArgs...), regexp.MustCompile(`(?m)^## ✅ Ship hello-api: passed$`)},
 			{append(append([]string{"golden-path-report"}, dbArgs...), "entries"), regexp.MustCompile(`(?s)annotations\.txt.*outputs\.env.*scan\.sarif.*summary\.md`)},
@@ -123,6 +124,7 @@ func moduleCases() []moduleCase {
 		},
 		functions: map[string]string{
 			"dockerfile":          "Path of the Dockerfile inside the source folder.",
+			"gates":               "Gates runs what a pull request runs",
 			"init":                "Init writes a new service from the golden-path template",
 			"platform":            "The platform the runtime image is built for.",
 			"repo-path":           "The service's folder inside its git repository",

@@ -121,13 +121,25 @@ func (b *Build) ServeReport(
 		svcCtr = svcCtr.WithMountedCache(serveLogDir, logs, mount)
 	}
 	var rep *serve.Report
-	svc, err := svcCtr.AsService(dagger.ContainerAsServiceOpts{Args: args}).Start(ctx)
+	// Starting is bounded too: an engine that cannot start the container fails the gate, it does not hang it.
+	startCtx, cancelStart := context.WithTimeout(ctx, time.Duration(timeout)*time.Second+startGrace)
+	defer cancelStart()
+	svc, err := svcCtr.AsService(dagger.ContainerAsServiceOpts{Args: args}).Start(startCtx)
+	if err != nil && ctx.Err() == nil && startCtx.Err() != nil {
+		return nil, fmt.Errorf("serve: the engine did not start the runtime image within %ds; run the gate again, and "+
+			"if it recurs, try the image with `dagger call -m modules/build service up`", timeout+int(startGrace.Seconds()))
+	}
 	if err != nil {
 		// It exited before it could be asked anything (a crash on start).
 		rep = &serve.Report{Expect: expect, Exited: exitReason(err)}
 	} else {
-		defer svc.Stop(context.WithoutCancel(ctx)) //nolint:errcheck // best effort: the session's end stops it too
-		endpoint, err := svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: port, Scheme: "http"})
+		defer func() {
+			// Best effort, and bounded: the session's end stops it too.
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), startGrace)
+			defer cancel()
+			_, _ = svc.Stop(stopCtx)
+		}()
+		endpoint, err := svc.Endpoint(startCtx, dagger.ServiceEndpointOpts{Port: port, Scheme: "http"})
 		if err != nil {
 			return nil, fmt.Errorf("serve: the service has no address: %s", err.Error())
 		}
@@ -158,6 +170,10 @@ func (b *Build) ServeReport(
 	}
 	return newServeReport(rep)
 }
+
+// startGrace is how much longer than the gate's timeout the engine may take
+// to start the service.
+const startGrace = 30 * time.Second
 
 // Serve starts the runtime image and fails when a path of the source's
 // golden-path.yaml (port, health and metrics paths) does not answer as the

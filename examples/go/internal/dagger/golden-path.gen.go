@@ -245,6 +245,7 @@ type GoldenPath struct { // golden-path (../../../../.dagger/main.go:36:6)
 	query *querybuilder.Selection
 
 	dockerfile        *string
+	gates             *string
 	id                *ID
 	platform          *Platform
 	repoPath          *string
@@ -265,6 +266,25 @@ func (r *GoldenPath) Dockerfile(ctx context.Context) (string, error) { // golden
 		return *r.dockerfile, nil
 	}
 	q := r.query.Select("dockerfile")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// Gates runs what a pull request runs: ship without a registry (config,
+// build, test ∥ lint ∥ serve ∥ scan, then every environment's manifests
+// rendered and checked for observability and policy), publishing and
+// deploying nothing, and fails naming what to fix; it returns the step
+// summary. A check: in a service's repository that installed the golden path
+// as a toolchain, `dagger check` runs it (golden-path:gates), with the
+// constructor's arguments from the repository's .env.
+func (r *GoldenPath) Gates(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:566:1)
+	if r.gates != nil {
+		return *r.gates, nil
+	}
+	q := r.query.Select("gates")
 
 	var response string
 
@@ -383,7 +403,7 @@ func (r *GoldenPath) RepoPath(ctx context.Context) (string, error) { // golden-p
 // that ships runs `ship --no-fail`, whose result reports every stage.) Its result
 // is kept for the session only: the vulnerability DB changes daily, and a
 // cached report must not contradict a ship that failed on a new finding.
-func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:565:1)
+func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:581:1)
 	q := r.query.Select("report")
 
 	return &GoldenPathShipResult{

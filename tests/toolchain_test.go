@@ -1,0 +1,103 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+	"gotest.tools/v3/fs"
+
+	"github.com/golden-path/golden-path/internal/daggertest"
+)
+
+// A service's repository with no Go code installs the golden path as a
+// Dagger toolchain: `dagger init` (no SDK), `dagger toolchain install`; then
+// `dagger check` lists the pull request's gates (golden-path:gates), and the
+// flags that are the same on every run (the Trivy DB mirror, registry,
+// cluster and their tunnels; secrets by reference) come from the
+// repository's .env. (Running the gates this way is not asserted here: two
+// of five service starts of the serve gate hung in the engine under a
+// toolchain; see the serve gate's bounded start.) The golden path is installed
+// from a copy inside the repository: a local toolchain must sit in the
+// consumer's repository (a team installs a tagged release by its git URL).
+func TestToolchain(t *testing.T) {
+	t.Parallel()
+	c := requireCluster(t)
+	acr := daggertest.ACR(t)
+	root := daggertest.RepoRoot(t)
+	team := "t" + newCommit(t)[:8]
+
+	repo := filepath.Join(fs.NewDir(t, "toolchain").Path(), "orders")
+	res := daggertest.CLI(t, root, "call", "init", "--name", "orders", "--team", team, "export", "--path", repo)
+	assert.Assert(t, res.ExitCode == 0, res.ErrorText())
+	copyModule(t, root, filepath.Join(repo, "tools", "golden-path"))
+	git(t, repo, "init", "-q")
+	initRes := daggertest.CLI(t, repo, "init")
+	assert.Assert(t, initRes.ExitCode == 0, initRes.ErrorText())
+	install := daggertest.CLI(t, repo, "toolchain", "install", "./tools/golden-path")
+	assert.Assert(t, install.ExitCode == 0, install.ErrorText())
+	cfg, err := os.ReadFile(filepath.Join(repo, "dagger.json"))
+	assert.NilError(t, err)
+	assert.Check(t, is.Contains(string(cfg), `"toolchains"`))
+	assert.Check(t, !strings.Contains(string(cfg), `"sdk"`), "the service's repository has no module code:\n%s", cfg)
+
+	port := registryPort()
+	env := strings.Join([]string{
+		"GOLDEN_PATH_TRIVYDBREGISTRY=tcp://localhost:" + port,
+		"GOLDEN_PATH_TRIVYDBREPOSITORY=db-registry:" + port + "/aquasec/trivy-db",
+		"GOLDEN_PATH_SHIP_REGISTRY=" + acr.Addr,
+		"GOLDEN_PATH_SHIP_USERNAME=" + acr.Username,
+		"GOLDEN_PATH_SHIP_PASSWORD=file://" + os.Getenv("GP_ACR_PASSWORD_FILE"),
+		"GOLDEN_PATH_SHIP_REGISTRYTUNNEL=tcp://localhost:" + acr.Port(),
+		"GOLDEN_PATH_SHIP_KUBECONFIG=file://" + c.pipeline,
+		"GOLDEN_PATH_SHIP_KUBEAPI=tcp://localhost:6443",
+		"GOLDEN_PATH_SHIP_SMOKEPATH=/greet/smoke",
+	}, "\n") + "\n"
+	assert.NilError(t, os.WriteFile(filepath.Join(repo, ".env"), []byte(env), 0o600))
+	assert.Check(t, !strings.Contains(env, acr.Password), "the .env holds a secret's reference, never the secret")
+	git(t, repo, "add", "-A")
+	git(t, repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm", "orders")
+
+	listed := daggertest.CLI(t, repo, "check", "-l")
+	assert.Assert(t, listed.ExitCode == 0, listed.ErrorText())
+	assert.Check(t, is.Contains(listed.Stdout+listed.Stderr, "golden-path:gates"))
+
+	// The .env's values are the toolchain's arguments: the constructor's, and ship's.
+	db := daggertest.CLI(t, repo, "call", "golden-path", "trivy-db-repository")
+	assert.Assert(t, db.ExitCode == 0, db.ErrorText())
+	assert.Check(t, is.Equal(strings.TrimSpace(db.Stdout), "db-registry:"+port+"/aquasec/trivy-db"))
+	// ship's from .env too: a registry without a commit is refused before anything runs.
+	refused := daggertest.CLI(t, repo, "call", "golden-path", "ship", "summary")
+	assert.Check(t, refused.ExitCode != 0)
+	assert.Check(t, is.Contains(refused.ErrorText(), "--registry needs --commit"))
+}
+
+// copyModule copies the golden path's modules (what a consumer of its git
+// repository gets: the root module, the stage modules and pipeline/) to dst.
+func copyModule(t *testing.T, root, dst string) {
+	t.Helper()
+	out, err := exec.Command("git", "-C", root, "ls-files", "-co", "--exclude-standard",
+		"dagger.json", "go.mod", "go.sum", ".dagger", "modules", "pipeline", "internal").Output()
+	assert.NilError(t, err)
+	files := strings.Fields(string(out))
+	assert.Assert(t, len(files) > 50, "the module's files: %d", len(files))
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if os.IsNotExist(err) {
+			continue // deleted, not yet committed
+		}
+		assert.NilError(t, err)
+		assert.NilError(t, os.MkdirAll(filepath.Dir(filepath.Join(dst, f)), 0o755))
+		assert.NilError(t, os.WriteFile(filepath.Join(dst, f), data, 0o644))
+	}
+}
+
+func git(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+	assert.NilError(t, err, "git %s: %s", strings.Join(args, " "), out)
+}
