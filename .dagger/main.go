@@ -239,8 +239,9 @@ func (m *GoldenPath) Ship(
 	// +optional
 	// +default="dev"
 	environment string,
-	// Kubeconfig of the cluster to deploy to; without it nothing is deployed (for AKS: az aks get-credentials,
-	// then kubelogin convert-kubeconfig -l workloadidentity in GitHub Actions).
+	// Kubeconfig of the cluster to deploy to, with its credential in the file (kubectl runs in a container with
+	// no exec plugin such as kubelogin: for AKS, an Entra ID token in place of the exec, as the template's
+	// workflow writes it); without it nothing is deployed.
 	// +optional
 	kubeconfig *dagger.Secret,
 	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
@@ -298,27 +299,21 @@ func (m *GoldenPath) Ship(
 	if err := flags.check(); err != nil {
 		return nil, err
 	}
+	deploy := dag.Deploy(dagger.DeployOpts{
+		Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel,
+	})
+	if registry == "" {
+		return m.pullRequest(ctx, deploy, noFail)
+	}
 	run, res := m.gates(ctx)
 	if !run.passed() {
 		return run.end(ctx, res, noFail)
 	}
-	deploy := dag.Deploy(dagger.DeployOpts{
-		Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel,
-	})
-	// render → observability → policy, before anything is pushed: the manifests with the service's
-	// ServiceMonitor, PrometheusRule and dashboard ConfigMap, rendered with a placeholder image and checked.
-	// Without a registry (a pull request) every environment is; with one, the environment to deploy to, whose
-	// release then gets the published image.
-	envs := []string{environment}
-	if registry == "" {
-		envs = nil // every environment
-	}
-	release, obs, err := m.checkManifests(ctx, run, deploy, envs, environment, commit)
+	// render → observability → policy, before anything is pushed: the manifests of the environment to deploy
+	// to, rendered with a placeholder image and checked; its release then gets the published image.
+	release, obs, err := m.checkManifests(ctx, run, deploy, []string{environment}, environment, commit)
 	if err != nil {
 		return run.end(ctx, res, noFail)
-	}
-	if registry == "" {
-		return run.result(ctx, res), nil
 	}
 	if err := run.stage(ctx, "publish", func(ctx context.Context) (string, error) {
 		if repository == "" {
@@ -564,11 +559,25 @@ func firstLine(s string) string {
 // constructor's arguments from the repository's .env.
 // +check
 func (m *GoldenPath) Gates(ctx context.Context) (string, error) {
-	res, err := m.Ship(ctx, "", "", "", "", nil, nil, "", "dev", nil, nil, "", "", 180, "", nil, 120, "", nil, nil, "rollback", false)
+	res, err := m.pullRequest(ctx, dag.Deploy(), false)
 	if err != nil {
 		return "", err
 	}
 	return res.Summary, nil
+}
+
+// pullRequest is ship without a registry: the gates, then every environment's manifests (with the service's
+// ServiceMonitor, PrometheusRule and dashboard ConfigMap) rendered with a placeholder image and checked for
+// observability and policy. Nothing is published or deployed.
+func (m *GoldenPath) pullRequest(ctx context.Context, deploy *dagger.Deploy, noFail bool) (*ShipResult, error) {
+	run, res := m.gates(ctx)
+	if !run.passed() {
+		return run.end(ctx, res, noFail)
+	}
+	if _, _, err := m.checkManifests(ctx, run, deploy, nil, "", ""); err != nil {
+		return run.end(ctx, res, noFail)
+	}
+	return run.result(ctx, res), nil
 }
 
 // Report runs ship's gates (config, build, test ∥ lint ∥ serve ∥ scan) like ship does,
