@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,9 @@ func registryPort() string {
 }
 
 const (
+	criticalOnPlantedPython = `advisories:
+  - {id: CVE-2099-1003, ecosystem: pip, package: gp-planted, fixed_version: "1.0.1", severity: CRITICAL, title: planted python critical}
+`
 	criticalOnApt = `advisories:
   - {id: CVE-2099-1001, source_package: apt, fixed_version: "2.6.1+gp1", severity: CRITICAL, title: planted critical}
 `
@@ -56,6 +61,7 @@ type scanResult struct {
 	High     int
 	Sarif    struct{ Contents string }
 	Sbom     struct{ Contents string }
+	Json     struct{ Contents string }
 }
 
 // scanImage runs the scan module's ImageReport function through the engine, with
@@ -84,7 +90,7 @@ func scanImage(t *testing.T, c *dagger.Client, ref, repo, severity, ignoreFile s
 	err = c.Do(ctx, &dagger.Request{
 		Query: `query($repo: String!, $svc: ID!, $sev: String!, $ref: String!` + ignoreVar + `) {
 			scan(dbRepository: $repo, dbRegistry: $svc, severity: $sev` + ignoreArg + `) {
-				imageReport(ref: $ref) { ok problem critical high sarif { contents } sbom { contents } }
+				imageReport(ref: $ref) { ok problem critical high sarif { contents } sbom { contents } json { contents } }
 			}
 		}`,
 		Variables: vars,
@@ -164,6 +170,32 @@ func TestScanIgnoreFile(t *testing.T) {
 	r, err := scanImage(t, c, "python:3.12-slim", repo, "CRITICAL", ignore(time.Now().AddDate(0, 1, 0)))
 	assert.NilError(t, err)
 	assert.Check(t, r.Ok, r.Problem)
+	// Trivy itself suppressed it: not in the SARIF that code scanning gets, nor in the SBOM's vulnerabilities;
+	// in the JSON, suppressed, with the entry's statement.
+	assert.Check(t, !strings.Contains(r.Sarif.Contents, "CVE-2099-1001"), "the SARIF lists an accepted finding")
+	assert.Check(t, !strings.Contains(r.Sbom.Contents, "CVE-2099-1001"), "the SBOM lists an accepted finding")
+	var report struct {
+		Results []struct {
+			Vulnerabilities []struct{ VulnerabilityID string }
+			Modified        []struct {
+				Type, Status, Statement string
+				Finding                 struct{ VulnerabilityID, PkgName string }
+			} `json:"ExperimentalModifiedFindings"`
+		}
+	}
+	assert.NilError(t, json.Unmarshal([]byte(r.Json.Contents), &report))
+	var suppressed []string
+	for _, res := range report.Results {
+		for _, v := range res.Vulnerabilities {
+			assert.Check(t, v.VulnerabilityID != "CVE-2099-1001", "the JSON lists the accepted finding as not suppressed")
+		}
+		for _, m := range res.Modified {
+			assert.Check(t, is.Equal(m.Statement, "apt is not run in production containers (SEC-42)"))
+			suppressed = append(suppressed, m.Status+" "+m.Type+" "+m.Finding.VulnerabilityID+" "+m.Finding.PkgName)
+		}
+	}
+	assert.Check(t, is.Contains(suppressed, "ignored vulnerability CVE-2099-1001 apt"))
+	assert.Check(t, r.Critical >= 2, "the counts include the suppressed findings: %d", r.Critical)
 
 	r, err = scanImage(t, c, "python:3.12-slim", repo, "CRITICAL", ignore(time.Now().AddDate(0, 0, -1)))
 	assert.NilError(t, err)
@@ -232,4 +264,35 @@ func TestShipStopsOnCritical(t *testing.T) {
 	outputs := daggertest.MustCLI(t, root, append(reportArgs, "file", "--path", "outputs.env", "contents")...)
 	assert.Check(t, is.Contains(outputs, "ok<<_GitHubActionsFileCommandDelimeter_\nfalse\n"))
 	assert.Check(t, is.Contains(outputs, "failed-stage<<_GitHubActionsFileCommandDelimeter_\nscan\n"))
+}
+
+// The scan sees the Python distributions of the image, not only its OS
+// packages: a distribution that pip would install (a *.dist-info of a version
+// with a CRITICAL advisory) stops ship before publish, naming the package, its
+// version, the fixed version and the advisory.
+func TestShipStopsOnPythonCVE(t *testing.T) {
+	t.Parallel()
+	root := daggertest.RepoRoot(t)
+	acr := daggertest.ACR(t)
+	repo := plantedDB(t, criticalOnPlantedPython)
+	src := brokenCopy(t, func(dir string) {
+		dist := filepath.Join(dir, "site-packages", "gp_planted-1.0.0.dist-info")
+		assert.NilError(t, os.MkdirAll(dist, 0o755))
+		assert.NilError(t, os.WriteFile(filepath.Join(dist, "METADATA"),
+			[]byte("Metadata-Version: 2.1\nName: gp-planted\nVersion: 1.0.0\nSummary: planted by a test\n"), 0o644))
+		edit(t, filepath.Join(dir, "Dockerfile"), "COPY src/ src/\nUSER", "COPY src/ src/\nCOPY site-packages/ /usr/local/lib/python3/site-packages/\nUSER")
+	})
+	commit := newCommit(t)
+	args := ship(src, "--registry", acr.Addr, "--username", acr.Username,
+		"--password", "env://GP_TEST_ACR_PASSWORD", "--registry-tunnel", "tcp://localhost:"+acr.Port(),
+		"--repository", "tests/vulnerable-python", "--commit", commit, "summary")
+	args[slices.Index(args, "--trivy-db-repository")+1] = repo
+	r := daggertest.CLIEnv(t, root, acrEnv(acr), args...)
+	assert.Check(t, r.ExitCode != 0, "ship passed with a planted CRITICAL in a Python distribution:\n%s", r.Stdout)
+	msg := r.ErrorText()
+	assert.Check(t, is.Contains(msg, "CVE-2099-1003 (CRITICAL) in gp-planted 1.0.0, fixed in 1.0.1"))
+	assert.Check(t, is.Contains(msg, "| scan | ❌ failed |"))
+	assert.Check(t, !strings.Contains(msg, "| publish |"), "publish ran after a failed gate")
+	_, err := tagDigest(t, acr, acr.Addr+"/tests/vulnerable-python:"+commit)
+	assert.Check(t, notFound(err), "the vulnerable image was pushed: %v", err)
 }

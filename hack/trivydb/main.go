@@ -1,5 +1,5 @@
 // Command trivydb builds a small Trivy vulnerability database (schema 2) of
-// planted Debian 12 advisories, so that tests can make a real Trivy find
+// planted Debian 12 and Python (pip) advisories, so that tests can make a real Trivy find
 // known vulnerabilities offline.
 //
 //	trivydb build --advisories FILE --out DIR
@@ -17,6 +17,11 @@
 //	    fixed_version: "2.6.1+gp1"   # empty: no fix yet
 //	    severity: CRITICAL
 //	    title: "planted test advisory"
+//	  - id: CVE-2099-0002
+//	    ecosystem: pip               # a Python distribution (*.dist-info)
+//	    package: starlette
+//	    fixed_version: "0.47.2"      # required: versions before it are vulnerable
+//	    severity: HIGH
 package main
 
 import (

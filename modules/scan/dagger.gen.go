@@ -101,22 +101,23 @@ func (r *Scan) UnmarshalJSON(bs []byte) error {
 
 func (r Report) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Artifact  string
-		Threshold string
-		Critical  int
-		High      int
-		Medium    int
-		Low       int
-		Unknown   int
-		Findings  []*Finding
-		Blocking  []*Finding
-		Ok        bool
-		Problem   string
-		Summary   string
-		Json      *dagger.File
-		Sarif     *dagger.File
-		Sbom      *dagger.File
-		Verdict   dagger.JSON
+		Artifact   string
+		Threshold  string
+		Critical   int
+		High       int
+		Medium     int
+		Low        int
+		Unknown    int
+		Findings   []*Finding
+		Blocking   []*Finding
+		Suppressed []*Finding
+		Ok         bool
+		Problem    string
+		Summary    string
+		Json       *dagger.File
+		Sarif      *dagger.File
+		Sbom       *dagger.File
+		Verdict    dagger.JSON
 	}
 	concrete.Artifact = r.Artifact
 	concrete.Threshold = r.Threshold
@@ -127,6 +128,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	concrete.Unknown = r.Unknown
 	concrete.Findings = r.Findings
 	concrete.Blocking = r.Blocking
+	concrete.Suppressed = r.Suppressed
 	concrete.Ok = r.Ok
 	concrete.Problem = r.Problem
 	concrete.Summary = r.Summary
@@ -139,22 +141,23 @@ func (r Report) MarshalJSON() ([]byte, error) {
 
 func (r *Report) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Artifact  string
-		Threshold string
-		Critical  int
-		High      int
-		Medium    int
-		Low       int
-		Unknown   int
-		Findings  []*Finding
-		Blocking  []*Finding
-		Ok        bool
-		Problem   string
-		Summary   string
-		Json      *dagger.File
-		Sarif     *dagger.File
-		Sbom      *dagger.File
-		Verdict   dagger.JSON
+		Artifact   string
+		Threshold  string
+		Critical   int
+		High       int
+		Medium     int
+		Low        int
+		Unknown    int
+		Findings   []*Finding
+		Blocking   []*Finding
+		Suppressed []*Finding
+		Ok         bool
+		Problem    string
+		Summary    string
+		Json       *dagger.File
+		Sarif      *dagger.File
+		Sbom       *dagger.File
+		Verdict    dagger.JSON
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -169,6 +172,7 @@ func (r *Report) UnmarshalJSON(bs []byte) error {
 	r.Unknown = concrete.Unknown
 	r.Findings = concrete.Findings
 	r.Blocking = concrete.Blocking
+	r.Suppressed = concrete.Suppressed
 	r.Ok = concrete.Ok
 	r.Problem = concrete.Problem
 	r.Summary = concrete.Summary

@@ -5,9 +5,14 @@
 // GitHub code scanning) and a CycloneDX SBOM are converted from that JSON
 // without scanning again. The gate fails closed: a DB that cannot be fetched,
 // a scanner error or an unreadable report fails it with the scanner's own
-// message, worded apart from "vulnerabilities found". ContainerReport and
-// ImageReport return what the scan found and what the gate decided; a report
-// does not fail on findings, its Check does (the gate).
+// message, worded apart from "vulnerabilities found". OS and library
+// packages (Python distributions' *.dist-info, lock files) are scanned.
+// Accepted findings are suppressed by Trivy itself (--ignorefile), after this
+// module's own checks of the file (each entry with a statement and an expiry
+// at most a year ahead), so the gate, the SARIF and the SBOM agree; the JSON
+// keeps them, with their statement. ContainerReport and ImageReport return
+// what the scan found and what the gate decided; a report does not fail on
+// findings, its Check does (the gate).
 package main
 
 import (
@@ -106,6 +111,7 @@ func (s *Scan) ImageReport(
 const (
 	cacheDir   = "/root/.cache/trivy"
 	tarball    = "/scan/image.tar"
+	ignoreFile = "/scan/.trivyignore.yaml" // Trivy reads a file named *.yaml in its YAML format
 	reportJSON = "/out/report.json"
 	reportSARF = "/out/report.sarif"
 	sbomCDX    = "/out/sbom.cdx.json"
@@ -124,18 +130,29 @@ func (s *Scan) scan(ctx context.Context, image *dagger.File, name string) (*Repo
 
 	args := []string{"trivy", "image", "--input", tarball,
 		"--format", "json", "--output", reportJSON, "--list-all-pkgs",
-		"--scanners", "vuln", "--pkg-types", "os",
+		"--scanners", "vuln", "--pkg-types", "os,library",
 		"--skip-version-check", "--disable-telemetry", "--no-progress", "--quiet",
 		"--cache-dir", cacheDir, "--cache-backend", "memory",
 		"--db-repository", s.DbRepository}
 	if s.IgnoreUnfixed {
 		args = append(args, "--ignore-unfixed")
 	}
+	if ignores != nil {
+		// Trivy suppresses the accepted findings itself, so the SARIF and the SBOM converted from its JSON leave
+		// them out as the gate does; the JSON keeps them, with their statement (--show-suppressed).
+		args = append(args, "--ignorefile", ignoreFile, "--show-suppressed")
+	}
 	trivy := dag.Container().From(s.TrivyImage).
 		// One DB cache per repository, shared by concurrent scans one at a time.
 		WithMountedCache(cacheDir, dag.CacheVolume("trivy-db-"+shortHash(s.DbRepository)),
 			dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).
 		WithMountedFile(tarball, image).
+		With(func(c *dagger.Container) *dagger.Container {
+			if ignores != nil {
+				c = c.WithMountedFile(ignoreFile, s.IgnoreFile)
+			}
+			return c
+		}).
 		WithDirectory("/out", dag.Directory()).
 		WithEnvVariable("TRIVY_CACHE_BUST", now.Format(time.DateOnly))
 	if s.DbRegistry != nil {
@@ -161,6 +178,9 @@ func (s *Scan) scan(ctx context.Context, image *dagger.File, name string) (*Repo
 		return nil, fmt.Errorf("scan: %s", err.Error())
 	}
 	rep.Artifact = name
+	if ignores != nil {
+		rep.IgnoreFile = ignores.File
+	}
 	gate := vuln.Evaluate(rep, threshold, ignores, now)
 
 	// SARIF and SBOM from the same JSON: no second scan, no DB.

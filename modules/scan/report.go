@@ -26,10 +26,12 @@ type Report struct {
 	Low int
 	// Findings of unknown severity.
 	Unknown int
-	// Every finding, most severe first.
+	// Every finding, suppressed ones included, in the scanner's order.
 	Findings []*Finding
 	// Findings at or above the threshold that no valid ignore entry covers.
 	Blocking []*Finding
+	// Findings the ignore file suppressed: in the JSON (with their statement), not in the SARIF or the SBOM.
+	Suppressed []*Finding
 	// Whether the gate passes.
 	Ok bool
 	// Why the gate fails, naming each blocking finding; empty when Ok.
@@ -99,6 +101,10 @@ func newReport(gate *vuln.GateResult, rep *vuln.Report, json, sarif, sbom *dagge
 	}
 	for _, v := range rep.Vulnerabilities {
 		r.Findings = append(r.Findings, newFinding(v))
+	}
+	for _, s := range rep.Suppressed {
+		r.Findings = append(r.Findings, newFinding(s.Vulnerability))
+		r.Suppressed = append(r.Suppressed, newFinding(s.Vulnerability))
 	}
 	for _, v := range gate.Blocking {
 		r.Blocking = append(r.Blocking, newFinding(v))

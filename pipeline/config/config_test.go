@@ -130,9 +130,9 @@ func TestParseConfigDefaults(t *testing.T) {
 		Health:     Health{Liveness: "/health", Readiness: "/ready"},
 		Metrics: Metrics{Path: "/metrics", Requests: "http_requests_total", Duration: "http_request_duration_seconds",
 			StatusLabel: "status", RouteLabel: "route"},
-		Build:      Build{Test: "test"},
-		Test:       Command{Command: "python3 -m pytest"},
-		Lint:       Command{Command: "flake8 ."},
+		Build: Build{Test: "test"},
+		Test:  Command{Command: "python3 -m pytest"},
+		Lint:  Command{Command: "flake8 ."},
 		Resources: Resources{
 			Requests: ResourceList{CPU: "100m", Memory: "128Mi"},
 			Limits:   ResourceList{CPU: "500m", Memory: "256Mi"},

@@ -44,8 +44,11 @@ type IgnoredFinding struct {
 }
 
 // Evaluate decides the vulnerability gate: every finding of r at or above
-// threshold blocks unless an entry of ignores (nil: none) that has not
-// expired at now matches it. A nil report gives a result whose Err says
+// threshold blocks unless it is suppressed. When Trivy was given the ignore
+// file (r.IgnoreFile set), the findings it suppressed (r.Suppressed) are
+// the ignored ones, and ignores only names their entries and the expired
+// entries of findings that block again; otherwise a finding is suppressed
+// when an entry of ignores (nil: none) that has not expired at now matches it. A nil report gives a result whose Err says
 // there is no report. A threshold that is not a Severity counts as
 // SeverityUnknown: everything blocks.
 func Evaluate(r *Report, threshold Severity, ignores *IgnoreFile, now time.Time) *GateResult {
@@ -64,17 +67,26 @@ func Evaluate(r *Report, threshold Severity, ignores *IgnoreFile, now time.Time)
 	g.Artifact, g.Counts = r.Artifact, r.Counts()
 	for _, v := range r.Vulnerabilities {
 		entry, matched := ignores.Match(v)
+		expired := matched && entry.Expired(now)
 		switch {
-		case matched && !entry.Expired(now):
+		case matched && !expired && r.IgnoreFile == "":
 			g.Ignored = append(g.Ignored, IgnoredFinding{Vulnerability: v, Entry: entry})
 		case v.Severity < threshold:
 			// Below the threshold: reported in the counts only.
-		case matched:
+		case expired:
 			g.Expired = append(g.Expired, IgnoredFinding{Vulnerability: v, Entry: entry})
 			g.Blocking = append(g.Blocking, v)
 		default:
+			// Trivy reported it although it was given the ignore file: not suppressed.
 			g.Blocking = append(g.Blocking, v)
 		}
+	}
+	for _, s := range r.Suppressed {
+		entry, matched := ignores.Match(s.Vulnerability)
+		if !matched {
+			entry = IgnoreEntry{ID: s.ID, Statement: s.Statement}
+		}
+		g.Ignored = append(g.Ignored, IgnoredFinding{Vulnerability: s.Vulnerability, Entry: entry})
 	}
 	slices.SortStableFunc(g.Blocking, compareFindings)
 	for _, list := range [][]IgnoredFinding{g.Ignored, g.Expired} {

@@ -91,6 +91,41 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
+// TestEvaluateTrivySuppressed: when Trivy applied the ignore file, the gate
+// decides as it would have applying the file itself (the same golden), the
+// entries only naming the ignored findings' lines and the expired ones.
+func TestEvaluateTrivySuppressed(t *testing.T) {
+	r := mustTrivyJSON(t, "suppressed")
+	r.IgnoreFile = ".trivyignore.yaml"
+	g := Evaluate(r, SeverityHigh, mustIgnoreFile(t, "valid"), gateNow)
+	golden.Assert(t, dumpGate(g), filepath.Join("vulngate", "high-with-ignores.golden"))
+
+	// Without the file at hand, Trivy's statement is the entry.
+	g = Evaluate(r, SeverityHigh, nil, gateNow)
+	assert.Equal(t, len(g.Ignored), 3)
+	assert.Equal(t, g.Ignored[0].Entry.Statement, "Not reachable: MiniZip is not used, we never call zipOpenNewFileInZip4_64 (JIRA SEC-42)")
+	assert.Equal(t, len(g.Expired), 0)
+	assert.Equal(t, len(g.Blocking), 3) // apt, libapt-pkg6.0, libc6 (Trivy dropped the expired entry)
+}
+
+// TestEvaluateTrivyDecides: a finding Trivy reported although it was given the
+// ignore file blocks, even if this package's reading of an entry would have
+// suppressed it: the SARIF and the SBOM list it, so the gate does too.
+func TestEvaluateTrivyDecides(t *testing.T) {
+	r := &Report{IgnoreFile: ".trivyignore.yaml", Vulnerabilities: []Vulnerability{
+		{ID: "CVE-2023-45853", Package: "zlib1g", Severity: SeverityCritical},
+	}}
+	g := Evaluate(r, SeverityCritical, mustIgnoreFile(t, "valid"), gateNow)
+	assert.Equal(t, len(g.Blocking), 1)
+	assert.Equal(t, len(g.Ignored), 0)
+	assert.Assert(t, g.Err() != nil)
+
+	r.IgnoreFile = "" // Trivy was not given the file: the entry suppresses it here.
+	g = Evaluate(r, SeverityCritical, mustIgnoreFile(t, "valid"), gateNow)
+	assert.Equal(t, len(g.Blocking), 0)
+	assert.Equal(t, len(g.Ignored), 1)
+}
+
 func TestVulnerabilityGateErrorMessage(t *testing.T) {
 	g := Evaluate(mustTrivyJSON(t, "findings"), SeverityHigh, mustIgnoreFile(t, "valid"), gateNow)
 	msg := g.Err().Error()

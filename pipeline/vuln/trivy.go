@@ -24,6 +24,27 @@ type Report struct {
 	// Targets are the parts of the artifact Trivy scanned, in report order:
 	// the OS ("img (debian 12.5)") and each language package file.
 	Targets []string
+	// Suppressed are the findings Trivy left out of Vulnerabilities because
+	// the ignore file it was given covers them (its
+	// ExperimentalModifiedFindings, written with --show-suppressed), in
+	// report order.
+	Suppressed []Suppressed
+	// IgnoreFile names the ignore file Trivy was given (--ignorefile), ""
+	// when none; the scanner sets it, the JSON does not say. When set,
+	// what is suppressed is Trivy's decision: Evaluate suppresses no
+	// finding of Vulnerabilities, so the gate, the SARIF and the SBOM
+	// converted from the report agree.
+	IgnoreFile string
+}
+
+// Suppressed is a finding an ignore file suppressed in the scanner.
+type Suppressed struct {
+	// Vulnerability is the finding.
+	Vulnerability
+	// Statement is the ignore entry's statement, as Trivy copied it.
+	Statement string
+	// Source is the file that suppressed it, as Trivy names it.
+	Source string
 }
 
 // Vulnerability is one finding of a scan: a known vulnerability in one
@@ -56,14 +77,17 @@ type Vulnerability struct {
 	Target string
 }
 
-// Counts returns how many findings the report has of each severity, with an
-// entry (possibly 0) for every severity.
+// Counts returns how many findings the report has of each severity,
+// suppressed ones included, with an entry (possibly 0) for every severity.
 func (r *Report) Counts() map[Severity]int {
 	counts := make(map[Severity]int, len(severityNames))
 	for _, s := range Severities() {
 		counts[s] = 0
 	}
 	for _, v := range r.Vulnerabilities {
+		counts[v.Severity]++
+	}
+	for _, v := range r.Suppressed {
 		counts[v.Severity]++
 	}
 	return counts
@@ -106,6 +130,19 @@ type trivyResult struct {
 	Class           string
 	Type            string
 	Vulnerabilities []trivyVulnerability
+	// Modified are the findings an ignore file (or VEX) changed: with
+	// --show-suppressed, those it suppressed.
+	Modified []trivyModifiedFinding `json:"ExperimentalModifiedFindings"`
+}
+
+// trivyModifiedFinding is one of a result's ExperimentalModifiedFindings;
+// Finding is a vulnerability when Type is "vulnerability".
+type trivyModifiedFinding struct {
+	Type      string
+	Status    string
+	Statement string
+	Source    string
+	Finding   trivyVulnerability
 }
 
 type trivyVulnerability struct {
@@ -136,31 +173,51 @@ func ParseTrivyJSON(data []byte) (*Report, error) {
 	for i, res := range raw.Results {
 		r.Targets = append(r.Targets, res.Target)
 		for j, v := range res.Vulnerabilities {
-			where := fmt.Sprintf("Results[%d].Vulnerabilities[%d] (target %q, package %q)", i, j, res.Target, v.PkgName)
-			if v.VulnerabilityID == "" {
-				return nil, &ParseError{Reason: where + " has no VulnerabilityID"}
-			}
-			sev, err := ParseSeverity(v.Severity)
+			found, err := v.finding(fmt.Sprintf("Results[%d].Vulnerabilities[%d]", i, j), res.Target)
 			if err != nil {
-				return nil, &ParseError{Reason: fmt.Sprintf("%s: %s has severity %q, which is not one of Trivy's "+
-					"(UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)", where, v.VulnerabilityID, v.Severity)}
+				return nil, err
 			}
-			r.Vulnerabilities = append(r.Vulnerabilities, Vulnerability{
-				ID:        v.VulnerabilityID,
-				Package:   v.PkgName,
-				PkgID:     v.PkgID,
-				Path:      v.PkgPath,
-				Installed: v.InstalledVersion,
-				Fixed:     v.FixedVersion,
-				Severity:  sev,
-				Status:    v.Status,
-				Title:     v.Title,
-				URL:       v.PrimaryURL,
-				Target:    res.Target,
-			})
+			r.Vulnerabilities = append(r.Vulnerabilities, found)
+		}
+		for j, m := range res.Modified {
+			if m.Type != "vulnerability" || m.Status != "ignored" {
+				continue // misconfigurations, secrets, licenses: not scanned; VEX: not used
+			}
+			found, err := m.Finding.finding(fmt.Sprintf("Results[%d].ExperimentalModifiedFindings[%d]", i, j), res.Target)
+			if err != nil {
+				return nil, err
+			}
+			r.Suppressed = append(r.Suppressed, Suppressed{Vulnerability: found, Statement: m.Statement, Source: m.Source})
 		}
 	}
 	return r, nil
+}
+
+// finding checks and converts one finding of target; where says where it
+// is in the report, for errors.
+func (v trivyVulnerability) finding(where, target string) (Vulnerability, error) {
+	where = fmt.Sprintf("%s (target %q, package %q)", where, target, v.PkgName)
+	if v.VulnerabilityID == "" {
+		return Vulnerability{}, &ParseError{Reason: where + " has no VulnerabilityID"}
+	}
+	sev, err := ParseSeverity(v.Severity)
+	if err != nil {
+		return Vulnerability{}, &ParseError{Reason: fmt.Sprintf("%s: %s has severity %q, which is not one of Trivy's "+
+			"(UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)", where, v.VulnerabilityID, v.Severity)}
+	}
+	return Vulnerability{
+		ID:        v.VulnerabilityID,
+		Package:   v.PkgName,
+		PkgID:     v.PkgID,
+		Path:      v.PkgPath,
+		Installed: v.InstalledVersion,
+		Fixed:     v.FixedVersion,
+		Severity:  sev,
+		Status:    v.Status,
+		Title:     v.Title,
+		URL:       v.PrimaryURL,
+		Target:    target,
+	}, nil
 }
 
 // checkTrivyJSON decodes data into raw after checking that it is a Trivy

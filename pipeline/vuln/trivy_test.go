@@ -27,6 +27,10 @@ func dumpScanReport(r *Report) string {
 			"  target=%q path=%q\n  title=%q\n  url=%q\n",
 			v.ID, v.Severity, v.Package, v.PkgID, v.Installed, v.Fixed, v.Status, v.Target, v.Path, v.Title, v.URL)
 	}
+	for _, v := range r.Suppressed {
+		fmt.Fprintf(&b, "\nsuppressed id=%q severity=%s package=%q installed=%q target=%q path=%q\n  statement=%q source=%q\n",
+			v.ID, v.Severity, v.Package, v.Installed, v.Target, v.Path, v.Statement, v.Source)
+	}
 	return b.String()
 }
 
@@ -44,16 +48,20 @@ func mustTrivyJSON(t *testing.T, name string) *Report {
 // compares what was read with testdata/trivy/<name>.golden.
 func TestParseTrivyJSON(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		vulns   int
-		targets int
+		name       string
+		vulns      int
+		suppressed int
+		targets    int
 	}{
 		{name: "findings", vulns: 8, targets: 2},
 		{name: "clean", vulns: 0, targets: 2},
+		// The findings, 3 of them suppressed by the ignore file Trivy was given (--show-suppressed).
+		{name: "suppressed", vulns: 5, suppressed: 3, targets: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := mustTrivyJSON(t, tc.name)
 			assert.Equal(t, len(r.Vulnerabilities), tc.vulns)
+			assert.Equal(t, len(r.Suppressed), tc.suppressed)
 			assert.Equal(t, len(r.Targets), tc.targets)
 			golden.Assert(t, dumpScanReport(r), filepath.Join("trivy", tc.name+".golden"))
 		})
@@ -78,6 +86,8 @@ func TestParseTrivyJSONFields(t *testing.T) {
 	assert.DeepEqual(t, r.Counts(), map[Severity]int{
 		SeverityCritical: 3, SeverityHigh: 2, SeverityMedium: 1, SeverityLow: 1, SeverityUnknown: 1,
 	})
+	// Suppressed findings are findings: the counts are the same whoever suppressed them.
+	assert.DeepEqual(t, mustTrivyJSON(t, "suppressed").Counts(), r.Counts())
 	assert.DeepEqual(t, mustTrivyJSON(t, "clean").Counts(), map[Severity]int{
 		SeverityCritical: 0, SeverityHigh: 0, SeverityMedium: 0, SeverityLow: 0, SeverityUnknown: 0,
 	})

@@ -26,6 +26,10 @@ const (
 	// DebianBucket holds one nested bucket per Debian 12 source package,
 	// mapping vulnerability IDs to advisories.
 	DebianBucket = "debian 12"
+	// PipBucket holds one nested bucket per Python distribution (its name
+	// lower case, "_" as "-"), as trivy-db's GitHub Security Advisory
+	// source writes them; Trivy reads every bucket named "pip::…".
+	PipBucket = "pip::GitHub Security Advisory pip"
 	// VulnerabilityBucket maps vulnerability IDs to their details.
 	VulnerabilityBucket = "vulnerability"
 )
@@ -48,19 +52,29 @@ var debianSource = dataSource{
 	URL:  "https://salsa.debian.org/security-tracker-team/security-tracker",
 }
 
+// pipSource is the data source trivy-db records for pip advisories.
+var pipSource = dataSource{
+	ID:   "ghsa",
+	Name: "GitHub Security Advisory pip",
+	URL:  "https://github.com/advisories?query=type%3Areviewed+ecosystem%3Apip",
+}
+
 // statusAffected is trivy-db's number for "affected", which it stores for
 // Debian's unfixed vulnerabilities.
 const statusAffected = 2
 
-// advisory is a "debian 12"/<pkg>/<id> value: the fixed version, or the
-// status when there is no fix.
+// advisory is a "debian 12"/<pkg>/<id> value (the fixed version, or the
+// status when there is no fix) or a pip one (version ranges).
 type advisory struct {
-	FixedVersion string `json:",omitempty"`
-	Status       int    `json:",omitempty"`
+	FixedVersion       string   `json:",omitempty"`
+	Status             int      `json:",omitempty"`
+	VulnerableVersions []string `json:",omitempty"`
+	PatchedVersions    []string `json:",omitempty"`
 }
 
 // vulnerability is a vulnerability/<id> value. Trivy takes the severity
-// from VendorSeverity["debian"] for Debian packages, NVD's as fallback.
+// from VendorSeverity["debian"] for Debian packages and ["ghsa"] for pip
+// ones, NVD's as fallback.
 type vulnerability struct {
 	Title          string         `json:",omitempty"`
 	Description    string         `json:",omitempty"`
@@ -129,14 +143,34 @@ func fill(tx *bolt.Tx, advisories []Advisory) error {
 	if err != nil {
 		return err
 	}
+	var pip *bolt.Bucket // created with the first pip advisory
 	for _, a := range advisories {
-		pkg, err := debian.CreateBucketIfNotExists([]byte(a.SourcePackage))
-		if err != nil {
-			return err
-		}
-		adv := advisory{FixedVersion: a.FixedVersion}
-		if a.FixedVersion == "" {
-			adv.Status = statusAffected
+		var pkg *bolt.Bucket
+		var adv advisory
+		switch a.Ecosystem {
+		case "", Debian:
+			if pkg, err = debian.CreateBucketIfNotExists([]byte(a.SourcePackage)); err != nil {
+				return err
+			}
+			adv.FixedVersion = a.FixedVersion
+			if a.FixedVersion == "" {
+				adv.Status = statusAffected
+			}
+		case Pip:
+			if pip == nil {
+				if err := putJSON(sources, PipBucket, pipSource); err != nil {
+					return err
+				}
+				if pip, err = tx.CreateBucket([]byte(PipBucket)); err != nil {
+					return err
+				}
+			}
+			if pkg, err = pip.CreateBucketIfNotExists([]byte(pipName(a.Package))); err != nil {
+				return err
+			}
+			adv.VulnerableVersions, adv.PatchedVersions = []string{"<" + a.FixedVersion}, []string{a.FixedVersion}
+		default:
+			return fmt.Errorf("%s: ecosystem %q is not one of %s, %s", a.ID, a.Ecosystem, Debian, Pip)
 		}
 		if err := putJSON(pkg, a.ID, adv); err != nil {
 			return err
@@ -149,7 +183,7 @@ func fill(tx *bolt.Tx, advisories []Advisory) error {
 			Title:          a.Title,
 			Description:    a.Description,
 			Severity:       a.Severity,
-			VendorSeverity: map[string]int{"debian": sev, "nvd": sev},
+			VendorSeverity: map[string]int{"debian": sev, "ghsa": sev, "nvd": sev},
 		}); err != nil {
 			return err
 		}

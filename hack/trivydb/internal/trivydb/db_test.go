@@ -17,6 +17,7 @@ var planted = []Advisory{
 	{ID: "CVE-2099-0001", SourcePackage: "apt", FixedVersion: "2.6.1+gp1", Severity: "CRITICAL", Title: "planted test advisory"},
 	{ID: "CVE-2099-0002", SourcePackage: "zlib", Severity: "HIGH", Title: "no fix yet", Description: "every zlib"},
 	{ID: "CVE-2099-0001", SourcePackage: "glibc", FixedVersion: "2.36-9+deb12u99", Severity: "CRITICAL", Title: "planted test advisory"},
+	{ID: "CVE-2099-0003", Ecosystem: Pip, Package: "Gp_Demo", FixedVersion: "2.0", Severity: "CRITICAL", Title: "planted pip advisory"},
 }
 
 // dumpDB returns every key of the database file, nested buckets as
@@ -56,6 +57,12 @@ func TestWrite(t *testing.T) {
 	assert.DeepEqual(t, dumpDB(t, filepath.Join(dir, DBFile)), map[string]string{
 		"data-source":           "<bucket>",
 		"data-source/debian 12": `{"ID":"debian","Name":"Debian Security Tracker","URL":"https://salsa.debian.org/security-tracker-team/security-tracker"}`,
+		"data-source/pip::GitHub Security Advisory pip": `{"ID":"ghsa","Name":"GitHub Security Advisory pip","URL":"https://github.com/advisories?query=type%3Areviewed+ecosystem%3Apip"}`,
+
+		"pip::GitHub Security Advisory pip":                       "<bucket>",
+		"pip::GitHub Security Advisory pip/gp-demo":               "<bucket>",
+		"pip::GitHub Security Advisory pip/gp-demo/CVE-2099-0003": `{"VulnerableVersions":["\u003c2.0"],"PatchedVersions":["2.0"]}`,
+		"vulnerability/CVE-2099-0003":                             `{"Title":"planted pip advisory","Severity":"CRITICAL","VendorSeverity":{"debian":4,"ghsa":4,"nvd":4}}`,
 
 		"debian 12":                     "<bucket>",
 		"debian 12/apt":                 "<bucket>",
@@ -65,8 +72,8 @@ func TestWrite(t *testing.T) {
 		"debian 12/zlib":                "<bucket>",
 		"debian 12/zlib/CVE-2099-0002":  `{"Status":2}`,
 		"vulnerability":                 "<bucket>",
-		"vulnerability/CVE-2099-0001":   `{"Title":"planted test advisory","Severity":"CRITICAL","VendorSeverity":{"debian":4,"nvd":4}}`,
-		"vulnerability/CVE-2099-0002":   `{"Title":"no fix yet","Description":"every zlib","Severity":"HIGH","VendorSeverity":{"debian":3,"nvd":3}}`,
+		"vulnerability/CVE-2099-0001":   `{"Title":"planted test advisory","Severity":"CRITICAL","VendorSeverity":{"debian":4,"ghsa":4,"nvd":4}}`,
+		"vulnerability/CVE-2099-0002":   `{"Title":"no fix yet","Description":"every zlib","Severity":"HIGH","VendorSeverity":{"debian":3,"ghsa":3,"nvd":3}}`,
 	})
 
 	data, err := os.ReadFile(filepath.Join(dir, MetadataFile))

@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type Scan
-func (r *Binding) AsScan() *Scan { // scan (../../../../../../modules/scan/main.go:29:6)
+func (r *Binding) AsScan() *Scan { // scan (../../../../../../modules/scan/main.go:34:6)
 	q := r.query.Select("asScan")
 
 	return &Scan{
@@ -19,7 +19,7 @@ func (r *Binding) AsScan() *Scan { // scan (../../../../../../modules/scan/main.
 }
 
 // Retrieve the binding value, as type ScanFinding
-func (r *Binding) AsScanFinding() *ScanFinding { // scan (../../../../../../modules/scan/report.go:51:6)
+func (r *Binding) AsScanFinding() *ScanFinding { // scan (../../../../../../modules/scan/report.go:53:6)
 	q := r.query.Select("asScanFinding")
 
 	return &ScanFinding{
@@ -37,7 +37,7 @@ func (r *Binding) AsScanReport() *ScanReport { // scan (../../../../../../module
 }
 
 // Create or update a binding of type ScanFinding in the environment
-func (r *Env) WithScanFindingInput(name string, value *ScanFinding, description string) *Env { // scan (../../../../../../modules/scan/report.go:51:6)
+func (r *Env) WithScanFindingInput(name string, value *ScanFinding, description string) *Env { // scan (../../../../../../modules/scan/report.go:53:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withScanFindingInput")
 	q = q.Arg("name", name)
@@ -50,7 +50,7 @@ func (r *Env) WithScanFindingInput(name string, value *ScanFinding, description 
 }
 
 // Declare a desired ScanFinding output to be assigned in the environment
-func (r *Env) WithScanFindingOutput(name string, description string) *Env { // scan (../../../../../../modules/scan/report.go:51:6)
+func (r *Env) WithScanFindingOutput(name string, description string) *Env { // scan (../../../../../../modules/scan/report.go:53:6)
 	q := r.query.Select("withScanFindingOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -61,7 +61,7 @@ func (r *Env) WithScanFindingOutput(name string, description string) *Env { // s
 }
 
 // Create or update a binding of type Scan in the environment
-func (r *Env) WithScanInput(name string, value *Scan, description string) *Env { // scan (../../../../../../modules/scan/main.go:29:6)
+func (r *Env) WithScanInput(name string, value *Scan, description string) *Env { // scan (../../../../../../modules/scan/main.go:34:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withScanInput")
 	q = q.Arg("name", name)
@@ -74,7 +74,7 @@ func (r *Env) WithScanInput(name string, value *Scan, description string) *Env {
 }
 
 // Declare a desired Scan output to be assigned in the environment
-func (r *Env) WithScanOutput(name string, description string) *Env { // scan (../../../../../../modules/scan/main.go:29:6)
+func (r *Env) WithScanOutput(name string, description string) *Env { // scan (../../../../../../modules/scan/main.go:34:6)
 	q := r.query.Select("withScanOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -115,36 +115,36 @@ type ScanOpts struct {
 	//
 	//
 	// Default: "aquasec/trivy:0.74.0"
-	TrivyImage string // scan (../../../../../../modules/scan/main.go:49:2)
+	TrivyImage string // scan (../../../../../../modules/scan/main.go:54:2)
 	//
 	// OCI repository Trivy fetches its vulnerability DB from (Trivy appends :2 when no tag is given).
 	//
 	//
 	// Default: "mirror.gcr.io/aquasec/trivy-db:2"
-	DbRepository string // scan (../../../../../../modules/scan/main.go:53:2)
+	DbRepository string // scan (../../../../../../modules/scan/main.go:58:2)
 	//
 	// A service reaching the DB's registry, e.g. tcp://localhost:5000 from the CLI; it is bound as host
 	// "db-registry", so name the repository db-registry:PORT/…; plain HTTP is then allowed.
 	//
-	DbRegistry *Service // scan (../../../../../../modules/scan/main.go:57:2)
+	DbRegistry *Service // scan (../../../../../../modules/scan/main.go:62:2)
 	//
 	// Findings at or above this severity block: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
 	//
 	//
 	// Default: "CRITICAL"
-	Severity string // scan (../../../../../../modules/scan/main.go:61:2)
+	Severity string // scan (../../../../../../modules/scan/main.go:66:2)
 	//
 	// Leave out findings that have no fixed version yet.
 	//
-	IgnoreUnfixed bool // scan (../../../../../../modules/scan/main.go:64:2)
+	IgnoreUnfixed bool // scan (../../../../../../modules/scan/main.go:69:2)
 	//
 	// Accepted findings: Trivy's .trivyignore.yaml format, each entry with a statement (why) and expired_at.
 	//
-	IgnoreFile *File // scan (../../../../../../modules/scan/main.go:67:2)
+	IgnoreFile *File // scan (../../../../../../modules/scan/main.go:72:2)
 }
 
 // New returns a scanner with a severity threshold and an ignore file.
-func (r *Query) Scan(opts ...ScanOpts) *Scan { // scan (../../../../../../modules/scan/main.go:45:1)
+func (r *Query) Scan(opts ...ScanOpts) *Scan { // scan (../../../../../../modules/scan/main.go:50:1)
 	q := r.query.Select("scan")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `trivyImage` optional argument
@@ -179,7 +179,7 @@ func (r *Query) Scan(opts ...ScanOpts) *Scan { // scan (../../../../../../module
 }
 
 // Scan scans images with Trivy.
-type Scan struct { // scan (../../../../../../modules/scan/main.go:29:6)
+type Scan struct { // scan (../../../../../../modules/scan/main.go:34:6)
 	query *querybuilder.Selection
 
 	dbRepository  *string
@@ -202,13 +202,13 @@ type ScanContainerReportOpts struct {
 	//
 	//
 	// Default: "image"
-	Name string // scan (../../../../../../modules/scan/main.go:89:2)
+	Name string // scan (../../../../../../modules/scan/main.go:94:2)
 }
 
 // ContainerReport scans a container's image and returns the report;
 // findings do not make it fail (its Check does), a scan that could not run
 // does.
-func (r *Scan) ContainerReport(ctr *Container, opts ...ScanContainerReportOpts) *ScanReport { // scan (../../../../../../modules/scan/main.go:82:1)
+func (r *Scan) ContainerReport(ctr *Container, opts ...ScanContainerReportOpts) *ScanReport { // scan (../../../../../../modules/scan/main.go:87:1)
 	assertNotNil("ctr", ctr)
 	q := r.query.Select("containerReport")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -225,7 +225,7 @@ func (r *Scan) ContainerReport(ctr *Container, opts ...ScanContainerReportOpts) 
 }
 
 // A service reaching the DB's registry, bound as host "db-registry".
-func (r *Scan) DbRegistry() *Service { // scan (../../../../../../modules/scan/main.go:35:2)
+func (r *Scan) DbRegistry() *Service { // scan (../../../../../../modules/scan/main.go:40:2)
 	q := r.query.Select("dbRegistry")
 
 	return &Service{
@@ -234,7 +234,7 @@ func (r *Scan) DbRegistry() *Service { // scan (../../../../../../modules/scan/m
 }
 
 // OCI repository Trivy fetches its vulnerability DB from.
-func (r *Scan) DbRepository(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:33:2)
+func (r *Scan) DbRepository(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:38:2)
 	if r.dbRepository != nil {
 		return *r.dbRepository, nil
 	}
@@ -296,7 +296,7 @@ func (r *Scan) UnmarshalJSON(bs []byte) error {
 }
 
 // Accepted findings: Trivy's .trivyignore.yaml, each entry with a statement and expired_at.
-func (r *Scan) IgnoreFile() *File { // scan (../../../../../../modules/scan/main.go:41:2)
+func (r *Scan) IgnoreFile() *File { // scan (../../../../../../modules/scan/main.go:46:2)
 	q := r.query.Select("ignoreFile")
 
 	return &File{
@@ -305,7 +305,7 @@ func (r *Scan) IgnoreFile() *File { // scan (../../../../../../modules/scan/main
 }
 
 // Leave out findings that have no fixed version yet.
-func (r *Scan) IgnoreUnfixed(ctx context.Context) (bool, error) { // scan (../../../../../../modules/scan/main.go:39:2)
+func (r *Scan) IgnoreUnfixed(ctx context.Context) (bool, error) { // scan (../../../../../../modules/scan/main.go:44:2)
 	if r.ignoreUnfixed != nil {
 		return *r.ignoreUnfixed, nil
 	}
@@ -320,7 +320,7 @@ func (r *Scan) IgnoreUnfixed(ctx context.Context) (bool, error) { // scan (../..
 // ImageReport scans an image reference, pulled by the engine (with its
 // registry mirrors and credentials), and returns the report like
 // ContainerReport.
-func (r *Scan) ImageReport(ref string) *ScanReport { // scan (../../../../../../modules/scan/main.go:98:1)
+func (r *Scan) ImageReport(ref string) *ScanReport { // scan (../../../../../../modules/scan/main.go:103:1)
 	q := r.query.Select("imageReport")
 	q = q.Arg("ref", ref)
 
@@ -330,7 +330,7 @@ func (r *Scan) ImageReport(ref string) *ScanReport { // scan (../../../../../../
 }
 
 // Findings at or above this severity block: CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
-func (r *Scan) Severity(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:37:2)
+func (r *Scan) Severity(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:42:2)
 	if r.severity != nil {
 		return *r.severity, nil
 	}
@@ -343,7 +343,7 @@ func (r *Scan) Severity(ctx context.Context) (string, error) { // scan (../../..
 }
 
 // Trivy image to run.
-func (r *Scan) TrivyImage(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:31:2)
+func (r *Scan) TrivyImage(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/main.go:36:2)
 	if r.trivyImage != nil {
 		return *r.trivyImage, nil
 	}
@@ -364,7 +364,7 @@ func (r *Scan) AsNode() Node {
 }
 
 // Finding is one vulnerability in one package.
-type ScanFinding struct { // scan (../../../../../../modules/scan/report.go:51:6)
+type ScanFinding struct { // scan (../../../../../../modules/scan/report.go:53:6)
 	query *querybuilder.Selection
 
 	fixed           *string
@@ -385,7 +385,7 @@ func (r *ScanFinding) WithGraphQLQuery(q *querybuilder.Selection) *ScanFinding {
 }
 
 // The version that fixes it; empty when there is none yet.
-func (r *ScanFinding) Fixed(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:61:2)
+func (r *ScanFinding) Fixed(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:63:2)
 	if r.fixed != nil {
 		return *r.fixed, nil
 	}
@@ -447,7 +447,7 @@ func (r *ScanFinding) UnmarshalJSON(bs []byte) error {
 }
 
 // The package's installed version.
-func (r *ScanFinding) Installed(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:59:2)
+func (r *ScanFinding) Installed(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:61:2)
 	if r.installed != nil {
 		return *r.installed, nil
 	}
@@ -460,7 +460,7 @@ func (r *ScanFinding) Installed(ctx context.Context) (string, error) { // scan (
 }
 
 // The affected package, as Trivy names it (binary package for Debian).
-func (r *ScanFinding) PkgName(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:57:2)
+func (r *ScanFinding) PkgName(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:59:2)
 	if r.pkgName != nil {
 		return *r.pkgName, nil
 	}
@@ -473,7 +473,7 @@ func (r *ScanFinding) PkgName(ctx context.Context) (string, error) { // scan (..
 }
 
 // CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN.
-func (r *ScanFinding) Severity(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:55:2)
+func (r *ScanFinding) Severity(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:57:2)
 	if r.severity != nil {
 		return *r.severity, nil
 	}
@@ -486,7 +486,7 @@ func (r *ScanFinding) Severity(ctx context.Context) (string, error) { // scan (.
 }
 
 // The scanned part of the image the package belongs to, e.g. its OS packages.
-func (r *ScanFinding) Target(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:67:2)
+func (r *ScanFinding) Target(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:69:2)
 	if r.target != nil {
 		return *r.target, nil
 	}
@@ -499,7 +499,7 @@ func (r *ScanFinding) Target(ctx context.Context) (string, error) { // scan (../
 }
 
 // A one-line description; it may be empty.
-func (r *ScanFinding) Title(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:63:2)
+func (r *ScanFinding) Title(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:65:2)
 	if r.title != nil {
 		return *r.title, nil
 	}
@@ -512,7 +512,7 @@ func (r *ScanFinding) Title(ctx context.Context) (string, error) { // scan (../.
 }
 
 // The advisory's web page; it may be empty.
-func (r *ScanFinding) URL(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:65:2)
+func (r *ScanFinding) URL(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:67:2)
 	if r.url != nil {
 		return *r.url, nil
 	}
@@ -525,7 +525,7 @@ func (r *ScanFinding) URL(ctx context.Context) (string, error) { // scan (../../
 }
 
 // The vulnerability's ID, e.g. CVE-2023-1234 or GHSA-xxxx-xxxx-xxxx.
-func (r *ScanFinding) VulnerabilityID(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:53:2)
+func (r *ScanFinding) VulnerabilityID(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:55:2)
 	if r.vulnerabilityId != nil {
 		return *r.vulnerabilityId, nil
 	}
@@ -625,7 +625,7 @@ func (r *ScanReport) Blocking(ctx context.Context) ([]ScanFinding, error) { // s
 
 // Check fails when findings at or above the threshold remain after the
 // ignore file, naming each one; it returns the report when none does.
-func (r *ScanReport) Check() *ScanReport { // scan (../../../../../../modules/scan/report.go:72:1)
+func (r *ScanReport) Check() *ScanReport { // scan (../../../../../../modules/scan/report.go:74:1)
 	q := r.query.Select("check")
 
 	return &ScanReport{
@@ -646,7 +646,7 @@ func (r *ScanReport) Critical(ctx context.Context) (int, error) { // scan (../..
 	return response, q.Execute(ctx)
 }
 
-// Every finding, most severe first.
+// Every finding, suppressed ones included, in the scanner's order.
 func (r *ScanReport) Findings(ctx context.Context) ([]ScanFinding, error) { // scan (../../../../../../modules/scan/report.go:30:2)
 	q := r.query.Select("findings")
 
@@ -742,7 +742,7 @@ func (r *ScanReport) UnmarshalJSON(bs []byte) error {
 }
 
 // Trivy's JSON report.
-func (r *ScanReport) JSON() *File { // scan (../../../../../../modules/scan/report.go:40:2)
+func (r *ScanReport) JSON() *File { // scan (../../../../../../modules/scan/report.go:42:2)
 	q := r.query.Select("json")
 
 	return &File{
@@ -777,7 +777,7 @@ func (r *ScanReport) Medium(ctx context.Context) (int, error) { // scan (../../.
 }
 
 // Whether the gate passes.
-func (r *ScanReport) Ok(ctx context.Context) (bool, error) { // scan (../../../../../../modules/scan/report.go:34:2)
+func (r *ScanReport) Ok(ctx context.Context) (bool, error) { // scan (../../../../../../modules/scan/report.go:36:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -790,7 +790,7 @@ func (r *ScanReport) Ok(ctx context.Context) (bool, error) { // scan (../../../.
 }
 
 // Why the gate fails, naming each blocking finding; empty when Ok.
-func (r *ScanReport) Problem(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:36:2)
+func (r *ScanReport) Problem(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:38:2)
 	if r.problem != nil {
 		return *r.problem, nil
 	}
@@ -803,7 +803,7 @@ func (r *ScanReport) Problem(ctx context.Context) (string, error) { // scan (../
 }
 
 // The same report as SARIF 2.1.0, for GitHub code scanning.
-func (r *ScanReport) Sarif() *File { // scan (../../../../../../modules/scan/report.go:42:2)
+func (r *ScanReport) Sarif() *File { // scan (../../../../../../modules/scan/report.go:44:2)
 	q := r.query.Select("sarif")
 
 	return &File{
@@ -812,7 +812,7 @@ func (r *ScanReport) Sarif() *File { // scan (../../../../../../modules/scan/rep
 }
 
 // The image's packages as a CycloneDX SBOM.
-func (r *ScanReport) Sbom() *File { // scan (../../../../../../modules/scan/report.go:44:2)
+func (r *ScanReport) Sbom() *File { // scan (../../../../../../modules/scan/report.go:46:2)
 	q := r.query.Select("sbom")
 
 	return &File{
@@ -821,7 +821,7 @@ func (r *ScanReport) Sbom() *File { // scan (../../../../../../modules/scan/repo
 }
 
 // Markdown: counts by severity, blocking findings with package, installed and fixed version.
-func (r *ScanReport) Summary(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:38:2)
+func (r *ScanReport) Summary(ctx context.Context) (string, error) { // scan (../../../../../../modules/scan/report.go:40:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -831,6 +831,39 @@ func (r *ScanReport) Summary(ctx context.Context) (string, error) { // scan (../
 
 	q = q.Bind(&response)
 	return response, q.Execute(ctx)
+}
+
+// Findings the ignore file suppressed: in the JSON (with their statement), not in the SARIF or the SBOM.
+func (r *ScanReport) Suppressed(ctx context.Context) ([]ScanFinding, error) { // scan (../../../../../../modules/scan/report.go:34:2)
+	q := r.query.Select("suppressed")
+
+	q = q.Select("id")
+
+	type suppressed struct {
+		Id ID
+	}
+
+	convert := func(fields []suppressed) []ScanFinding {
+		out := []ScanFinding{}
+
+		for i := range fields {
+			val := ScanFinding{id: &fields[i].Id}
+			val.query = selectNode(q.Root(), fields[i].Id, "ScanFinding")
+			out = append(out, val)
+		}
+
+		return out
+	}
+	var response []suppressed
+
+	q = q.Bind(&response)
+
+	err := q.Execute(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	return convert(response), nil
 }
 
 // The gate's threshold.
@@ -861,7 +894,7 @@ func (r *ScanReport) Unknown(ctx context.Context) (int, error) { // scan (../../
 
 // The decision and the gate's whole result as JSON (a pipeline.Verdict of a vuln.GateResult): what
 // the golden path's root module reads, so that it never reads the scan's inputs or decides again.
-func (r *ScanReport) Verdict(ctx context.Context) (JSON, error) { // scan (../../../../../../modules/scan/report.go:47:2)
+func (r *ScanReport) Verdict(ctx context.Context) (JSON, error) { // scan (../../../../../../modules/scan/report.go:49:2)
 	if r.verdict != nil {
 		return *r.verdict, nil
 	}
