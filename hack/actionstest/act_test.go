@@ -215,6 +215,13 @@ func TestActPush(t *testing.T) {
 	assert.Check(t, is.Contains(args, " --commit "+repo.sha+" "))
 	assert.Check(t, is.Regexp(` --run-id https://github.com/`+repo.repository+`/actions/runs/\d+ `, args))
 	assert.Check(t, strings.HasSuffix(args, " "+p.shipArgs(t)+" reports export --path reports"), args)
+	// The ACR token reaches dagger as a file it reads as a secret: not in the step's outputs (which any later
+	// step and the job's outputs can read), not on the command line.
+	assert.Check(t, is.Regexp(` --password file://\S+/acr-token `, args))
+	assert.Check(t, is.DeepEqual(res.outputs("acr"), map[string]string{"registry": p.acr}))
+	password, err := os.ReadFile(p.acrPasswordFile)
+	assert.NilError(t, err)
+	assert.Check(t, !strings.Contains(args, strings.TrimSpace(string(password))), "the ACR token is on dagger's command line")
 	checkSARIFUploaded(t, res)
 
 	// The registry and the cluster agree with the outputs.

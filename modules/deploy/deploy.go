@@ -58,7 +58,7 @@ type Rollout struct {
 // +cache="never"
 func (r *Release) Deploy(
 	ctx context.Context,
-	// Kubeconfig of the cluster (for AKS: az aks get-credentials, then kubelogin convert-kubeconfig -l workloadidentity in GitHub Actions).
+	// Kubeconfig of the cluster, with its credential in the file (kubectl runs in a container with no exec plugin such as kubelogin: for AKS, an Entra ID token in place of the exec, as the template's workflow writes it).
 	kubeconfig *dagger.Secret,
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
 	// bound as host "kube-api", the server name the kubeconfig must use.

@@ -47,7 +47,7 @@ func (e *ClusterError) Error() string {
 	case Unreachable:
 		what, fix = "cannot reach the API server "+e.Server, "check the kubeconfig's server address and that the cluster is up (for AKS: the cluster is running and its API server is reachable from this runner)"
 	case Unauthorized:
-		what, fix = "the API server "+e.Server+" rejected the kubeconfig's credentials (401 Unauthorized): the token is wrong or has expired", "get a fresh kubeconfig (AKS: az aks get-credentials, then kubelogin convert-kubeconfig -l workloadidentity in GitHub Actions)"
+		what, fix = "the API server "+e.Server+" rejected the kubeconfig's credentials (401 Unauthorized): the token is wrong or has expired", "get a fresh kubeconfig (AKS: az aks get-credentials, then a fresh Entra ID token in place of its exec plugin, as the template's workflow does)"
 	case Expired:
 		what, fix = "the kubeconfig's certificate has expired", "get a fresh kubeconfig (AKS: az aks get-credentials)"
 	case Forbidden:

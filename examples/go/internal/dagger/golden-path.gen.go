@@ -280,7 +280,7 @@ func (r *GoldenPath) Dockerfile(ctx context.Context) (string, error) { // golden
 // summary. A check: in a service's repository that installed the golden path
 // as a toolchain, `dagger check` runs it (golden-path:gates), with the
 // constructor's arguments from the repository's .env.
-func (r *GoldenPath) Gates(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:566:1)
+func (r *GoldenPath) Gates(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:561:1)
 	if r.gates != nil {
 		return *r.gates, nil
 	}
@@ -403,7 +403,7 @@ func (r *GoldenPath) RepoPath(ctx context.Context) (string, error) { // golden-p
 // that ships runs `ship --no-fail`, whose result reports every stage.) Its result
 // is kept for the session only: the vulnerability DB changes daily, and a
 // cached report must not contradict a ship that failed on a new finding.
-func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:581:1)
+func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:590:1)
 	q := r.query.Select("report")
 
 	return &GoldenPathShipResult{
@@ -462,55 +462,56 @@ type GoldenPathShipOpts struct {
 	// Default: "dev"
 	Environment string // golden-path (../../../../.dagger/main.go:241:2)
 	//
-	// Kubeconfig of the cluster to deploy to; without it nothing is deployed (for AKS: az aks get-credentials,
-	// then kubelogin convert-kubeconfig -l workloadidentity in GitHub Actions).
+	// Kubeconfig of the cluster to deploy to, with its credential in the file (kubectl runs in a container with
+	// no exec plugin such as kubelogin: for AKS, an Entra ID token in place of the exec, as the template's
+	// workflow writes it); without it nothing is deployed.
 	//
-	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:245:2)
+	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:246:2)
 	//
 	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
 	//
-	KubeAPI *Service // golden-path (../../../../.dagger/main.go:248:2)
+	KubeAPI *Service // golden-path (../../../../.dagger/main.go:249:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. the GitHub Actions run URL.
 	//
-	RunID string // golden-path (../../../../.dagger/main.go:251:2)
+	RunID string // golden-path (../../../../.dagger/main.go:252:2)
 	//
 	// A request the smoke test makes after the health checks, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // golden-path (../../../../.dagger/main.go:254:2)
+	SmokePath string // golden-path (../../../../.dagger/main.go:255:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	RolloutTimeout int // golden-path (../../../../.dagger/main.go:258:2)
+	RolloutTimeout int // golden-path (../../../../.dagger/main.go:259:2)
 	//
 	// Prometheus' URL; after the deploy, ship waits until it scrapes the service (e.g.
 	// http://prometheus-operated.monitoring:9090).
 	//
-	PrometheusURL string // golden-path (../../../../.dagger/main.go:262:2)
+	PrometheusURL string // golden-path (../../../../.dagger/main.go:263:2)
 	//
 	// A service reaching Prometheus on the caller's loopback, e.g. tcp://localhost:9090.
 	//
-	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:265:2)
+	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:266:2)
 	//
 	// How long to wait for Prometheus to scrape the service, in seconds.
 	//
 	//
 	// Default: 120
-	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:269:2)
+	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:270:2)
 	//
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	//
-	GrafanaURL string // golden-path (../../../../.dagger/main.go:272:2)
+	GrafanaURL string // golden-path (../../../../.dagger/main.go:273:2)
 	//
 	// A Grafana service account token (Editor), e.g. env://GRAFANA_TOKEN.
 	//
-	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:275:2)
+	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:276:2)
 	//
 	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
 	//
-	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:278:2)
+	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:279:2)
 	//
 	// What a failed observe stage does: rollback (the release that served before is put back, whole, and ship
 	// fails: a release Prometheus cannot scrape is not done) or warn (the release stays, the stage is marked
@@ -518,12 +519,12 @@ type GoldenPathShipOpts struct {
 	//
 	//
 	// Default: "rollback"
-	OnObserveFailure string // golden-path (../../../../.dagger/main.go:284:2)
+	OnObserveFailure string // golden-path (../../../../.dagger/main.go:285:2)
 	//
 	// Return the result of a red run (ok false, the stage that failed and why, what was published and what was
 	// rolled back) instead of failing: CI exports this run's own reports, then fails the job when ok is false.
 	//
-	NoFail bool // golden-path (../../../../.dagger/main.go:288:2)
+	NoFail bool // golden-path (../../../../.dagger/main.go:289:2)
 }
 
 // Ship runs the golden path on a service: it reads golden-path.yaml, builds
