@@ -19,9 +19,8 @@ import (
 // `dagger check` lists the pull request's gates (golden-path:gates), and the
 // flags that are the same on every run (the Trivy DB mirror, registry,
 // cluster and their tunnels; secrets by reference) come from the
-// repository's .env. (Running the gates this way is not asserted here: two
-// of five service starts of the serve gate hung in the engine under a
-// toolchain; see the serve gate's bounded start.) The golden path is installed
+// repository's .env; `dagger check golden-path:gates` runs them, and fails
+// with the fix on a health path golden-path.yaml gets wrong. The golden path is installed
 // from a copy inside the repository: a local toolchain must sit in the
 // consumer's repository (a team installs a tagged release by its git URL).
 func TestToolchain(t *testing.T) {
@@ -65,6 +64,25 @@ func TestToolchain(t *testing.T) {
 	listed := daggertest.CLI(t, repo, "check", "-l")
 	assert.Assert(t, listed.ExitCode == 0, listed.ErrorText())
 	assert.Check(t, is.Contains(listed.Stdout+listed.Stderr, "golden-path:gates"))
+
+	// The pull request's gates, through the toolchain: green on the scaffolded service; green on another port
+	// (the service listens on $PORT; the image's EXPOSE 8000 is not waited on); red with the fix when the
+	// liveness path of golden-path.yaml is not the service's (the serve gate).
+	checked := daggertest.CLI(t, repo, "check", "golden-path:gates")
+	assert.Check(t, checked.ExitCode == 0, checked.ErrorText())
+	commit := func(msg string) {
+		git(t, repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qam", msg)
+	}
+	edit(t, filepath.Join(repo, "golden-path.yaml"), "\nport: 8000\n", "\nport: 8080\n")
+	commit("another port")
+	otherPort := daggertest.CLI(t, repo, "check", "golden-path:gates")
+	assert.Check(t, otherPort.ExitCode == 0, otherPort.ErrorText())
+	edit(t, filepath.Join(repo, "golden-path.yaml"), "  liveness: /health\n", "  liveness: /healthz\n")
+	commit("wrong liveness path")
+	wrongPath := daggertest.CLI(t, repo, "check", "golden-path:gates")
+	assert.Check(t, wrongPath.ExitCode != 0, "the gates passed with a wrong liveness path")
+	assert.Check(t, is.Contains(wrongPath.ErrorText(), "| serve | ❌ failed |"))
+	assert.Check(t, is.Contains(wrongPath.ErrorText(), "/healthz"))
 
 	// The .env's values are the toolchain's arguments: the constructor's, and ship's.
 	db := daggertest.CLI(t, repo, "call", "golden-path", "trivy-db-repository")

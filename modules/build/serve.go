@@ -105,8 +105,26 @@ func (b *Build) ServeReport(
 	logs := dag.CacheVolume("golden-path-serve-" + run)
 	// The cluster ignores a Dockerfile's HEALTHCHECK (its probes are golden-path.yaml's), and so does the gate:
 	// the engine would wait on it before the service counts as started.
-	svcCtr := ctr.WithoutDockerHealthcheck().WithEnvVariable("PORT", strconv.Itoa(port)).
-		WithExposedPort(port, dagger.ContainerWithExposedPortOpts{ExperimentalSkipHealthcheck: true})
+	svcCtr := ctr.WithoutDockerHealthcheck().WithEnvVariable("PORT", strconv.Itoa(port))
+	// Nor does it wait on the ports the image exposes (its EXPOSE lines): the engine would wait for each to
+	// answer before the service counts as started, and a service on golden-path.yaml's port never answers on
+	// another. The port asked is the one the cluster's probes ask.
+	exposed, err := ctr.ExposedPorts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("serve: cannot read the image's exposed ports: %s", err.Error())
+	}
+	for _, p := range exposed {
+		n, err := p.Port(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("serve: cannot read the image's exposed ports: %s", err.Error())
+		}
+		proto, err := p.Protocol(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("serve: cannot read the image's exposed ports: %s", err.Error())
+		}
+		svcCtr = svcCtr.WithoutExposedPort(n, dagger.ContainerWithoutExposedPortOpts{Protocol: proto})
+	}
+	svcCtr = svcCtr.WithExposedPort(port, dagger.ContainerWithExposedPortOpts{ExperimentalSkipHealthcheck: true})
 	args, logged, err := serviceArgs(ctx, ctr)
 	if err != nil {
 		return nil, err

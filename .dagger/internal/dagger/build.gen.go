@@ -290,7 +290,7 @@ func (r *Build) LintReport(opts ...BuildLintReportOpts) *BuildLintReport { // bu
 // Serve starts the runtime image and fails when a path of the source's
 // golden-path.yaml (port, health and metrics paths) does not answer as the
 // cluster will ask it: ServeReport, then its Check.
-func (r *Build) Serve() *BuildServeReport { // build (../../../modules/build/serve.go:182:1)
+func (r *Build) Serve() *BuildServeReport { // build (../../../modules/build/serve.go:200:1)
 	q := r.query.Select("serve")
 
 	return &BuildServeReport{
@@ -903,7 +903,7 @@ func (r *BuildServeReport) Answers(ctx context.Context) ([]string, error) { // b
 
 // Check fails when a path did not answer as it must, naming each with what
 // it answered and the fix; it returns the report when the service passes.
-func (r *BuildServeReport) Check() *BuildServeReport { // build (../../../modules/build/serve.go:230:1)
+func (r *BuildServeReport) Check() *BuildServeReport { // build (../../../modules/build/serve.go:248:1)
 	q := r.query.Select("check")
 
 	return &BuildServeReport{
