@@ -304,6 +304,38 @@ func TestFailedFirstDeployKeepsSiblings(t *testing.T) {
 	assert.Check(t, is.Equal(statuses(c.records(t, ns, "hello-api")), "1:failed"), "the failed release is on record")
 }
 
+// A deploy never takes over an object it does not own: objects of the
+// release that exist and are another service's (by golden-path's labels)
+// or were made by hand are named with their owner, and nothing is applied.
+func TestDeployRefusesOthersObjects(t *testing.T) {
+	t.Parallel()
+	c := requireCluster(t)
+	dir, ns := teamCopy(t, c, nil)
+	c.kubectl(t, "create", "namespace", ns)
+	// Made by hand, by another tool (server-side apply records its field manager).
+	sa := filepath.Join(t.TempDir(), "sa.yaml")
+	assert.NilError(t, os.WriteFile(sa, []byte("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: hello-api\n  labels:\n    owner: ops\n"), 0o600))
+	c.kubectl(t, "apply", "--server-side", "--field-manager=ops-console", "-n", ns, "-f", sa)
+	c.kubectl(t, "create", "service", "clusterip", "hello-api", "--tcp=80:8080", "-n", ns)
+	c.kubectl(t, "label", "service", "hello-api", "-n", ns, "app.kubernetes.io/managed-by=golden-path",
+		"app.kubernetes.io/name=orders", "team=ledger")
+	before := c.kubectl(t, "get", "service", "hello-api", "-n", ns, "-o", "jsonpath={.spec.ports[0].targetPort} {.metadata.labels}")
+
+	image := "127.0.0.1:5001/tests/none@sha256:" + strings.Repeat("ef", 32)
+	r := daggertest.CLI(t, daggertest.RepoRoot(t), "call", "-m", "modules/deploy", "render", "--source", dir, "--image", image,
+		"--commit", newCommit(t), "deploy", "--kubeconfig", "file://"+c.pipeline, "--kube-api", "tcp://localhost:6443", "--timeout", "10", "result")
+	assert.Check(t, r.ExitCode != 0, r.Stdout)
+	msg := r.ErrorText()
+	assert.Check(t, is.Contains(msg, "nothing was applied: 2 object(s) of this release already exist in "+ns+" and are not hello-api's"))
+	assert.Check(t, is.Contains(msg, "ServiceAccount/hello-api: not created by golden-path (written by ops-console)"))
+	assert.Check(t, is.Contains(msg, "Service/hello-api: team ledger, service orders"))
+	assert.Check(t, is.Equal(c.kubectl(t, "get", "service", "hello-api", "-n", ns, "-o", "jsonpath={.spec.ports[0].targetPort} {.metadata.labels}"), before),
+		"the other service's Service changed")
+	assert.Check(t, is.Equal(c.kubectl(t, "get", "serviceaccount", "hello-api", "-n", ns, "-o", "jsonpath={.metadata.labels}"), `{"owner":"ops"}`))
+	assert.Check(t, is.Equal(c.kubectl(t, "get", "deployments", "-n", ns, "-o", "name"), ""), "a Deployment was applied")
+	assert.Check(t, is.Len(c.records(t, ns, "hello-api"), 0), "a release was recorded")
+}
+
 // An unreachable API server and a kubeconfig with a bad token each give
 // their own error and change nothing; the token never shows.
 func TestDeployClusterErrors(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"dagger/deploy/internal/dagger"
 
+	"github.com/golden-path/golden-path/pipeline/policy"
 	"github.com/golden-path/golden-path/pipeline/rollout"
 )
 
@@ -186,6 +187,13 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 	current := rollout.Current(records)
 	if current != nil && d.unchanged(current, annotated) {
 		return d.reverify(ctx, current, smokePath)
+	}
+	// What this release adds to what the service owns must not be another's: applied under golden-path's field
+	// manager, it would be taken over without a conflict. (A namespace this deploy created holds nothing yet.)
+	if fresh := rollout.Missing(inventory, rollout.Owned(records)); len(fresh) > 0 && !createdNS {
+		if err := d.refuseClaimed(ctx, fresh); err != nil {
+			return nil, err
+		}
 	}
 	// The API server validates every object before any is applied, so a
 	// refused object changes nothing.
@@ -374,6 +382,37 @@ func (d *deployment) records(ctx context.Context) ([]rollout.StoredRecord, error
 		return nil, err
 	}
 	return rollout.ParseRecords([]byte(out), d.r.Service)
+}
+
+// refuseClaimed reads the objects of refs that exist and fails, naming each
+// and its owner, when one is not this service's (rollout.Claimed).
+func (d *deployment) refuseClaimed(ctx context.Context, refs []rollout.ObjectRef) error {
+	args := []string{"get", "-n", d.r.Namespace, "--ignore-not-found", "--show-managed-fields", "-o", "json"}
+	for _, r := range refs {
+		args = append(args, r.String())
+	}
+	out, err := d.k.run(ctx, "read who owns the objects this release adds", "", args...)
+	if err != nil {
+		return err
+	}
+	claims, err := rollout.Claimed([]byte(out), d.r.team(), d.r.Service)
+	if err != nil {
+		return err
+	}
+	if len(claims) > 0 {
+		return fmt.Errorf("deploy: %w", &rollout.ClaimedError{Namespace: d.r.Namespace, Service: d.r.Service, Claims: claims})
+	}
+	return nil
+}
+
+// team is the team the release's labels name.
+func (r *Release) team() string {
+	for _, l := range r.Labels {
+		if v, ok := strings.CutPrefix(l, policy.LabelTeam+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // existing lists the objects of the release that exist before it is applied.

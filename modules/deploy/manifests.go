@@ -8,16 +8,10 @@ import (
 
 	"dagger/deploy/internal/dagger"
 
+	"github.com/golden-path/golden-path/pipeline/render"
+
 	"sigs.k8s.io/kustomize/kyaml/kio"
 )
-
-// clusterScoped are kinds a release may not carry: they are not the
-// service's to change, and they outlive its namespace.
-var clusterScoped = map[string]bool{
-	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true,
-	"PersistentVolume": true, "StorageClass": true, "PriorityClass": true,
-	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
-}
 
 // WithManifests adds more objects to the release, applied, checked and
 // rolled back with it: e.g. the observe stage's ServiceMonitor,
@@ -51,7 +45,7 @@ func (r *Release) WithManifests(
 		switch {
 		case kind == "" || obj == "" || n.GetApiVersion() == "":
 			return nil, fmt.Errorf("render: %s, document %d: not a Kubernetes object (apiVersion, kind and metadata.name are required)", name, i+1)
-		case clusterScoped[kind]:
+		case render.ClusterScoped(kind):
 			return nil, fmt.Errorf("render: %s: %s/%s is cluster-wide; a release holds only objects of its namespace %s: ask the platform team for it",
 				name, kind, obj, r.Namespace)
 		}

@@ -43,6 +43,15 @@ func inspect(m resmap.ResMap, cfg *config.Config, disp displayer) (*found, []Pro
 		file := originFile(r, disp)
 		object := r.GetKind() + "/" + r.GetName()
 		n := r.GetName()
+		if ClusterScoped(r.GetKind()) {
+			problems = append(problems, Problem{
+				File: file, Object: object, Field: "kind",
+				Reason: fmt.Sprintf("%s is cluster-wide: a release holds only objects of its namespace, and a service may not "+
+					"change what the whole cluster shares", r.GetKind()),
+				Fix: "remove it from k8s/ and ask the platform team for it (the namespace is created by the deploy)",
+			})
+			continue
+		}
 		rn, ok := releaseName(n, cfg.Name)
 		if !ok {
 			problems = append(problems, Problem{

@@ -334,6 +334,10 @@ func checkInputs(fsys filesys.FileSystem, cfg *config.Config, rel Release, o opt
 		return nil, &InputError{Field: "commit", Reason: fmt.Sprintf("%q is not a git commit SHA: pass the hex SHA of the commit built (git rev-parse HEAD)", rel.Commit)}
 	}
 	ns := cfg.Namespace(rel.Environment)
+	if why := ReservedNamespace(ns); why != "" {
+		return nil, &InputError{Field: "namespace", Reason: fmt.Sprintf("%q (team-environment): %s, no service deploys there; "+
+			"set team in golden-path.yaml to your team's name, and name the environment's overlay dev, staging or prod", ns, why)}
+	}
 	if len(ns) > 63 {
 		return nil, &InputError{Field: "namespace", Reason: fmt.Sprintf("%q (team-environment) is longer than 63 characters: shorten the team in golden-path.yaml or the environment's name", ns)}
 	}

@@ -115,6 +115,7 @@ func TestRenderErrors(t *testing.T) {
 		name   string
 		change func(*testing.T, filesys.FileSystem)
 		rel    func(*Release)
+		cfg    func(*config.Config)
 		target any
 	}{
 		{name: "unknown-environment", rel: func(r *Release) { r.Environment = "qa" }, target: new(*UnknownEnvironmentError)},
@@ -138,6 +139,17 @@ func TestRenderErrors(t *testing.T) {
 		{name: "bad-digest", rel: func(r *Release) { r.Image = "goldenpath.azurecr.io/hello-api@sha256:1234" },
 			target: new(*ImageRefError)},
 		{name: "bad-commit", rel: func(r *Release) { r.Commit = "main" }, target: new(*InputError)},
+		// team kube, overlay system: Kubernetes' own namespace.
+		{name: "reserved-namespace", cfg: func(c *config.Config) { c.Team = "kube" }, rel: func(r *Release) { r.Environment = "system" },
+			target: new(*InputError)},
+		{name: "platform-namespace", cfg: func(c *config.Config) { c.Team = "golden-path" }, rel: func(r *Release) { r.Environment = "system" },
+			target: new(*InputError)},
+		// A team's manifests may not change what the whole cluster shares.
+		{name: "cluster-scoped-kind", change: func(t *testing.T, fsys filesys.FileSystem) {
+			assert.NilError(t, fsys.WriteFile("k8s/base/clusterrole.yaml", []byte("apiVersion: rbac.authorization.k8s.io/v1\n"+
+				"kind: ClusterRole\nmetadata:\n  name: app\nrules: []\n")))
+			edit("k8s/base/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - clusterrole.yaml\n")(t, fsys)
+		}, target: new(*ManifestError)},
 		{name: "renamed-objects", change: func(t *testing.T, fsys filesys.FileSystem) {
 			edit("k8s/base/deployment.yaml", "  name: app\nspec:", "  name: hello\nspec:")(t, fsys)
 			edit("k8s/overlays/dev/kustomization.yaml", "name: app", "name: hello")(t, fsys)
@@ -170,6 +182,12 @@ func TestRenderErrors(t *testing.T) {
 			rel := release("dev")
 			if tc.rel != nil {
 				tc.rel(&rel)
+			}
+			cfg := cfg
+			if tc.cfg != nil {
+				c := *cfg
+				tc.cfg(&c)
+				cfg = &c
 			}
 			res, err := Render(fsys, cfg, rel)
 			assert.Assert(t, is.Nil(res))

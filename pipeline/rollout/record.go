@@ -341,8 +341,11 @@ type listed struct {
 	APIVersion string `json:"apiVersion"`
 	Kind       string `json:"kind"`
 	Metadata   struct {
-		Name   string            `json:"name"`
-		Labels map[string]string `json:"labels"`
+		Name          string            `json:"name"`
+		Labels        map[string]string `json:"labels"`
+		ManagedFields []struct {
+			Manager string `json:"manager"`
+		} `json:"managedFields"`
 	} `json:"metadata"`
 }
 

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -148,4 +149,34 @@ func TestObjects(t *testing.T) {
 	assert.Check(t, is.DeepEqual(two, []ObjectRef{{APIVersion: "v1", Kind: "Service", Name: "a"}, {APIVersion: "apps/v1", Kind: "Deployment", Name: "a"}}))
 	_, err = Objects([]byte("{"))
 	assert.Check(t, is.ErrorContains(err, "the objects in the cluster are not readable"))
+}
+
+func TestClaimed(t *testing.T) {
+	list := []byte(`{"apiVersion":"v1","kind":"List","items":[
+	{"apiVersion":"v1","kind":"Service","metadata":{"name":"hello-api","labels":{"app.kubernetes.io/managed-by":"golden-path","app.kubernetes.io/name":"hello-api","team":"payments"}}},
+	{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"hello-api","labels":{"app.kubernetes.io/managed-by":"golden-path","app.kubernetes.io/name":"orders","team":"payments"}}},
+	{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"hello-api-config","labels":{"app.kubernetes.io/managed-by":"golden-path","app.kubernetes.io/name":"hello-api","team":"ledger"}}},
+	{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"hello-api","managedFields":[{"manager":"kubectl-create"},{"manager":"kubectl-edit"},{"manager":"kubectl-create"}]}},
+	{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"hello-api","labels":{"app.kubernetes.io/managed-by":"golden-path"}}},
+	{"apiVersion":"v1","kind":"Secret","metadata":{"name":"hello-api"}}]}`)
+	got, err := Claimed(list, "payments", "hello-api")
+	assert.NilError(t, err)
+	assert.Check(t, is.DeepEqual(got, []Claim{
+		{Object: ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "hello-api"}, Owner: "team payments, service orders"},
+		{Object: ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Name: "hello-api-config"}, Owner: "team ledger, service hello-api"},
+		{Object: ObjectRef{APIVersion: "v1", Kind: "ServiceAccount", Name: "hello-api"}, Owner: "not created by golden-path (written by kubectl-create, kubectl-edit)"},
+		{Object: ObjectRef{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Name: "hello-api"}, Owner: "team (unknown), service (unknown)"},
+		{Object: ObjectRef{APIVersion: "v1", Kind: "Secret", Name: "hello-api"}, Owner: "not created by golden-path (written by an unknown client)"},
+	}))
+	none, err := Claimed([]byte(""), "payments", "hello-api")
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(none, 0), "nothing exists yet")
+	_, err = Claimed([]byte("{"), "payments", "hello-api")
+	assert.Check(t, is.ErrorContains(err, "not readable"))
+
+	err = error(&ClaimedError{Namespace: "payments-dev", Service: "hello-api", Claims: got[:1]})
+	assert.Check(t, IsClaimed(fmt.Errorf("deploy: %w", err)))
+	assert.Check(t, is.Equal(err.Error(), "nothing was applied: 1 object(s) of this release already exist in payments-dev and are not hello-api's:\n"+
+		"  Deployment.apps/hello-api: team payments, service orders\n"+
+		"rename them in k8s/ (or the service, in golden-path.yaml), or have their owner remove them; a deploy never changes what another service or team owns"))
 }

@@ -55,7 +55,7 @@ func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../modules
 }
 
 // Retrieve the binding value, as type DeployRollout
-func (r *Binding) AsDeployRollout() *DeployRollout { // deploy (../../../modules/deploy/deploy.go:20:6)
+func (r *Binding) AsDeployRollout() *DeployRollout { // deploy (../../../modules/deploy/deploy.go:21:6)
 	q := r.query.Select("asDeployRollout")
 
 	return &DeployRollout{
@@ -919,21 +919,21 @@ type DeployReleaseDeployOpts struct {
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
 	// bound as host "kube-api", the server name the kubeconfig must use.
 	//
-	KubeAPI *Service // deploy (../../../modules/deploy/deploy.go:66:2)
+	KubeAPI *Service // deploy (../../../modules/deploy/deploy.go:67:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. a GitHub Actions run URL.
 	//
-	RunID string // deploy (../../../modules/deploy/deploy.go:69:2)
+	RunID string // deploy (../../../modules/deploy/deploy.go:70:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	Timeout int // deploy (../../../modules/deploy/deploy.go:73:2)
+	Timeout int // deploy (../../../modules/deploy/deploy.go:74:2)
 	//
 	// A request the smoke test makes after the health paths, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // deploy (../../../modules/deploy/deploy.go:76:2)
+	SmokePath string // deploy (../../../modules/deploy/deploy.go:77:2)
 }
 
 // Deploy applies the release to the cluster (server-side apply, one field
@@ -954,7 +954,7 @@ type DeployReleaseDeployOpts struct {
 // renewed while the deploy runs (a killed run's lock frees itself a minute
 // after its last renewal). Every query deploys (a side effect is never
 // answered from a cache): read one field, Outcome when you need several.
-func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/deploy.go:59:1)
+func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/deploy.go:60:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("deploy")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -1210,7 +1210,7 @@ func (r *DeployRelease) WithImage(image string) *DeployRelease { // deploy (../.
 // when it has none, and every label of the release it lacks. An object of
 // another namespace, a cluster-wide kind, an object the release already has
 // or a document that is not a Kubernetes object is refused, naming it.
-func (r *DeployRelease) WithManifests(manifests *File) *DeployRelease { // deploy (../../../modules/deploy/manifests.go:28:1)
+func (r *DeployRelease) WithManifests(manifests *File) *DeployRelease { // deploy (../../../modules/deploy/manifests.go:22:1)
 	assertNotNil("manifests", manifests)
 	q := r.query.Select("withManifests")
 	q = q.Arg("manifests", manifests)
@@ -1229,7 +1229,7 @@ func (r *DeployRelease) AsNode() Node {
 }
 
 // Rollout is a release applied to a cluster and verified.
-type DeployRollout struct { // deploy (../../../modules/deploy/deploy.go:20:6)
+type DeployRollout struct { // deploy (../../../modules/deploy/deploy.go:21:6)
 	query *querybuilder.Selection
 
 	deployment *string
@@ -1250,7 +1250,7 @@ func (r *DeployRollout) WithGraphQLQuery(q *querybuilder.Selection) *DeployRollo
 }
 
 // The service's Deployment.
-func (r *DeployRollout) Deployment(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:24:2)
+func (r *DeployRollout) Deployment(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:25:2)
 	if r.deployment != nil {
 		return *r.deployment, nil
 	}
@@ -1312,7 +1312,7 @@ func (r *DeployRollout) UnmarshalJSON(bs []byte) error {
 }
 
 // The image now serving, by digest.
-func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:26:2)
+func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:27:2)
 	if r.image != nil {
 		return *r.image, nil
 	}
@@ -1325,7 +1325,7 @@ func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (
 }
 
 // The namespace the release was applied to.
-func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:22:2)
+func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:23:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -1339,7 +1339,7 @@ func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // depl
 
 // All of the above as one JSON object (a rollout.Outcome of the golden-path pipeline): each query runs the
 // deploy again, so a caller that needs several fields reads this one.
-func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (../../../modules/deploy/deploy.go:37:2)
+func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (../../../modules/deploy/deploy.go:38:2)
 	if r.outcome != nil {
 		return *r.outcome, nil
 	}
@@ -1352,7 +1352,7 @@ func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (
 }
 
 // The revision that served before this one (0: none).
-func (r *DeployRollout) Previous(ctx context.Context) (int, error) { // deploy (../../../modules/deploy/deploy.go:34:2)
+func (r *DeployRollout) Previous(ctx context.Context) (int, error) { // deploy (../../../modules/deploy/deploy.go:35:2)
 	if r.previous != nil {
 		return *r.previous, nil
 	}
@@ -1365,7 +1365,7 @@ func (r *DeployRollout) Previous(ctx context.Context) (int, error) { // deploy (
 }
 
 // What happened: e.g. "3/3 pods ready, smoke test passed".
-func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:32:2)
+func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:33:2)
 	if r.result != nil {
 		return *r.result, nil
 	}
@@ -1378,7 +1378,7 @@ func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy 
 }
 
 // The release's revision (its record is <service>.release.v<revision>).
-func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:28:2)
+func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:29:2)
 	if r.revision != nil {
 		return *r.revision, nil
 	}
@@ -1391,7 +1391,7 @@ func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deplo
 }
 
 // The URL the smoke test called last.
-func (r *DeployRollout) SmokeURL(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:30:2)
+func (r *DeployRollout) SmokeURL(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:31:2)
 	if r.smokeUrl != nil {
 		return *r.smokeUrl, nil
 	}
@@ -1532,7 +1532,7 @@ func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { //
 }
 
 // Create or update a binding of type DeployRollout in the environment
-func (r *Env) WithDeployRolloutInput(name string, value *DeployRollout, description string) *Env { // deploy (../../../modules/deploy/deploy.go:20:6)
+func (r *Env) WithDeployRolloutInput(name string, value *DeployRollout, description string) *Env { // deploy (../../../modules/deploy/deploy.go:21:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployRolloutInput")
 	q = q.Arg("name", name)
@@ -1545,7 +1545,7 @@ func (r *Env) WithDeployRolloutInput(name string, value *DeployRollout, descript
 }
 
 // Declare a desired DeployRollout output to be assigned in the environment
-func (r *Env) WithDeployRolloutOutput(name string, description string) *Env { // deploy (../../../modules/deploy/deploy.go:20:6)
+func (r *Env) WithDeployRolloutOutput(name string, description string) *Env { // deploy (../../../modules/deploy/deploy.go:21:6)
 	q := r.query.Select("withDeployRolloutOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
