@@ -20,7 +20,7 @@ GRAFANA_PORT ?= $(lastword $(subst :, ,$(or $(GP_GRAFANA_URL),http://127.0.0.1:3
 GATE_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-repository db-registry:$(REGISTRY_PORT)/aquasec/trivy-db
 SHIP_FLAGS ?= --registry 127.0.0.1:$(ACR_PORT) --username golden-path --password file://$${GP_ACR_PASSWORD_FILE} \
 	--registry-tunnel tcp://localhost:$(ACR_PORT) --commit $(COMMIT) \
-	--kubeconfig file://$${GP_KUBECONFIG_PIPELINE} --kube-api tcp://localhost:6443 \
+	--kubeconfig file://$${GP_KUBECONFIG_TEAMS}/payments.kubeconfig --kube-api tcp://localhost:6443 \
 	--prometheus-url http://127.0.0.1:$(PROMETHEUS_PORT) --prometheus-tunnel tcp://localhost:$(PROMETHEUS_PORT) \
 	--grafana-url http://127.0.0.1:$(GRAFANA_PORT) --grafana-token file://$${GP_GRAFANA_TOKEN_FILE} --grafana-tunnel tcp://localhost:$(GRAFANA_PORT)
 # Dagger modules and their examples modules: each has its own go.mod (Dagger v0.21 needs one per module).

@@ -13,6 +13,8 @@ KUBE_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pr
 KUBE_DIR=$GP_STATE/kube          # PKI, kubeconfigs, configs, etcd data, kubelet and containerd roots
 KUBE_RUN=$GP_RUN/kube            # containerd's state and socket, runc's state
 KUBE_PKI=$KUBE_DIR/pki
+KUBE_TEAMS=$KUBE_DIR/teams # a kubeconfig per team's deployer (platform/teams.yaml)
+TEAMS_FILE=$HACK_DIR/../platform/teams.yaml
 KUBE_CONF=$KUBE_DIR/config
 KUBE_ADMIN_KUBECONFIG=$KUBE_DIR/admin.kubeconfig
 KUBE_PIPELINE_KUBECONFIG=$KUBE_DIR/pipeline.kubeconfig
@@ -220,31 +222,82 @@ kube_pki() {
 # kube_token USER: the static token of USER (for a kubeconfig; never printed elsewhere).
 kube_token() { awk -F, -v u="$1" '$2 == u {print $1}' "$KUBE_PKI/tokens.csv"; }
 
-# kube_kubeconfig FILE SERVER USER [TLS_SERVER_NAME]: a token kubeconfig with our CA inlined, 0600.
-kube_kubeconfig() {
-	local file=$1 server=$2 user=$3 sni=${4:-}
+# kube_kubeconfig_file FILE SERVER USER CREDENTIAL [TLS_SERVER_NAME]: a
+# kubeconfig with our CA inlined, 0600; CREDENTIAL is the user's fields, one
+# "key: value" a line.
+kube_kubeconfig_file() {
+	local file=$1 server=$2 user=$3 credential=$4 sni=${5:-}
 	(
 		umask 077
-		cat >"$file.tmp" <<-YAML
-			apiVersion: v1
-			kind: Config
-			clusters:
-			- name: golden-path
-			  cluster:
-			    server: $server
-			    certificate-authority-data: $(base64 -w0 "$KUBE_PKI/ca.crt")${sni:+
-			    tls-server-name: $sni}
-			users:
-			- name: $user
-			  user:
-			    token: $(kube_token "$user")
-			contexts:
-			- name: golden-path
-			  context: {cluster: golden-path, user: $user, namespace: default}
-			current-context: golden-path
-		YAML
+		{
+			cat <<-YAML
+				apiVersion: v1
+				kind: Config
+				clusters:
+				- name: golden-path
+				  cluster:
+				    server: $server
+				    certificate-authority-data: $(base64 -w0 "$KUBE_PKI/ca.crt")${sni:+
+				    tls-server-name: $sni}
+				users:
+				- name: $user
+				  user:
+			YAML
+			sed 's/^/    /' <<<"$credential"
+			cat <<-YAML
+				contexts:
+				- name: golden-path
+				  context: {cluster: golden-path, user: $user, namespace: default}
+				current-context: golden-path
+			YAML
+		} >"$file.tmp"
 		mv "$file.tmp" "$file"
 	)
+}
+
+# kube_kubeconfig FILE SERVER USER [TLS_SERVER_NAME]: a token kubeconfig (the
+# user's static token).
+kube_kubeconfig() {
+	kube_kubeconfig_file "$1" "$2" "$3" "token: $(kube_token "$3")" "${4:-}"
+}
+
+# kube_cert_kubeconfig FILE SERVER NAME: a client-certificate kubeconfig (the
+# key and certificate $KUBE_PKI/NAME.*, inlined).
+kube_cert_kubeconfig() {
+	kube_kubeconfig_file "$1" "$2" "$3" "client-certificate-data: $(base64 -w0 "$KUBE_PKI/$3.crt")
+client-key-data: $(base64 -w0 "$KUBE_PKI/$3.key")"
+}
+
+# kube_team TEAM [NAMESPACES]: gives TEAM its namespaces and its deployer, as
+# platform/teams.yaml lists them, or with NAMESPACES (comma-separated) for a
+# team the file does not list (a test's): the Namespaces and RoleBindings of
+# pipeline/tenancy, a client certificate for golden-path-deployer:TEAM and its
+# kubeconfig (server https://kube-api:6443, like the pipeline's), whose path
+# it prints.
+kube_team() {
+	local team=$1 namespaces=${2:-} manifests
+	if [[ -n $namespaces ]]; then
+		manifests=$(cd "$HACK_DIR/.." && go run ./hack/teams manifests --team "$team" --namespaces "$namespaces") || return 1
+	else
+		manifests=$(cd "$HACK_DIR/.." && go run ./hack/teams manifests --file "$TEAMS_FILE" --team "$team") || return 1
+	fi
+	(
+		umask 077
+		kube_cert "deployer-$team" "golden-path-deployer:$team" golden-path-deployers clientAuth
+	)
+	mkdir -p "$KUBE_TEAMS"
+	kube_cert_kubeconfig "$KUBE_TEAMS/$team.kubeconfig" "https://$KUBE_API_BINDING:${KUBE_API_ADDR##*:}" "deployer-$team"
+	kubectl_admin apply --server-side --force-conflicts --field-manager=golden-path-platform -f - <<<"$manifests" >/dev/null || return 1
+	echo "$KUBE_TEAMS/$team.kubeconfig"
+}
+
+# kube_teams: every team of platform/teams.yaml (kube_team).
+kube_teams() {
+	local team teams
+	teams=$(cd "$HACK_DIR/.." && go run ./hack/teams list --file "$TEAMS_FILE") || return 1
+	for team in $teams; do
+		kube_team "$team" >/dev/null || return 1
+	done
 }
 
 kube_kubeconfigs() {
@@ -581,6 +634,7 @@ kube_start() {
 	kube_wait "RBAC for the pipeline's deployer" 60 kube-apiserver \
 		kubectl_admin apply --server-side --force-conflicts --field-manager=golden-path-platform \
 		-f "$HACK_DIR/kube/deployer-rbac.yaml"
+	kube_teams || die "kube: the teams of $TEAMS_FILE could not be set up"
 	kube_wait "node $KUBE_NODE" 60 kubelet kubectl_admin get node "$KUBE_NODE"
 	kube_wait "node $KUBE_NODE Ready" 120 kubelet kubectl_admin wait --for=condition=Ready "node/$KUBE_NODE" --timeout=2s
 	kube_wait "default ServiceAccount" 60 kube-controller-manager kubectl_admin -n default get serviceaccount default

@@ -18,6 +18,7 @@ import (
 
 	"github.com/golden-path/golden-path/pipeline/config"
 	"github.com/golden-path/golden-path/pipeline/policy"
+	"github.com/golden-path/golden-path/pipeline/tenancy"
 )
 
 // DefaultDir is the folder of the service's source holding its manifests.
@@ -334,7 +335,7 @@ func checkInputs(fsys filesys.FileSystem, cfg *config.Config, rel Release, o opt
 		return nil, &InputError{Field: "commit", Reason: fmt.Sprintf("%q is not a git commit SHA: pass the hex SHA of the commit built (git rev-parse HEAD)", rel.Commit)}
 	}
 	ns := cfg.Namespace(rel.Environment)
-	if why := ReservedNamespace(ns); why != "" {
+	if why := tenancy.ReservedNamespace(ns); why != "" {
 		return nil, &InputError{Field: "namespace", Reason: fmt.Sprintf("%q (team-environment): %s, no service deploys there; "+
 			"set team in golden-path.yaml to your team's name, and name the environment's overlay dev, staging or prod", ns, why)}
 	}

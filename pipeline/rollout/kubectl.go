@@ -51,7 +51,7 @@ func (e *ClusterError) Error() string {
 	case Expired:
 		what, fix = "the kubeconfig's certificate has expired", "get a fresh kubeconfig (AKS: az aks get-credentials)"
 	case Forbidden:
-		what, fix = "the kubeconfig's identity is not allowed to "+e.Action, "ask the platform team to grant the pipeline's identity the golden-path-deployer role in this namespace"
+		what, fix = "the kubeconfig's identity is not allowed to "+e.Action, "a team's deployer acts only in its team's namespaces, which the platform creates from its teams file (platform/teams.yaml): check that golden-path.yaml names your team, and ask the platform team to list this namespace for it"
 	case Rejected:
 		what, fix = "the API server refused the manifests", "fix the object named above in k8s/ (or golden-path.yaml)"
 	default:
