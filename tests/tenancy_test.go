@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,9 @@ func registerTeam(t *testing.T, team string, namespaces ...string) string {
 	cmd.Dir = daggertest.RepoRoot(t)
 	out, err := cmd.Output()
 	assert.NilError(t, err, "hack/platform team %s: %s", team, out)
-	return strings.TrimSpace(string(out))
+	kubeconfig := strings.TrimSpace(string(out))
+	t.Cleanup(func() { os.Remove(kubeconfig) }) // the namespaces go with the test's (teamCopy)
+	return kubeconfig
 }
 
 // A team's deployer acts in its own namespaces only. Through its kubeconfig,
