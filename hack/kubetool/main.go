@@ -4,6 +4,9 @@
 //	kubetool image --ref REF --file /PATH=SRC --entrypoint /PATH --out FILE
 //	    writes a one-layer image holding SRC at /PATH as a docker-archive tar
 //	    (for `ctr images import`): the node's pause image.
+//	kubetool cri-ready --endpoint unix:///SOCKET
+//	    exits 0 when the CRI runtime answers its version, as the kubelet asks
+//	    it before it starts (containerd answers `ctr version` earlier).
 //	kubetool rm-sandboxes --endpoint unix:///SOCKET
 //	    stops and removes every pod sandbox and container through the CRI API,
 //	    which runs the CNI teardown and unmounts what the runtime mounted (what
@@ -27,6 +30,8 @@ func main() {
 	switch os.Args[1] {
 	case "image":
 		err = imageCmd(os.Args[2:])
+	case "cri-ready":
+		err = criReadyCmd(os.Args[2:])
 	case "rm-sandboxes":
 		err = rmSandboxesCmd(os.Args[2:])
 	default:

@@ -547,6 +547,8 @@ kube_containerd() {
 	install -m 0755 "$HACK_DIR/kube/runc-wrapper" "$KUBE_DIR/bin/runc-wrapper"
 	kube_proc containerd containerd --config "$KUBE_CONF/containerd.toml"
 	kube_wait "containerd socket $KUBE_SOCK" 30 containerd ctr --address "$KUBE_SOCK" version
+	# The CRI plugin answers later (longer after an unclean stop): a kubelet started before exits at once.
+	kube_wait "containerd's CRI on $KUBE_SOCK" 120 containerd "$(kube_tools_dir)/kubetool" cri-ready --endpoint "unix://$KUBE_SOCK"
 }
 
 # kube_sysctls_save: the kernel settings the kubelet will change, saved once per up/down cycle.
@@ -637,6 +639,12 @@ kube_start() {
 	kube_teams || die "kube: the teams of $TEAMS_FILE could not be set up"
 	kube_wait "node $KUBE_NODE" 60 kubelet kubectl_admin get node "$KUBE_NODE"
 	kube_wait "node $KUBE_NODE Ready" 120 kubelet kubectl_admin wait --for=condition=Ready "node/$KUBE_NODE" --timeout=2s
+	# The node's Ready condition may be the last kubelet's: this one must still run.
+	sleep 1
+	if ! kube_running kubelet; then
+		tail -n 30 "$GP_LOGS/$(kube_file kubelet).log" | sed 's/^/    /' >&2
+		die "kube: the kubelet exited after it started; last lines of $GP_LOGS/$(kube_file kubelet).log above"
+	fi
 	kube_wait "default ServiceAccount" 60 kube-controller-manager kubectl_admin -n default get serviceaccount default
 	kube_crds
 	log "kube: node $KUBE_NODE Ready, API on https://$KUBE_API_ADDR ($((SECONDS - start))s); KUBECONFIG=$KUBE_ADMIN_KUBECONFIG"
