@@ -17,28 +17,39 @@ import (
 // initialized, and a kubelet started then exits ("server is not initialized
 // yet"). Exit 0 when the runtime answers.
 func criReadyCmd(args []string) error {
-	fs := flag.NewFlagSet("cri-ready", flag.ContinueOnError)
-	endpoint := fs.String("endpoint", "", "CRI endpoint, unix:///path/to/containerd.sock")
-	timeout := fs.Duration("timeout", 2*time.Second, "how long the one question may take")
-	if err := fs.Parse(args); err != nil {
+	ctx, rt, endpoint, done, err := criClient("cri-ready", args, 2*time.Second, "how long the one question may take")
+	if err != nil {
 		return err
 	}
-	if *endpoint == "" {
-		return errors.New("--endpoint is required")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
-	conn, err := grpc.NewClient(*endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	defer done()
+	v, err := rt.Version(ctx, &runtimeapi.VersionRequest{})
 	if err != nil {
-		return fmt.Errorf("CRI endpoint %s: %w", *endpoint, err)
-	}
-	defer conn.Close()
-	v, err := runtimeapi.NewRuntimeServiceClient(conn).Version(ctx, &runtimeapi.VersionRequest{})
-	if err != nil {
-		return fmt.Errorf("CRI endpoint %s: %w", *endpoint, err)
+		return fmt.Errorf("CRI endpoint %s: %w", endpoint, err)
 	}
 	if v.RuntimeApiVersion == "" {
-		return fmt.Errorf("CRI endpoint %s: no runtime API version yet", *endpoint)
+		return fmt.Errorf("CRI endpoint %s: no runtime API version yet", endpoint)
 	}
 	return nil
+}
+
+// criClient parses a CRI command's flags (--endpoint, required, and
+// --timeout, default timeout) and connects to the runtime: it returns a
+// context bounded by the timeout, the client, the endpoint, and done, which
+// closes the connection and the context.
+func criClient(cmd string, args []string, timeout time.Duration, timeoutUsage string) (context.Context, runtimeapi.RuntimeServiceClient, string, func(), error) {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	endpoint := fs.String("endpoint", "", "CRI endpoint, unix:///path/to/containerd.sock")
+	limit := fs.Duration("timeout", timeout, timeoutUsage)
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, "", nil, err
+	}
+	if *endpoint == "" {
+		return nil, nil, "", nil, errors.New("--endpoint is required")
+	}
+	conn, err := grpc.NewClient(*endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, nil, "", nil, fmt.Errorf("CRI endpoint %s: %w", *endpoint, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *limit)
+	return ctx, runtimeapi.NewRuntimeServiceClient(conn), *endpoint, func() { cancel(); _ = conn.Close() }, nil
 }

@@ -3,34 +3,19 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
 func rmSandboxesCmd(args []string) error {
-	fs := flag.NewFlagSet("rm-sandboxes", flag.ContinueOnError)
-	endpoint := fs.String("endpoint", "", "CRI endpoint, unix:///path/to/containerd.sock")
-	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
-	if err := fs.Parse(args); err != nil {
+	ctx, rt, _, done, err := criClient("rm-sandboxes", args, 2*time.Minute, "give up after this long")
+	if err != nil {
 		return err
 	}
-	if *endpoint == "" {
-		return errors.New("--endpoint is required")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
-	conn, err := grpc.NewClient(*endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return fmt.Errorf("CRI endpoint %s: %w", *endpoint, err)
-	}
-	defer conn.Close()
-	rt := runtimeapi.NewRuntimeServiceClient(conn)
+	defer done()
 	n, err := removeAll(ctx, rt)
 	fmt.Fprintf(os.Stderr, "removed %d pod sandboxes and %d containers\n", n.sandboxes, n.containers)
 	return err

@@ -115,19 +115,32 @@ pid_alive() {
 	[[ -z ${2:-} ]] || tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q -- "$2"
 }
 
+# builds_prune DIR... -- KEEP...: removes the build folders DIR (a glob of one
+# build's versions and inputs, expanded by the caller) but the folders KEEP and
+# the builds in progress (DIR.tmp.PID whose process runs).
+builds_prune() {
+	local dirs=() d k
+	while (($#)) && [[ $1 != -- ]]; do
+		dirs+=("$1")
+		shift
+	done
+	shift || true
+	for d in "${dirs[@]}"; do
+		[[ -d $d ]] || continue
+		for k in "$@"; do [[ $d == "$k" ]] && continue 2; done
+		if [[ $d == *.tmp.* ]] && kill -0 "${d##*.tmp.}" 2>/dev/null; then
+			continue
+		fi
+		rm -rf "$d"
+	done
+}
+
 # cache_prune KEEP...: removes older builds of ours from the cache (other
 # versions or inputs of the dagger build and engine root fs, interrupted
 # builds), keeping the folders named and the root fs a running engine uses.
 cache_prune() {
-	local keep=("$@") d k in_use=""
+	local in_use=""
 	[[ -f $GP_RUN/engine.root ]] && in_use=$(cat "$GP_RUN/engine.root")
-	for d in "$GP_CACHE"/dagger-v*-* "$GP_CACHE"/engine-root-* "$GP_CACHE"/rootfs/*.tmp.* "$GP_CACHE"/tools/*.tmp.*; do
-		[[ -d $d ]] || continue
-		[[ $d == "$in_use" ]] && continue
-		for k in "${keep[@]}"; do [[ $d == "$k" ]] && continue 2; done
-		if [[ $d == *.tmp.* ]] && kill -0 "${d##*.tmp.}" 2>/dev/null; then
-			continue # a build in progress
-		fi
-		rm -rf "$d"
-	done
+	builds_prune "$GP_CACHE"/dagger-v*-* "$GP_CACHE"/engine-root-* "$GP_CACHE"/rootfs/*.tmp.* "$GP_CACHE"/tools/*.tmp.* \
+		-- "$@" ${in_use:+"$in_use"}
 }

@@ -152,15 +152,7 @@ kube_tools() {
 # kube_cache_prune KEEP...: other versions and inputs of our builds, and
 # interrupted builds whose process is gone.
 kube_cache_prune() {
-	local d k
-	for d in "$GP_CACHE"/kubernetes-v*-* "$GP_CACHE"/tools/kubetool-*; do
-		[[ -d $d ]] || continue
-		for k in "$@"; do [[ $d == "$k" ]] && continue 2; done
-		if [[ $d == *.tmp.* ]] && kill -0 "${d##*.tmp.}" 2>/dev/null; then
-			continue
-		fi
-		rm -rf "$d"
-	done
+	builds_prune "$GP_CACHE"/kubernetes-v*-* "$GP_CACHE"/tools/kubetool-* -- "$@"
 }
 
 # kube_cert NAME CN ORG EXT [SAN]: a key and a certificate signed by our CA, unless

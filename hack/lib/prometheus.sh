@@ -157,15 +157,7 @@ prom_build() {
 # prom_cache_prune KEEP...: other versions and inputs of our builds, and
 # interrupted builds whose process is gone.
 prom_cache_prune() {
-	local d k
-	for d in "$GP_CACHE"/prometheus-v*-* "$GP_CACHE"/prometheus-operator-v*-*; do
-		[[ -d $d ]] || continue
-		for k in "$@"; do [[ $d == "$k" ]] && continue 2; done
-		if [[ $d == *.tmp.* ]] && kill -0 "${d##*.tmp.}" 2>/dev/null; then
-			continue
-		fi
-		rm -rf "$d"
-	done
+	builds_prune "$GP_CACHE"/prometheus-v*-* "$GP_CACHE"/prometheus-operator-v*-* -- "$@"
 }
 
 # grafana_build: hack/grafanafake with the root module's go into $GP_STATE/bin,
