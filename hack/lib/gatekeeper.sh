@@ -14,8 +14,10 @@
 #     manifests without a cluster (`gator test`, `gator verify`), linked as
 #     $GP_STATE/bin/gator: what the pipeline is to run (as a container image)
 #     before it deploys;
-#   - the security team's policy (policy/gatekeeper): its templates and
-#     constraints, applied by gatekeeper_policy.
+#   - the security team's policy (policy/gatekeeper): its templates, the
+#     ExpansionTemplates that have the webhook check a workload (Deployment,
+#     CronJob...) as the Pods it creates, and the constraints, applied by
+#     gatekeeper_policy.
 # Binaries are built from the Go module proxy, cached by version. Needs the
 # cluster (hack/lib/kube.sh) running.
 
@@ -156,15 +158,7 @@ gatekeeper_build() {
 # gk_cache_prune KEEP...: other versions and inputs of the build, and
 # interrupted builds whose process is gone.
 gk_cache_prune() {
-	local d k
-	for d in "$GP_CACHE"/gatekeeper-v*-*; do
-		[[ -d $d ]] || continue
-		for k in "$@"; do [[ $d == "$k" ]] && continue 2; done
-		if [[ $d == *.tmp.* ]] && kill -0 "${d##*.tmp.}" 2>/dev/null; then
-			continue
-		fi
-		rm -rf "$d"
-	done
+	builds_prune "$GP_CACHE"/gatekeeper-v*-* -- "$@"
 }
 
 # --- cluster side ----------------------------------------------------------
@@ -353,6 +347,9 @@ gatekeeper_start() {
 	# Shutdown delay 1s: no Service endpoints to drain on the host. Operation
 	# `generate` is what creates each template's constraint CRD (and, for CEL
 	# templates, ValidatingAdmissionPolicies): without it no Constraint kind exists.
+	# Generator resource expansion (upstream's default, set so that a new default cannot turn it off): the
+	# webhook reviews a workload also as the Pod its ExpansionTemplate implies, so that the API server refuses
+	# a Deployment whose Pods a Constraint would refuse, not only those Pods once its ReplicaSet makes them.
 	prom_proc gatekeeper "$GATEKEEPER_PID" "$GATEKEEPER_LOG" \
 		KUBECONFIG="$GATEKEEPER_KUBECONFIG" POD_NAME="$GATEKEEPER_POD_NAME" POD_NAMESPACE="$GATEKEEPER_NAMESPACE" \
 		"$build/bin/manager" \
@@ -362,7 +359,7 @@ gatekeeper_start() {
 		--health-addr="$GATEKEEPER_HEALTH_ADDR" --metrics-addr=0 --prometheus-port="$GATEKEEPER_PROMETHEUS_PORT" \
 		--validating-webhook-configuration-name="$GATEKEEPER_WEBHOOK_NAME" \
 		--api-cache-dir="$GATEKEEPER_DIR/audit" --disable-opa-builtin='{http.send}' \
-		--log-denies --shutdown-delay=1
+		--enable-generator-resource-expansion=true --log-denies --shutdown-delay=1
 
 	local t0=$EPOCHREALTIME
 	gatekeeper_wait 180
@@ -373,13 +370,20 @@ gatekeeper_start() {
 	log "gatekeeper: $GATEKEEPER_VERSION webhook on https://$GATEKEEPER_WEBHOOK_ADDR/v1/admit as $GATEKEEPER_USER ($((SECONDS - start))s)"
 }
 
-# gatekeeper_policy DIR: the ConstraintTemplates of DIR/templates, then, once
+# gatekeeper_policy DIR: the ConstraintTemplates of DIR/templates, the
+# ExpansionTemplates of DIR/expansion (when there is one), then, once
 # Gatekeeper serves each template's Constraint kind, the Constraints of
-# DIR/constraints (server-side apply: a no-op when unchanged).
+# DIR/constraints (server-side apply: a no-op when unchanged). A Constraint
+# whose file is gone stays in the cluster: delete it by hand.
 gatekeeper_policy() {
 	local dir=$1 start=$SECONDS
 	kubectl_admin apply --server-side --force-conflicts --field-manager=golden-path-platform -f "$dir/templates" >/dev/null ||
 		die "gatekeeper: applying the ConstraintTemplates of $dir/templates failed; see above"
+	# Before the Constraints, so that none meets a workload it cannot see as its Pods.
+	if [[ -d $dir/expansion ]]; then
+		kubectl_admin apply --server-side --force-conflicts --field-manager=golden-path-platform -f "$dir/expansion" >/dev/null ||
+			die "gatekeeper: applying the ExpansionTemplates of $dir/expansion failed; see above"
+	fi
 	# The manager's generate operation makes each template's CRD, a moment after the template.
 	prom_wait "the Constraint kinds of $dir/templates" 120 gatekeeper "$GATEKEEPER_PID" "$GATEKEEPER_LOG" \
 		kubectl_admin apply --server-side --force-conflicts --field-manager=golden-path-platform -f "$dir/constraints"

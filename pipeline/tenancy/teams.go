@@ -24,6 +24,10 @@ const File = "platform/teams.yaml"
 const (
 	// LabelTeam labels each team namespace with the team it belongs to.
 	LabelTeam = "golden-path.dev/team"
+	// LabelEnvironment labels a team namespace <team>-<environment> with its
+	// environment: the Gatekeeper Constraints of policy/gatekeeper select by
+	// it what the cluster (and the pipeline's gate) enforces there.
+	LabelEnvironment = "golden-path.dev/environment"
 	// DeployerRole is the ClusterRole a team's deployer gets in each of its
 	// namespaces, by a RoleBinding of that name: what a deploy needs there,
 	// and nothing cluster-wide.
@@ -146,8 +150,21 @@ func ReservedNamespace(ns string) string {
 	return ""
 }
 
+// Namespace is the Namespace object of team's namespace ns, labelled
+// LabelTeam and, when ns is <team>-<environment>, LabelEnvironment: what the
+// platform applies, and what the pipeline's policy gate evaluates a release
+// against, so both select the same Constraints.
+func Namespace(ns, team string) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n  labels:\n    %s: %s\n", ns, LabelTeam, team)
+	if env, ok := strings.CutPrefix(ns, team+"-"); ok && env != "" {
+		fmt.Fprintf(&b, "    %s: %s\n", LabelEnvironment, env)
+	}
+	return []byte(b.String())
+}
+
 // Manifests are the objects that give the team its namespaces: each
-// Namespace, labelled LabelTeam, and in each a RoleBinding of DeployerRole
+// Namespace (Namespace), and in each a RoleBinding of DeployerRole
 // for the team's deployer (Deployer), as one multi-document YAML for
 // kubectl apply --server-side.
 func (t Team) Manifests() []byte {
@@ -156,13 +173,8 @@ func (t Team) Manifests() []byte {
 		if i > 0 {
 			b.WriteString("---\n")
 		}
-		fmt.Fprintf(&b, `apiVersion: v1
-kind: Namespace
-metadata:
-  name: %[1]s
-  labels:
-    %[2]s: %[3]s
----
+		b.Write(Namespace(ns, t.Name))
+		fmt.Fprintf(&b, `---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata:
