@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -479,11 +480,25 @@ func (m *GoldenPath) checkManifests(ctx context.Context, run *shipRun, deploy *d
 		return nil, nil, err
 	}
 	if err := run.stage(ctx, "policy", func(ctx context.Context) (string, error) {
-		_, err := each(ctx, func(ctx context.Context, c *checked) error {
-			_, err := c.release.Check().Namespace(ctx) // reading a field runs the check
+		notes, err := each(ctx, func(ctx context.Context, c *checked) error {
+			if _, err := c.release.Check().Namespace(ctx); err != nil { // reading a field runs the check
+				return err
+			}
+			// What the environment only warns of (its enforcement, set by the platform) passes, and is told.
+			warnings, err := c.release.PolicyReport().Warnings(ctx)
+			if len(warnings) > 0 {
+				c.note = fmt.Sprintf("%s: %d warning(s), not enforced there yet: %s", c.env, len(warnings), strings.Join(warnings, "; "))
+			}
 			return err
 		})
-		return "all rules pass" + names, err
+		if err != nil {
+			return "", err
+		}
+		warned := slices.DeleteFunc(notes, func(n string) bool { return n == "" })
+		if len(warned) > 0 {
+			return "nothing enforced is broken" + names + "; " + strings.Join(warned, "; "), nil
+		}
+		return "all rules pass" + names, nil
 	}); err != nil {
 		return nil, nil, err
 	}

@@ -84,12 +84,13 @@ func moduleCases() []moduleCase {
 	}, {
 		path: "modules/deploy", name: "deploy",
 		functions: map[string]string{
-			"constraints":     "Constraints returns the platform's rules as Gatekeeper Constraints",
 			"environments":    "Environments lists the environments the service can be rendered for",
 			"history":         "History lists a service's releases in a namespace from their release",
 			"kubectl-image":   "The kubectl image that applies and verifies releases.",
+			"gator-image":     "The gator image that evaluates the platform's policy on rendered manifests.",
 			"password":        "Registry password or token.",
-			"policy-report":   "PolicyReport checks any rendered manifests against the platform's rules",
+			"policy":          "Policy returns the platform's policy this module evaluates",
+			"policy-report":   "PolicyReport evaluates any rendered manifests with gator against the",
 			"publish":         "Publish pushes the container's image",
 			"registry":        "Registry host[:port] images are pushed to",
 			"registry-tunnel": "A service reaching the registry",
@@ -100,7 +101,7 @@ func moduleCases() []moduleCase {
 		examples: []exampleCall{
 			{[]string{"deploy-render", "contents"}, regexp.MustCompile(`(?m)^kind: Deployment$`)},
 			{[]string{"deploy-policy-report"}, regexp.MustCompile(`(?m)^✅ \d+ objects follow the \d+ golden-path rules`)},
-			{[]string{"deploy-constraints", "contents"}, regexp.MustCompile(`(?m)^  enforcementAction: warn$`)},
+			{[]string{"deploy-policy", "glob", "--pattern", "**/*.yaml"}, regexp.MustCompile(`(?m)^templates/gp001-privileged-container\.yaml$`)},
 		},
 	}, {
 		path: "modules/observe", name: "observe",

@@ -76,7 +76,9 @@ func TestToolchain(t *testing.T) {
 	shipped := daggertest.CLI(t, repo, "call", "golden-path", "ship", "--commit", strings.TrimSpace(string(head)), "summary")
 	assert.Check(t, shipped.ExitCode == 0, shipped.ErrorText())
 	assert.Check(t, is.Contains(shipped.Stdout, "| deploy | ✅ passed |"))
-	t.Cleanup(func() { exec.Command("kubectl", "--kubeconfig", c.admin, "delete", "namespace", team+"-dev", "--wait=false").Run() })
+	t.Cleanup(func() {
+		exec.Command("kubectl", "--kubeconfig", c.admin, "delete", "namespace", team+"-dev", "--wait=false").Run()
+	})
 	commit := func(msg string) {
 		git(t, repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qam", msg)
 	}

@@ -6,8 +6,8 @@ IMAGES_DIR=$HACK_DIR/images
 # image_source FILE: reads the image description FILE (its variables, and its
 # optional image_prepare and image_customize functions) into this shell.
 image_source() {
-	IMAGE_REF="" IMAGE_PACKAGES=() IMAGE_ENV=() IMAGE_CMD=() IMAGE_ENTRYPOINT=() IMAGE_WORKDIR="" IMAGE_USER=""
-	unset -f image_prepare image_customize
+	IMAGE_REF="" IMAGE_FROM=debian IMAGE_PACKAGES=() IMAGE_ENV=() IMAGE_CMD=() IMAGE_ENTRYPOINT=() IMAGE_WORKDIR="" IMAGE_USER=""
+	unset -f image_prepare image_customize image_inputs
 	# shellcheck source=/dev/null
 	source "$1"
 }
@@ -17,9 +17,9 @@ image_source() {
 # image_prepare function builds (e.g. a tool from the Go module proxy). Needs
 # no registry: `hack/platform up` runs it while other builds compile.
 image_prepare_file() {
-	local IMAGE_REF IMAGE_PACKAGES IMAGE_ENV IMAGE_CMD IMAGE_ENTRYPOINT IMAGE_WORKDIR IMAGE_USER
+	local IMAGE_REF IMAGE_FROM IMAGE_PACKAGES IMAGE_ENV IMAGE_CMD IMAGE_ENTRYPOINT IMAGE_WORKDIR IMAGE_USER
 	image_source "$1"
-	rootfs_build "$(basename "$1" .image)" "${IMAGE_PACKAGES[@]}" >/dev/null
+	[[ $IMAGE_FROM == scratch ]] || rootfs_build "$(basename "$1" .image)" "${IMAGE_PACKAGES[@]}" >/dev/null
 	if declare -F image_prepare >/dev/null; then
 		image_prepare >/dev/null
 	fi
@@ -29,12 +29,19 @@ image_prepare_file() {
 # registry already holds the build of this very file and root fs.
 image_push() {
 	local file=$1
-	local IMAGE_REF IMAGE_PACKAGES IMAGE_ENV IMAGE_CMD IMAGE_ENTRYPOINT IMAGE_WORKDIR IMAGE_USER
+	local IMAGE_REF IMAGE_FROM IMAGE_PACKAGES IMAGE_ENV IMAGE_CMD IMAGE_ENTRYPOINT IMAGE_WORKDIR IMAGE_USER
 	image_source "$file"
 	local name base key ref
 	name=$(basename "$file" .image)
-	base=$(rootfs_build "$name" "${IMAGE_PACKAGES[@]}")
-	key=$(inputs_key "$base" "$(sha256sum "$file" "$HACK_DIR"/ocitool/*.go)")
+	if [[ $IMAGE_FROM == scratch ]]; then
+		# An empty root fs: the image is what image_customize puts in it (a static binary, as distroless images hold).
+		base=$GP_STATE/tmp/scratch
+		rm -rf "$base"
+		mkdir -p "$base"
+	else
+		base=$(rootfs_build "$name" "${IMAGE_PACKAGES[@]}")
+	fi
+	key=$(inputs_key "$base" "$(sha256sum "$file" "$HACK_DIR"/ocitool/*.go)" "$(! declare -F image_inputs >/dev/null || image_inputs)")
 	ref=$REGISTRY_ADDR/$IMAGE_REF
 	seeded "$name" "$key" "$ref" && return
 	local root=$base

@@ -66,12 +66,14 @@ func (r Deploy) MarshalJSON() ([]byte, error) {
 		Password       *dagger.Secret
 		RegistryTunnel *dagger.Service
 		KubectlImage   string
+		GatorImage     string
 	}
 	concrete.Registry = r.Registry
 	concrete.Username = r.Username
 	concrete.Password = r.Password
 	concrete.RegistryTunnel = r.RegistryTunnel
 	concrete.KubectlImage = r.KubectlImage
+	concrete.GatorImage = r.GatorImage
 	return json.Marshal(&concrete)
 }
 
@@ -82,6 +84,7 @@ func (r *Deploy) UnmarshalJSON(bs []byte) error {
 		Password       *dagger.Secret
 		RegistryTunnel *dagger.Service
 		KubectlImage   string
+		GatorImage     string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -92,6 +95,7 @@ func (r *Deploy) UnmarshalJSON(bs []byte) error {
 	r.Password = concrete.Password
 	r.RegistryTunnel = concrete.RegistryTunnel
 	r.KubectlImage = concrete.KubectlImage
+	r.GatorImage = concrete.GatorImage
 	return nil
 }
 
@@ -99,11 +103,13 @@ func (r PolicyReport) MarshalJSON() ([]byte, error) {
 	var concrete struct {
 		Ok         bool
 		Violations []string
+		Warnings   []string
 		Problem    string
 		Summary    string
 	}
 	concrete.Ok = r.Ok
 	concrete.Violations = r.Violations
+	concrete.Warnings = r.Warnings
 	concrete.Problem = r.Problem
 	concrete.Summary = r.Summary
 	return json.Marshal(&concrete)
@@ -113,6 +119,7 @@ func (r *PolicyReport) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
 		Ok         bool
 		Violations []string
+		Warnings   []string
 		Problem    string
 		Summary    string
 	}
@@ -122,6 +129,7 @@ func (r *PolicyReport) UnmarshalJSON(bs []byte) error {
 	}
 	r.Ok = concrete.Ok
 	r.Violations = concrete.Violations
+	r.Warnings = concrete.Warnings
 	r.Problem = concrete.Problem
 	r.Summary = concrete.Summary
 	return nil
@@ -181,6 +189,7 @@ func (r Release) MarshalJSON() ([]byte, error) {
 		Overrides    []string
 		Manifests    *dagger.File
 		KubectlImage string
+		GatorImage   string
 	}
 	concrete.Service = r.Service
 	concrete.Commit = r.Commit
@@ -194,6 +203,7 @@ func (r Release) MarshalJSON() ([]byte, error) {
 	concrete.Overrides = r.Overrides
 	concrete.Manifests = r.Manifests
 	concrete.KubectlImage = r.KubectlImage
+	concrete.GatorImage = r.GatorImage
 	return json.Marshal(&concrete)
 }
 
@@ -211,6 +221,7 @@ func (r *Release) UnmarshalJSON(bs []byte) error {
 		Overrides    []string
 		Manifests    *dagger.File
 		KubectlImage string
+		GatorImage   string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -228,6 +239,7 @@ func (r *Release) UnmarshalJSON(bs []byte) error {
 	r.Overrides = concrete.Overrides
 	r.Manifests = concrete.Manifests
 	r.KubectlImage = concrete.KubectlImage
+	r.GatorImage = concrete.GatorImage
 	return nil
 }
 
@@ -426,20 +438,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 	switch parentName {
 	case "Deploy":
 		switch fnName {
-		case "Constraints":
-			var parent Deploy
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var enforcementAction string
-			if inputArgs["enforcementAction"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["enforcementAction"]), &enforcementAction)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg enforcementAction", err))
-				}
-			}
-			return (*Deploy).Constraints(&parent, ctx, enforcementAction)
 		case "Environments":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)
@@ -489,6 +487,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Deploy).History(&parent, ctx, kubeconfig, namespace, service, kubeApi)
+		case "Policy":
+			var parent Deploy
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*Deploy).Policy(&parent)
 		case "PolicyReport":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)
@@ -684,7 +689,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubectlImage", err))
 				}
 			}
-			return New(registry, username, password, registryTunnel, kubectlImage), nil
+			var gatorImage string
+			if inputArgs["gatorImage"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["gatorImage"]), &gatorImage)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg gatorImage", err))
+				}
+			}
+			return New(registry, username, password, registryTunnel, kubectlImage, gatorImage), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

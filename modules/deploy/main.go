@@ -5,9 +5,11 @@
 // registry (Azure Container Registry in production) under the commit SHA —
 // an immutable tag — and returns the digest reference. Render runs kustomize
 // over the service's k8s/ base and overlays with the image set to that
-// digest and the names and labels of golden-path.yaml. Policy checks the
-// rendered manifests against the rules the cluster enforces too, so a
-// developer sees a violation in the pipeline, not at admission.
+// digest and the names and labels of golden-path.yaml. Policy evaluates the
+// rendered manifests with gator against the platform's Gatekeeper policy
+// (policy/gatekeeper, compiled into this module), the one the cluster
+// enforces, so a developer sees a violation in the pipeline, not at
+// admission.
 //
 // Registry credentials come only as secrets. For ACR: on a laptop,
 // `az acr login --name <acr> --expose-token` prints a token to pass as the
@@ -32,6 +34,8 @@ type Deploy struct {
 	RegistryTunnel *dagger.Service
 	// The kubectl image that applies and verifies releases.
 	KubectlImage string
+	// The gator image that evaluates the platform's policy on rendered manifests.
+	GatorImage string
 }
 
 // New returns the deploy stage for one registry.
@@ -53,6 +57,14 @@ func New(
 	// +optional
 	// +default="bitnami/kubectl:1.33.13"
 	kubectlImage string,
+	// The gator image (OPA Gatekeeper's CLI) that evaluates the platform's policy on rendered manifests: the
+	// release of the cluster's Gatekeeper.
+	// +optional
+	// +default="openpolicyagent/gator:v3.23.1"
+	gatorImage string,
 ) *Deploy {
-	return &Deploy{Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel, KubectlImage: kubectlImage}
+	return &Deploy{
+		Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel,
+		KubectlImage: kubectlImage, GatorImage: gatorImage,
+	}
 }

@@ -41,6 +41,8 @@ type Release struct {
 	Manifests *dagger.File
 	// The kubectl image that applies and verifies the release.
 	KubectlImage string
+	// The gator image that evaluates the platform's policy on the release.
+	GatorImage string
 }
 
 // ObjectOrigin is where an object of a release is defined in k8s/.
@@ -109,6 +111,7 @@ func (d *Deploy) Render(
 		Environment: environment, Namespace: res.Namespace, Image: res.Image,
 		Manifests:    manifests,
 		KubectlImage: d.KubectlImage,
+		GatorImage:   d.GatorImage,
 	}
 	for k, v := range res.Labels {
 		rel.Labels = append(rel.Labels, k+"="+v)

@@ -9,9 +9,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The subset of Kubernetes objects the rules read. Plain structs instead of
-// k8s.io/api: the gate reads a handful of fields, and k8s.io/api would add
-// dozens of modules to every build of the pipeline.
+// The subset of Kubernetes objects the gate reads to name and order what
+// gator found: kind, name, namespace, labels, where the pod spec is and its
+// containers. Plain structs instead of k8s.io/api, which would add dozens of
+// modules to every build of the pipeline.
 
 type object struct {
 	APIVersion string   `yaml:"apiVersion"`
@@ -30,43 +31,13 @@ type podTemplate struct {
 }
 
 type podSpec struct {
-	SecurityContext     *securityContext `yaml:"securityContext"`
-	Containers          []container      `yaml:"containers"`
-	InitContainers      []container      `yaml:"initContainers"`
-	EphemeralContainers []container      `yaml:"ephemeralContainers"`
+	Containers          []container `yaml:"containers"`
+	InitContainers      []container `yaml:"initContainers"`
+	EphemeralContainers []container `yaml:"ephemeralContainers"`
 }
 
 type container struct {
-	Name            string           `yaml:"name"`
-	Image           string           `yaml:"image"`
-	SecurityContext *securityContext `yaml:"securityContext"`
-	Resources       resources        `yaml:"resources"`
-	LivenessProbe   *probe           `yaml:"livenessProbe"`
-	ReadinessProbe  *probe           `yaml:"readinessProbe"`
-}
-
-type securityContext struct {
-	Privileged               *bool  `yaml:"privileged"`
-	AllowPrivilegeEscalation *bool  `yaml:"allowPrivilegeEscalation"`
-	RunAsNonRoot             *bool  `yaml:"runAsNonRoot"`
-	RunAsUser                *int64 `yaml:"runAsUser"`
-}
-
-type resources struct {
-	Requests map[string]any `yaml:"requests"`
-	Limits   map[string]any `yaml:"limits"`
-}
-
-type probe struct {
-	HTTPGet   any `yaml:"httpGet"`
-	TCPSocket any `yaml:"tcpSocket"`
-	Exec      any `yaml:"exec"`
-	GRPC      any `yaml:"grpc"`
-}
-
-// hasHandler reports whether the probe says how to check the container.
-func (p *probe) hasHandler() bool {
-	return p.HTTPGet != nil || p.TCPSocket != nil || p.Exec != nil || p.GRPC != nil
+	Name string `yaml:"name"`
 }
 
 // manifest is one parsed object, with its pod spec when it runs pods.
@@ -78,7 +49,7 @@ type manifest struct {
 	podPath string
 }
 
-// ManifestsError is returned by Check when the manifests cannot be read.
+// ManifestsError is returned by Evaluate and Namespaces when the manifests cannot be read.
 type ManifestsError struct {
 	// Document is the 1-based index of the YAML document at fault.
 	Document int
@@ -178,4 +149,22 @@ func (m manifest) String() string {
 
 func (m manifest) ref() Object {
 	return Object{Kind: m.Kind, Namespace: m.Metadata.Namespace, Name: m.Metadata.Name}
+}
+
+// containerIndex is the position of the container named name in the pod
+// (containers, then init, then ephemeral ones); len of all when absent.
+func (m manifest) containerIndex(name string) int {
+	if m.pod == nil {
+		return 0
+	}
+	i := 0
+	for _, list := range [][]container{m.pod.Containers, m.pod.InitContainers, m.pod.EphemeralContainers} {
+		for _, c := range list {
+			if c.Name == name {
+				return i
+			}
+			i++
+		}
+	}
+	return i
 }

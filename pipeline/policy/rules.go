@@ -12,25 +12,10 @@ type Rule struct {
 	// Fix says how to comply in general; each violation carries the fix for
 	// its own case.
 	Fix string
-	// Gatekeeper is the gatekeeper-library constraint enforcing the same rule
-	// in the cluster.
-	Gatekeeper Gatekeeper
-}
-
-// Gatekeeper names a gatekeeper-library ConstraintTemplate and the
-// parameters of the Constraint that enforces a rule.
-type Gatekeeper struct {
-	// Template is the ConstraintTemplate's name in the gatekeeper-library,
-	// e.g. "k8spspprivilegedcontainer".
-	Template string
-	// Kind is the Constraint kind the template defines, e.g.
-	// "K8sPSPPrivilegedContainer".
+	// Kind is the Constraint kind of the rule's ConstraintTemplate in
+	// policy/gatekeeper, e.g. "GP001PrivilegedContainer": how a result of
+	// gator (or of the cluster) is mapped back to the rule.
 	Kind string
-	// Pods is set when the template checks Pods (the pods a Deployment
-	// creates); otherwise it checks every object golden-path deploys.
-	Pods bool
-	// Parameters are the Constraint's parameters, nil when it has none.
-	Parameters map[string]any
 }
 
 // The rule IDs.
@@ -51,71 +36,61 @@ var Rules = []Rule{
 		Title: "no privileged container",
 		Why:   "a privileged container has full control of the machine (node) it runs on and of every other service there",
 		Fix:   "remove `privileged: true` from the container's securityContext; a web service never needs it",
-		Gatekeeper: Gatekeeper{
-			Template: "k8spspprivilegedcontainer", Kind: "K8sPSPPrivilegedContainer", Pods: true,
-		},
+		Kind:  "GP001PrivilegedContainer",
 	},
 	{
 		ID:    RulePrivilegeEscalation,
 		Title: "no privilege escalation",
 		Why:   "unless it is forbidden, a process in the container can gain more rights than it started with (through setuid programs)",
 		Fix:   "set `allowPrivilegeEscalation: false` in the container's securityContext",
-		Gatekeeper: Gatekeeper{
-			Template: "k8spspallowprivilegeescalationcontainer", Kind: "K8sPSPAllowPrivilegeEscalationContainer", Pods: true,
-		},
+		Kind:  "GP002PrivilegeEscalation",
 	},
 	{
 		ID:    RuleRequiredLabels,
 		Title: "the golden-path labels on every object",
 		Why:   "the labels tell who owns an object, which service and release it belongs to; dashboards, alerts and cost reports rely on them",
 		Fix:   "deploy through the golden-path render, which sets them from golden-path.yaml; do not remove them in an overlay",
-		Gatekeeper: Gatekeeper{
-			Template: "k8srequiredlabels", Kind: "K8sRequiredLabels",
-			Parameters: map[string]any{"labels": labelParameters()},
-		},
+		Kind:  "GP003RequiredLabels",
 	},
 	{
 		ID:    RuleResources,
 		Title: "CPU and memory requests and limits on every container",
 		Why:   "without requests the cluster cannot find room for the service; without limits one service can starve the others on the same machine",
 		Fix:   "set resources.requests and resources.limits (cpu and memory) in golden-path.yaml for the service's container, in the manifest for any other container",
-		Gatekeeper: Gatekeeper{
-			Template: "k8srequiredresources", Kind: "K8sRequiredResources", Pods: true,
-			Parameters: map[string]any{"limits": []string{"cpu", "memory"}, "requests": []string{"cpu", "memory"}},
-		},
+		Kind:  "GP004Resources",
 	},
 	{
 		ID:    RuleRunAsNonRoot,
 		Title: "containers run as a non-root user",
 		Why:   "a process running as root that breaks out of its container is root on the machine",
 		Fix:   "set `runAsNonRoot: true` (and a non-zero runAsUser, e.g. 10001, the user of the golden-path Dockerfile) in the pod's or the container's securityContext",
-		Gatekeeper: Gatekeeper{
-			Template: "k8spspallowedusers", Kind: "K8sPSPAllowedUsers", Pods: true,
-			Parameters: map[string]any{"runAsUser": map[string]any{"rule": "MustRunAsNonRoot"}},
-		},
+		Kind:  "GP005RunAsNonRoot",
 	},
 	{
 		ID:    RuleImageDigest,
 		Title: "images pinned by digest",
 		Why:   "a tag (and above all latest) can be moved to another image, so the cluster could run code that was never tested or scanned",
 		Fix:   "refer to images as <registry>/<repository>@sha256:<digest>; the golden-path render does it for the service's image",
-		Gatekeeper: Gatekeeper{
-			Template: "k8simagedigests", Kind: "K8sImageDigests", Pods: true,
-		},
+		Kind:  "GP006ImageDigest",
 	},
 	{
 		ID:    RuleProbes,
 		Title: "liveness and readiness probes on every container",
 		Why:   "without a liveness probe a hung service is never restarted; without a readiness probe it gets traffic before it can answer",
 		Fix:   "set health.liveness and health.readiness in golden-path.yaml (the render adds the probes to the service's container); add both probes to any other container",
-		Gatekeeper: Gatekeeper{
-			Template: "k8srequiredprobes", Kind: "K8sRequiredProbes", Pods: true,
-			Parameters: map[string]any{
-				"probes":     []string{"livenessProbe", "readinessProbe"},
-				"probeTypes": []string{"httpGet", "tcpSocket", "exec", "grpc"},
-			},
-		},
+		Kind:  "GP007Probes",
 	},
+}
+
+// RuleByKind returns the rule whose ConstraintTemplate defines the
+// Constraint kind kind.
+func RuleByKind(kind string) (Rule, bool) {
+	for _, r := range Rules {
+		if r.Kind == kind {
+			return r, true
+		}
+	}
+	return Rule{}, false
 }
 
 // RuleByID returns the rule with the ID id.
@@ -126,13 +101,4 @@ func RuleByID(id string) (Rule, bool) {
 		}
 	}
 	return Rule{}, false
-}
-
-// labelParameters are the K8sRequiredLabels parameters for RequiredLabels.
-func labelParameters() []any {
-	var labels []any
-	for _, l := range RequiredLabels {
-		labels = append(labels, map[string]any{"key": l})
-	}
-	return labels
 }

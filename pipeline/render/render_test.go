@@ -224,7 +224,8 @@ resources:
 // TestRenderBuiltin renders a service that has no k8s/ folder: the
 // platform's built-in base, in each default environment, named after the
 // service, with a PodDisruptionBudget once golden-path.yaml asks for two
-// copies or more; every release passes the policy.
+// copies or more; every release passes the policy (hack/platformtest evaluates
+// these goldens with gator: TestPolicyGatorTemplates).
 func TestRenderBuiltin(t *testing.T) {
 	one := templateConfig(t)
 	three, err := config.Parse([]byte("apiVersion: golden-path/v1\nname: orders\nteam: shop\nreplicas: 3\n"), "")
@@ -247,9 +248,6 @@ func TestRenderBuiltin(t *testing.T) {
 				assert.Check(t, is.Equal(o.File, ""), "a built-in object is in no file of the service: %s", o)
 			}
 			assert.Check(t, is.Contains(string(res.YAML), "serviceAccountName: "+tc.cfg.Name))
-			r, err := policy.Check(res.YAML)
-			assert.NilError(t, err)
-			assert.NilError(t, r.Err())
 			golden.Assert(t, dumpResult(res), filepath.Join("template", tc.name+".yaml"))
 		})
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type Deploy
-func (r *Binding) AsDeploy() *Deploy { // deploy (../../../modules/deploy/main.go:24:6)
+func (r *Binding) AsDeploy() *Deploy { // deploy (../../../modules/deploy/main.go:26:6)
 	q := r.query.Select("asDeploy")
 
 	return &Deploy{
@@ -19,7 +19,7 @@ func (r *Binding) AsDeploy() *Deploy { // deploy (../../../modules/deploy/main.g
 }
 
 // Retrieve the binding value, as type DeployObjectOrigin
-func (r *Binding) AsDeployObjectOrigin() *DeployObjectOrigin { // deploy (../../../modules/deploy/render.go:47:6)
+func (r *Binding) AsDeployObjectOrigin() *DeployObjectOrigin { // deploy (../../../modules/deploy/render.go:49:6)
 	q := r.query.Select("asDeployObjectOrigin")
 
 	return &DeployObjectOrigin{
@@ -28,7 +28,7 @@ func (r *Binding) AsDeployObjectOrigin() *DeployObjectOrigin { // deploy (../../
 }
 
 // Retrieve the binding value, as type DeployPolicyReport
-func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:14:6)
+func (r *Binding) AsDeployPolicyReport() *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:16:6)
 	q := r.query.Select("asDeployPolicyReport")
 
 	return &DeployPolicyReport{
@@ -64,9 +64,10 @@ func (r *Binding) AsDeployRollout() *DeployRollout { // deploy (../../../modules
 }
 
 // Deploy publishes, renders and checks one service's release.
-type Deploy struct { // deploy (../../../modules/deploy/main.go:24:6)
+type Deploy struct { // deploy (../../../modules/deploy/main.go:26:6)
 	query *querybuilder.Selection
 
+	gatorImage   *string
 	history      *string
 	id           *ID
 	kubectlImage *string
@@ -80,44 +81,17 @@ func (r *Deploy) WithGraphQLQuery(q *querybuilder.Selection) *Deploy {
 	}
 }
 
-// DeployConstraintsOpts contains options for Deploy.Constraints
-type DeployConstraintsOpts struct {
-	//
-	// What the cluster does on a violation: deny, dryrun or warn.
-	//
-	//
-	// Default: "deny"
-	EnforcementAction string // deploy (../../../modules/deploy/policy.go:123:2)
-}
-
-// Constraints returns the platform's rules as Gatekeeper Constraints (for
-// the gatekeeper-library templates), to enforce in the cluster what the
-// pipeline checks.
-func (r *Deploy) Constraints(opts ...DeployConstraintsOpts) *File { // deploy (../../../modules/deploy/policy.go:118:1)
-	q := r.query.Select("constraints")
-	for i := len(opts) - 1; i >= 0; i-- {
-		// `enforcementAction` optional argument
-		if !querybuilder.IsZeroValue(opts[i].EnforcementAction) {
-			q = q.Arg("enforcementAction", opts[i].EnforcementAction)
-		}
-	}
-
-	return &File{
-		query: q,
-	}
-}
-
 // DeployEnvironmentsOpts contains options for Deploy.Environments
 type DeployEnvironmentsOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../modules/deploy/render.go:165:2)
+	Source *Directory // deploy (../../../modules/deploy/render.go:168:2)
 }
 
 // Environments lists the environments the service can be rendered for: the
 // folders of k8s/overlays holding a kustomization.yaml, sorted.
-func (r *Deploy) Environments(ctx context.Context, opts ...DeployEnvironmentsOpts) ([]string, error) { // deploy (../../../modules/deploy/render.go:160:1)
+func (r *Deploy) Environments(ctx context.Context, opts ...DeployEnvironmentsOpts) ([]string, error) { // deploy (../../../modules/deploy/render.go:163:1)
 	q := r.query.Select("environments")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -127,6 +101,19 @@ func (r *Deploy) Environments(ctx context.Context, opts ...DeployEnvironmentsOpt
 	}
 
 	var response []string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The gator image that evaluates the platform's policy on rendered manifests.
+func (r *Deploy) GatorImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/main.go:38:2)
+	if r.gatorImage != nil {
+		return *r.gatorImage, nil
+	}
+	q := r.query.Select("gatorImage")
+
+	var response string
 
 	q = q.Bind(&response)
 	return response, q.Execute(ctx)
@@ -217,7 +204,7 @@ func (r *Deploy) UnmarshalJSON(bs []byte) error {
 }
 
 // The kubectl image that applies and verifies releases.
-func (r *Deploy) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/main.go:34:2)
+func (r *Deploy) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/main.go:36:2)
 	if r.kubectlImage != nil {
 		return *r.kubectlImage, nil
 	}
@@ -230,7 +217,7 @@ func (r *Deploy) KubectlImage(ctx context.Context) (string, error) { // deploy (
 }
 
 // Registry password or token.
-func (r *Deploy) Password() *Secret { // deploy (../../../modules/deploy/main.go:30:2)
+func (r *Deploy) Password() *Secret { // deploy (../../../modules/deploy/main.go:32:2)
 	q := r.query.Select("password")
 
 	return &Secret{
@@ -238,9 +225,22 @@ func (r *Deploy) Password() *Secret { // deploy (../../../modules/deploy/main.go
 	}
 }
 
-// PolicyReport checks any rendered manifests against the platform's rules;
-// violations do not make it fail (Check does).
-func (r *Deploy) PolicyReport(manifests *File) *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:67:1)
+// Policy returns the platform's policy this module evaluates: the
+// Gatekeeper ConstraintTemplates, ExpansionTemplates and Constraints of
+// policy/gatekeeper, compiled in. The cluster applies the same folder.
+func (r *Deploy) Policy() *Directory { // deploy (../../../modules/deploy/policy.go:102:1)
+	q := r.query.Select("policy")
+
+	return &Directory{
+		query: q,
+	}
+}
+
+// PolicyReport evaluates any rendered manifests with gator against the
+// platform's policy; each namespace is taken as the platform labels a team
+// namespace <team>-<environment> (the team from the objects' team label).
+// Violations do not make it fail (Check does).
+func (r *Deploy) PolicyReport(manifests *File) *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:77:1)
 	assertNotNil("manifests", manifests)
 	q := r.query.Select("policyReport")
 	q = q.Arg("manifests", manifests)
@@ -293,7 +293,7 @@ func (r *Deploy) Publish(ctr *Container, repository string, commit string, opts 
 }
 
 // Registry host[:port] images are pushed to, e.g. myacr.azurecr.io.
-func (r *Deploy) Registry(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/main.go:26:2)
+func (r *Deploy) Registry(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/main.go:28:2)
 	if r.registry != nil {
 		return *r.registry, nil
 	}
@@ -306,7 +306,7 @@ func (r *Deploy) Registry(ctx context.Context) (string, error) { // deploy (../.
 }
 
 // A service reaching the registry when it is on the caller's loopback.
-func (r *Deploy) RegistryTunnel() *Service { // deploy (../../../modules/deploy/main.go:32:2)
+func (r *Deploy) RegistryTunnel() *Service { // deploy (../../../modules/deploy/main.go:34:2)
 	q := r.query.Select("registryTunnel")
 
 	return &Service{
@@ -319,22 +319,22 @@ type DeployRenderOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../modules/deploy/render.go:67:2)
+	Source *Directory // deploy (../../../modules/deploy/render.go:69:2)
 	//
 	// The image to deploy, by digest: <registry>/<repository>@sha256:… (what publish returns); a placeholder
 	// when empty.
 	//
-	Image string // deploy (../../../modules/deploy/render.go:71:2)
+	Image string // deploy (../../../modules/deploy/render.go:73:2)
 	//
 	// The git commit SHA being deployed: the version label (0000000 when empty).
 	//
-	Commit string // deploy (../../../modules/deploy/render.go:74:2)
+	Commit string // deploy (../../../modules/deploy/render.go:76:2)
 	//
 	// Environment to render: the name of an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // deploy (../../../modules/deploy/render.go:78:2)
+	Environment string // deploy (../../../modules/deploy/render.go:80:2)
 }
 
 // Render renders the service's k8s/ base and the environment's overlay with
@@ -343,7 +343,7 @@ type DeployRenderOpts struct {
 // Without an image (a pull request's checks, or the checks before the push)
 // the release runs a placeholder that no registry serves; WithImage gives it
 // the published image.
-func (r *Deploy) Render(opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../modules/deploy/render.go:62:1)
+func (r *Deploy) Render(opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../modules/deploy/render.go:64:1)
 	q := r.query.Select("render")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -438,7 +438,7 @@ func (r *Deploy) Rollback(kubeconfig *Secret, namespace string, service string, 
 }
 
 // Registry user name.
-func (r *Deploy) Username(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/main.go:28:2)
+func (r *Deploy) Username(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/main.go:30:2)
 	if r.username != nil {
 		return *r.username, nil
 	}
@@ -459,7 +459,7 @@ func (r *Deploy) AsNode() Node {
 }
 
 // ObjectOrigin is where an object of a release is defined in k8s/.
-type DeployObjectOrigin struct { // deploy (../../../modules/deploy/render.go:47:6)
+type DeployObjectOrigin struct { // deploy (../../../modules/deploy/render.go:49:6)
 	query *querybuilder.Selection
 
 	file   *string
@@ -475,7 +475,7 @@ func (r *DeployObjectOrigin) WithGraphQLQuery(q *querybuilder.Selection) *Deploy
 }
 
 // The file of k8s/ that defines it (an overlay's patches may have changed it).
-func (r *DeployObjectOrigin) File(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:51:2)
+func (r *DeployObjectOrigin) File(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:53:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -537,7 +537,7 @@ func (r *DeployObjectOrigin) UnmarshalJSON(bs []byte) error {
 }
 
 // The line of the object's kind in File; 0 when unknown.
-func (r *DeployObjectOrigin) Line(ctx context.Context) (int, error) { // deploy (../../../modules/deploy/render.go:53:2)
+func (r *DeployObjectOrigin) Line(ctx context.Context) (int, error) { // deploy (../../../modules/deploy/render.go:55:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -550,7 +550,7 @@ func (r *DeployObjectOrigin) Line(ctx context.Context) (int, error) { // deploy 
 }
 
 // The object, as Kind/namespace/name.
-func (r *DeployObjectOrigin) Object(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:49:2)
+func (r *DeployObjectOrigin) Object(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:51:2)
 	if r.object != nil {
 		return *r.object, nil
 	}
@@ -571,7 +571,7 @@ func (r *DeployObjectOrigin) AsNode() Node {
 }
 
 // PolicyReport is what the policy check found in rendered manifests.
-type DeployPolicyReport struct { // deploy (../../../modules/deploy/policy.go:14:6)
+type DeployPolicyReport struct { // deploy (../../../modules/deploy/policy.go:16:6)
 	query *querybuilder.Selection
 
 	id      *ID
@@ -594,9 +594,9 @@ func (r *DeployPolicyReport) WithGraphQLQuery(q *querybuilder.Selection) *Deploy
 	}
 }
 
-// Check fails when an object breaks a rule, naming every violation and its
-// fix; it returns the report when none does.
-func (r *DeployPolicyReport) Check() *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:82:1)
+// Check fails when an object breaks a rule the platform enforces, naming
+// every violation and its fix; it returns the report when none does.
+func (r *DeployPolicyReport) Check() *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:92:1)
 	q := r.query.Select("check")
 
 	return &DeployPolicyReport{
@@ -653,8 +653,8 @@ func (r *DeployPolicyReport) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
-// Whether every object passes every rule.
-func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/policy.go:16:2)
+// Whether nothing the environment enforces is broken (warnings may remain).
+func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/policy.go:18:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -667,7 +667,7 @@ func (r *DeployPolicyReport) Ok(ctx context.Context) (bool, error) { // deploy (
 }
 
 // Why the gate fails, counting the violations and naming each with its fix; empty when Ok.
-func (r *DeployPolicyReport) Problem(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/policy.go:20:2)
+func (r *DeployPolicyReport) Problem(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/policy.go:25:2)
 	if r.problem != nil {
 		return *r.problem, nil
 	}
@@ -680,7 +680,7 @@ func (r *DeployPolicyReport) Problem(ctx context.Context) (string, error) { // d
 }
 
 // Markdown: the rules and every violation with its fix.
-func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/policy.go:22:2)
+func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/policy.go:27:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -692,9 +692,20 @@ func (r *DeployPolicyReport) Summary(ctx context.Context) (string, error) { // d
 	return response, q.Execute(ctx)
 }
 
-// Each violation: rule, object, container, field, problem and fix.
-func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/policy.go:18:2)
+// Each blocking violation: rule, object, container, field, problem and fix.
+func (r *DeployPolicyReport) Violations(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/policy.go:20:2)
 	q := r.query.Select("violations")
+
+	var response []string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// Each violation the environment reports without blocking (the rule's enforcement there is warn or
+// dryrun), in the same form.
+func (r *DeployPolicyReport) Warnings(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/policy.go:23:2)
+	q := r.query.Select("warnings")
 
 	var response []string
 
@@ -868,6 +879,7 @@ type DeployRelease struct { // deploy (../../../modules/deploy/render.go:18:6)
 
 	commit       *string
 	environment  *string
+	gatorImage   *string
 	id           *ID
 	image        *string
 	kubectlImage *string
@@ -889,10 +901,11 @@ func (r *DeployRelease) WithGraphQLQuery(q *querybuilder.Selection) *DeployRelea
 	}
 }
 
-// Check fails when the release's manifests break a rule of the platform,
-// naming every violation and its fix, at the file and line of k8s/ that
-// defines the first object at fault; it returns the release when they pass.
-func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/deploy/policy.go:38:1)
+// Check fails when the release's manifests break a rule the platform
+// enforces in its environment, naming every violation and its fix, at the
+// file and line of k8s/ that defines the first object at fault; it returns
+// the release when they pass.
+func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../modules/deploy/policy.go:46:1)
 	q := r.query.Select("check")
 
 	return &DeployRelease{
@@ -988,6 +1001,19 @@ func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // de
 		return *r.environment, nil
 	}
 	q := r.query.Select("environment")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The gator image that evaluates the platform's policy on the release.
+func (r *DeployRelease) GatorImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:45:2)
+	if r.gatorImage != nil {
+		return *r.gatorImage, nil
+	}
+	q := r.query.Select("gatorImage")
 
 	var response string
 
@@ -1166,12 +1192,14 @@ func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // de
 	return response, q.Execute(ctx)
 }
 
-// PolicyReport checks the release's manifests against the platform's rules
-// (the ones the cluster enforces with Gatekeeper): no privileged containers,
+// PolicyReport evaluates the release's manifests with gator against the
+// platform's policy, the Gatekeeper ConstraintTemplates and Constraints
+// the cluster enforces (no privileged containers, no privilege escalation,
 // required labels, resource requests and limits, runAsNonRoot, images by
-// digest, liveness and readiness probes. Every violation is listed;
-// violations do not make it fail (Check does).
-func (r *DeployRelease) PolicyReport() *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:30:1)
+// digest, liveness and readiness probes), with the enforcement of the
+// release's environment. Every violation is listed; violations do not make
+// it fail (Check does).
+func (r *DeployRelease) PolicyReport() *DeployPolicyReport { // deploy (../../../modules/deploy/policy.go:37:1)
 	q := r.query.Select("policyReport")
 
 	return &DeployPolicyReport{
@@ -1195,7 +1223,7 @@ func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy
 // WithImage returns the release with its service's image replaced by image,
 // which must be pinned by digest: how a release rendered and checked before
 // the push gets the image publish returned. Nothing else changes.
-func (r *DeployRelease) WithImage(image string) *DeployRelease { // deploy (../../../modules/deploy/render.go:132:1)
+func (r *DeployRelease) WithImage(image string) *DeployRelease { // deploy (../../../modules/deploy/render.go:135:1)
 	q := r.query.Select("withImage")
 	q = q.Arg("image", image)
 
@@ -1412,7 +1440,7 @@ func (r *DeployRollout) AsNode() Node {
 }
 
 // Create or update a binding of type Deploy in the environment
-func (r *Env) WithDeployInput(name string, value *Deploy, description string) *Env { // deploy (../../../modules/deploy/main.go:24:6)
+func (r *Env) WithDeployInput(name string, value *Deploy, description string) *Env { // deploy (../../../modules/deploy/main.go:26:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployInput")
 	q = q.Arg("name", name)
@@ -1425,7 +1453,7 @@ func (r *Env) WithDeployInput(name string, value *Deploy, description string) *E
 }
 
 // Create or update a binding of type DeployObjectOrigin in the environment
-func (r *Env) WithDeployObjectOriginInput(name string, value *DeployObjectOrigin, description string) *Env { // deploy (../../../modules/deploy/render.go:47:6)
+func (r *Env) WithDeployObjectOriginInput(name string, value *DeployObjectOrigin, description string) *Env { // deploy (../../../modules/deploy/render.go:49:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployObjectOriginInput")
 	q = q.Arg("name", name)
@@ -1438,7 +1466,7 @@ func (r *Env) WithDeployObjectOriginInput(name string, value *DeployObjectOrigin
 }
 
 // Declare a desired DeployObjectOrigin output to be assigned in the environment
-func (r *Env) WithDeployObjectOriginOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:47:6)
+func (r *Env) WithDeployObjectOriginOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:49:6)
 	q := r.query.Select("withDeployObjectOriginOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1449,7 +1477,7 @@ func (r *Env) WithDeployObjectOriginOutput(name string, description string) *Env
 }
 
 // Declare a desired Deploy output to be assigned in the environment
-func (r *Env) WithDeployOutput(name string, description string) *Env { // deploy (../../../modules/deploy/main.go:24:6)
+func (r *Env) WithDeployOutput(name string, description string) *Env { // deploy (../../../modules/deploy/main.go:26:6)
 	q := r.query.Select("withDeployOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1460,7 +1488,7 @@ func (r *Env) WithDeployOutput(name string, description string) *Env { // deploy
 }
 
 // Create or update a binding of type DeployPolicyReport in the environment
-func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../modules/deploy/policy.go:14:6)
+func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport, description string) *Env { // deploy (../../../modules/deploy/policy.go:16:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployPolicyReportInput")
 	q = q.Arg("name", name)
@@ -1473,7 +1501,7 @@ func (r *Env) WithDeployPolicyReportInput(name string, value *DeployPolicyReport
 }
 
 // Declare a desired DeployPolicyReport output to be assigned in the environment
-func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../modules/deploy/policy.go:14:6)
+func (r *Env) WithDeployPolicyReportOutput(name string, description string) *Env { // deploy (../../../modules/deploy/policy.go:16:6)
 	q := r.query.Select("withDeployPolicyReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1560,30 +1588,37 @@ type DeployOpts struct {
 	//
 	// Registry host[:port] images are pushed to, e.g. myacr.azurecr.io.
 	//
-	Registry string // deploy (../../../modules/deploy/main.go:41:2)
+	Registry string // deploy (../../../modules/deploy/main.go:45:2)
 	//
 	// Registry user name; for an ACR token from `az acr login --expose-token`, 00000000-0000-0000-0000-000000000000.
 	//
-	Username string // deploy (../../../modules/deploy/main.go:44:2)
+	Username string // deploy (../../../modules/deploy/main.go:48:2)
 	//
 	// Registry password or token, e.g. env://ACR_TOKEN.
 	//
-	Password *Secret // deploy (../../../modules/deploy/main.go:47:2)
+	Password *Secret // deploy (../../../modules/deploy/main.go:51:2)
 	//
 	// A service reaching the registry when it listens on the caller's loopback, e.g. tcp://localhost:5001;
 	// the registry keeps its name (127.0.0.1:5001) in every reference.
 	//
-	RegistryTunnel *Service // deploy (../../../modules/deploy/main.go:51:2)
+	RegistryTunnel *Service // deploy (../../../modules/deploy/main.go:55:2)
 	//
 	// The kubectl image that applies and verifies releases.
 	//
 	//
 	// Default: "bitnami/kubectl:1.33.13"
-	KubectlImage string // deploy (../../../modules/deploy/main.go:55:2)
+	KubectlImage string // deploy (../../../modules/deploy/main.go:59:2)
+	//
+	// The gator image (OPA Gatekeeper's CLI) that evaluates the platform's policy on rendered manifests: the
+	// release of the cluster's Gatekeeper.
+	//
+	//
+	// Default: "openpolicyagent/gator:v3.23.1"
+	GatorImage string // deploy (../../../modules/deploy/main.go:64:2)
 }
 
 // New returns the deploy stage for one registry.
-func (r *Query) Deploy(opts ...DeployOpts) *Deploy { // deploy (../../../modules/deploy/main.go:38:1)
+func (r *Query) Deploy(opts ...DeployOpts) *Deploy { // deploy (../../../modules/deploy/main.go:42:1)
 	q := r.query.Select("deploy")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `registry` optional argument
@@ -1605,6 +1640,10 @@ func (r *Query) Deploy(opts ...DeployOpts) *Deploy { // deploy (../../../modules
 		// `kubectlImage` optional argument
 		if !querybuilder.IsZeroValue(opts[i].KubectlImage) {
 			q = q.Arg("kubectlImage", opts[i].KubectlImage)
+		}
+		// `gatorImage` optional argument
+		if !querybuilder.IsZeroValue(opts[i].GatorImage) {
+			q = q.Arg("gatorImage", opts[i].GatorImage)
 		}
 	}
 

@@ -192,13 +192,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 	switch parentName {
 	case "Examples":
 		switch fnName {
-		case "DeployConstraints":
+		case "DeployPolicy":
 			var parent Examples
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return (*Examples).DeployConstraints(&parent), nil
+			return (*Examples).DeployPolicy(&parent), nil
 		case "DeployPolicyReport":
 			var parent Examples
 			err = json.Unmarshal(parentJSON, &parent)

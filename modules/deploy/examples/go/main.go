@@ -2,8 +2,8 @@
 //
 // The examples need no registry and no cluster: they render the golden-path
 // example service (examples/fastapi-service in this repository) for an
-// environment, check the manifests against the platform's policy, and emit
-// the same rules as Gatekeeper Constraints. Publish needs a registry and
+// environment, evaluate the manifests with gator against the platform's
+// policy, and return that policy (the Gatekeeper folder the cluster applies). Publish needs a registry and
 // Release.deploy a cluster: `dagger call -m ./modules/deploy publish --help`
 // and `... render --help` show their arguments.
 package main
@@ -59,8 +59,8 @@ func (m *Examples) DeployPolicyReport(
 	return release.PolicyReport().Summary(ctx)
 }
 
-// DeployConstraints returns the platform's rules as Gatekeeper Constraints
-// in warn mode, to try them on a cluster before enforcing them.
-func (m *Examples) DeployConstraints() *dagger.File {
-	return dag.Deploy().Constraints(dagger.DeployConstraintsOpts{EnforcementAction: "warn"})
+// DeployPolicy returns the platform's policy the deploy module evaluates:
+// the Gatekeeper ConstraintTemplates and Constraints the cluster applies.
+func (m *Examples) DeployPolicy() *dagger.Directory {
+	return dag.Deploy().Policy()
 }
