@@ -279,3 +279,32 @@ func undocumented(m moduleDefs) []string {
 	}
 	return missing
 }
+
+// The deploy module's policy report of any manifests, a file of the
+// caller's (0600, as mktemp makes it): gator, run as its image's non-root
+// user, reads it; in prod GP001 blocks and the rules the platform only warns
+// of there are warnings, each with its fix.
+func TestDeployPolicyReportOfAFile(t *testing.T) {
+	t.Parallel()
+	root := daggertest.RepoRoot(t)
+	data, err := os.ReadFile(filepath.Join(root, "pipeline", "policy", "testdata", "check", "many-prod.yaml"))
+	assert.NilError(t, err)
+	f := filepath.Join(t.TempDir(), "manifests.yaml")
+	assert.NilError(t, os.WriteFile(f, data, 0o600))
+	var report struct {
+		Ok                   bool
+		Violations, Warnings []string
+	}
+	for field, into := range map[string]any{"ok": &report.Ok, "violations": &report.Violations, "warnings": &report.Warnings} {
+		res := daggertest.CLI(t, root, "call", "-m", "modules/deploy", "policy-report", "--manifests", f, field, "--json")
+		assert.Assert(t, res.ExitCode == 0, res.ErrorText())
+		assert.NilError(t, json.Unmarshal([]byte(res.Stdout), into), res.Stdout)
+	}
+	assert.Check(t, !report.Ok)
+	assert.Check(t, is.Len(report.Violations, 1))
+	assert.Check(t, is.Contains(strings.Join(report.Violations, "\n"),
+		"GP001 Deployment/payments-prod/hello-api, container app: spec.template.spec.containers[app].securityContext.privileged is true; fix: remove"))
+	assert.Check(t, is.Len(report.Warnings, 9))
+	assert.Check(t, is.Contains(strings.Join(report.Warnings, "\n"),
+		`GP006 Deployment/payments-prod/hello-api, container app: spec.template.spec.containers[app].image "nginx:latest" uses the tag latest`))
+}

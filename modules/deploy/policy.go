@@ -175,7 +175,8 @@ func gator(ctx context.Context, image string, dir *dagger.Directory, namespaces 
 	ctr := dag.Container().From(image).
 		WithDirectory("/policy", dir).
 		WithNewFile("/release/namespaces.yaml", string(namespaces)).
-		WithFile("/release/manifests.yaml", manifests).
+		// Readable by gator's user whatever the mode of the file given (a caller's may be 0600).
+		WithFile("/release/manifests.yaml", manifests, dagger.ContainerWithFileOpts{Permissions: 0o644}).
 		WithExec([]string{"test", "--output=json", "--filename=/policy", "--filename=/release"},
 			dagger.ContainerWithExecOpts{UseEntrypoint: true, Expect: dagger.ReturnTypeAny})
 	code, err := ctr.ExitCode(ctx)

@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type GoldenPath
-func (r *Binding) AsGoldenPath() *GoldenPath { // golden-path (../../../../.dagger/main.go:36:6)
+func (r *Binding) AsGoldenPath() *GoldenPath { // golden-path (../../../../.dagger/main.go:37:6)
 	q := r.query.Select("asGoldenPath")
 
 	return &GoldenPath{
@@ -19,7 +19,7 @@ func (r *Binding) AsGoldenPath() *GoldenPath { // golden-path (../../../../.dagg
 }
 
 // Retrieve the binding value, as type GoldenPathLintSummary
-func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:163:6)
+func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:164:6)
 	q := r.query.Select("asGoldenPathLintSummary")
 
 	return &GoldenPathLintSummary{
@@ -28,7 +28,7 @@ func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-p
 }
 
 // Retrieve the binding value, as type GoldenPathProblem
-func (r *Binding) AsGoldenPathProblem() *GoldenPathProblem { // golden-path (../../../../.dagger/main.go:135:6)
+func (r *Binding) AsGoldenPathProblem() *GoldenPathProblem { // golden-path (../../../../.dagger/main.go:136:6)
 	q := r.query.Select("asGoldenPathProblem")
 
 	return &GoldenPathProblem{
@@ -37,7 +37,7 @@ func (r *Binding) AsGoldenPathProblem() *GoldenPathProblem { // golden-path (../
 }
 
 // Retrieve the binding value, as type GoldenPathScanSummary
-func (r *Binding) AsGoldenPathScanSummary() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:171:6)
+func (r *Binding) AsGoldenPathScanSummary() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:172:6)
 	q := r.query.Select("asGoldenPathScanSummary")
 
 	return &GoldenPathScanSummary{
@@ -46,7 +46,7 @@ func (r *Binding) AsGoldenPathScanSummary() *GoldenPathScanSummary { // golden-p
 }
 
 // Retrieve the binding value, as type GoldenPathShipResult
-func (r *Binding) AsGoldenPathShipResult() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:97:6)
+func (r *Binding) AsGoldenPathShipResult() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:98:6)
 	q := r.query.Select("asGoldenPathShipResult")
 
 	return &GoldenPathShipResult{
@@ -55,7 +55,7 @@ func (r *Binding) AsGoldenPathShipResult() *GoldenPathShipResult { // golden-pat
 }
 
 // Retrieve the binding value, as type GoldenPathStage
-func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../../../.dagger/main.go:189:6)
+func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../../../.dagger/main.go:190:6)
 	q := r.query.Select("asGoldenPathStage")
 
 	return &GoldenPathStage{
@@ -64,7 +64,7 @@ func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../.
 }
 
 // Retrieve the binding value, as type GoldenPathTestSummary
-func (r *Binding) AsGoldenPathTestSummary() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:147:6)
+func (r *Binding) AsGoldenPathTestSummary() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:148:6)
 	q := r.query.Select("asGoldenPathTestSummary")
 
 	return &GoldenPathTestSummary{
@@ -73,7 +73,7 @@ func (r *Binding) AsGoldenPathTestSummary() *GoldenPathTestSummary { // golden-p
 }
 
 // Create or update a binding of type GoldenPath in the environment
-func (r *Env) WithGoldenPathInput(name string, value *GoldenPath, description string) *Env { // golden-path (../../../../.dagger/main.go:36:6)
+func (r *Env) WithGoldenPathInput(name string, value *GoldenPath, description string) *Env { // golden-path (../../../../.dagger/main.go:37:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathInput")
 	q = q.Arg("name", name)
@@ -86,7 +86,7 @@ func (r *Env) WithGoldenPathInput(name string, value *GoldenPath, description st
 }
 
 // Create or update a binding of type GoldenPathLintSummary in the environment
-func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:163:6)
+func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:164:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathLintSummaryInput")
 	q = q.Arg("name", name)
@@ -99,7 +99,7 @@ func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintS
 }
 
 // Declare a desired GoldenPathLintSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathLintSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:163:6)
+func (r *Env) WithGoldenPathLintSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:164:6)
 	q := r.query.Select("withGoldenPathLintSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -110,7 +110,7 @@ func (r *Env) WithGoldenPathLintSummaryOutput(name string, description string) *
 }
 
 // Declare a desired GoldenPath output to be assigned in the environment
-func (r *Env) WithGoldenPathOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:36:6)
+func (r *Env) WithGoldenPathOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:37:6)
 	q := r.query.Select("withGoldenPathOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -121,7 +121,7 @@ func (r *Env) WithGoldenPathOutput(name string, description string) *Env { // go
 }
 
 // Create or update a binding of type GoldenPathProblem in the environment
-func (r *Env) WithGoldenPathProblemInput(name string, value *GoldenPathProblem, description string) *Env { // golden-path (../../../../.dagger/main.go:135:6)
+func (r *Env) WithGoldenPathProblemInput(name string, value *GoldenPathProblem, description string) *Env { // golden-path (../../../../.dagger/main.go:136:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathProblemInput")
 	q = q.Arg("name", name)
@@ -134,7 +134,7 @@ func (r *Env) WithGoldenPathProblemInput(name string, value *GoldenPathProblem, 
 }
 
 // Declare a desired GoldenPathProblem output to be assigned in the environment
-func (r *Env) WithGoldenPathProblemOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:135:6)
+func (r *Env) WithGoldenPathProblemOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:136:6)
 	q := r.query.Select("withGoldenPathProblemOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -145,7 +145,7 @@ func (r *Env) WithGoldenPathProblemOutput(name string, description string) *Env 
 }
 
 // Create or update a binding of type GoldenPathScanSummary in the environment
-func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:171:6)
+func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:172:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathScanSummaryInput")
 	q = q.Arg("name", name)
@@ -158,7 +158,7 @@ func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanS
 }
 
 // Declare a desired GoldenPathScanSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathScanSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:171:6)
+func (r *Env) WithGoldenPathScanSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:172:6)
 	q := r.query.Select("withGoldenPathScanSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -169,7 +169,7 @@ func (r *Env) WithGoldenPathScanSummaryOutput(name string, description string) *
 }
 
 // Create or update a binding of type GoldenPathShipResult in the environment
-func (r *Env) WithGoldenPathShipResultInput(name string, value *GoldenPathShipResult, description string) *Env { // golden-path (../../../../.dagger/main.go:97:6)
+func (r *Env) WithGoldenPathShipResultInput(name string, value *GoldenPathShipResult, description string) *Env { // golden-path (../../../../.dagger/main.go:98:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathShipResultInput")
 	q = q.Arg("name", name)
@@ -182,7 +182,7 @@ func (r *Env) WithGoldenPathShipResultInput(name string, value *GoldenPathShipRe
 }
 
 // Declare a desired GoldenPathShipResult output to be assigned in the environment
-func (r *Env) WithGoldenPathShipResultOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:97:6)
+func (r *Env) WithGoldenPathShipResultOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:98:6)
 	q := r.query.Select("withGoldenPathShipResultOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -193,7 +193,7 @@ func (r *Env) WithGoldenPathShipResultOutput(name string, description string) *E
 }
 
 // Create or update a binding of type GoldenPathStage in the environment
-func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, description string) *Env { // golden-path (../../../../.dagger/main.go:189:6)
+func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, description string) *Env { // golden-path (../../../../.dagger/main.go:190:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathStageInput")
 	q = q.Arg("name", name)
@@ -206,7 +206,7 @@ func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, desc
 }
 
 // Declare a desired GoldenPathStage output to be assigned in the environment
-func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:189:6)
+func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:190:6)
 	q := r.query.Select("withGoldenPathStageOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -217,7 +217,7 @@ func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { 
 }
 
 // Create or update a binding of type GoldenPathTestSummary in the environment
-func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:147:6)
+func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:148:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathTestSummaryInput")
 	q = q.Arg("name", name)
@@ -230,7 +230,7 @@ func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestS
 }
 
 // Declare a desired GoldenPathTestSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathTestSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:147:6)
+func (r *Env) WithGoldenPathTestSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:148:6)
 	q := r.query.Select("withGoldenPathTestSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -241,7 +241,7 @@ func (r *Env) WithGoldenPathTestSummaryOutput(name string, description string) *
 }
 
 // GoldenPath is the golden path for one service, with its gates' settings.
-type GoldenPath struct { // golden-path (../../../../.dagger/main.go:36:6)
+type GoldenPath struct { // golden-path (../../../../.dagger/main.go:37:6)
 	query *querybuilder.Selection
 
 	dockerfile        *string
@@ -261,7 +261,7 @@ func (r *GoldenPath) WithGraphQLQuery(q *querybuilder.Selection) *GoldenPath {
 }
 
 // Path of the Dockerfile inside the source folder.
-func (r *GoldenPath) Dockerfile(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:40:2)
+func (r *GoldenPath) Dockerfile(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:41:2)
 	if r.dockerfile != nil {
 		return *r.dockerfile, nil
 	}
@@ -280,7 +280,7 @@ func (r *GoldenPath) Dockerfile(ctx context.Context) (string, error) { // golden
 // summary. A check: in a service's repository that installed the golden path
 // as a toolchain, `dagger check` runs it (golden-path:gates), with the
 // constructor's arguments from the repository's .env.
-func (r *GoldenPath) Gates(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:561:1)
+func (r *GoldenPath) Gates(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:576:1)
 	if r.gates != nil {
 		return *r.gates, nil
 	}
@@ -372,7 +372,7 @@ func (r *GoldenPath) Init(name string, team string, opts ...GoldenPathInitOpts) 
 }
 
 // The platform the runtime image is built for.
-func (r *GoldenPath) Platform(ctx context.Context) (Platform, error) { // golden-path (../../../../.dagger/main.go:42:2)
+func (r *GoldenPath) Platform(ctx context.Context) (Platform, error) { // golden-path (../../../../.dagger/main.go:43:2)
 	if r.platform != nil {
 		return *r.platform, nil
 	}
@@ -385,7 +385,7 @@ func (r *GoldenPath) Platform(ctx context.Context) (Platform, error) { // golden
 }
 
 // The service's folder inside its git repository; empty when the service is the repository.
-func (r *GoldenPath) RepoPath(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:50:2)
+func (r *GoldenPath) RepoPath(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:51:2)
 	if r.repoPath != nil {
 		return *r.repoPath, nil
 	}
@@ -403,7 +403,7 @@ func (r *GoldenPath) RepoPath(ctx context.Context) (string, error) { // golden-p
 // that ships runs `ship --no-fail`, whose result reports every stage.) Its result
 // is kept for the session only: the vulnerability DB changes daily, and a
 // cached report must not contradict a ship that failed on a new finding.
-func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:590:1)
+func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:605:1)
 	q := r.query.Select("report")
 
 	return &GoldenPathShipResult{
@@ -412,7 +412,7 @@ func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../.
 }
 
 // Vulnerabilities at or above this severity fail the scan gate.
-func (r *GoldenPath) Severity(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:44:2)
+func (r *GoldenPath) Severity(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:45:2)
 	if r.severity != nil {
 		return *r.severity, nil
 	}
@@ -429,89 +429,89 @@ type GoldenPathShipOpts struct {
 	//
 	// Registry to publish to, e.g. myacr.azurecr.io; without it nothing is published.
 	//
-	Registry string // golden-path (../../../../.dagger/main.go:218:2)
+	Registry string // golden-path (../../../../.dagger/main.go:219:2)
 	//
 	// Repository inside the registry; <team>/<name> from golden-path.yaml when empty.
 	//
-	Repository string // golden-path (../../../../.dagger/main.go:221:2)
+	Repository string // golden-path (../../../../.dagger/main.go:222:2)
 	//
 	// The git commit SHA being shipped: the image's immutable tag (in GitHub Actions, ${{ github.sha }}).
 	//
-	Commit string // golden-path (../../../../.dagger/main.go:224:2)
+	Commit string // golden-path (../../../../.dagger/main.go:225:2)
 	//
 	// Registry user name (for an ACR token: 00000000-0000-0000-0000-000000000000).
 	//
-	Username string // golden-path (../../../../.dagger/main.go:227:2)
+	Username string // golden-path (../../../../.dagger/main.go:228:2)
 	//
 	// Registry password or token, e.g. env://ACR_TOKEN.
 	//
-	Password *Secret // golden-path (../../../../.dagger/main.go:230:2)
+	Password *Secret // golden-path (../../../../.dagger/main.go:231:2)
 	//
 	// A service reaching a registry on the caller's loopback, e.g. tcp://localhost:5001.
 	//
-	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:233:2)
+	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:234:2)
 	//
 	// URL of the repository the commit is in, e.g. https://github.com/acme/orders: a label of the published image.
 	//
-	SourceURL string // golden-path (../../../../.dagger/main.go:236:2)
+	SourceURL string // golden-path (../../../../.dagger/main.go:237:2)
 	//
 	// Environment to deploy to: an overlay in k8s/overlays (dev, staging, prod); without --registry every
 	// environment is rendered and checked.
 	//
 	//
 	// Default: "dev"
-	Environment string // golden-path (../../../../.dagger/main.go:241:2)
+	Environment string // golden-path (../../../../.dagger/main.go:242:2)
 	//
 	// Kubeconfig of the cluster to deploy to, with its credential in the file (kubectl runs in a container with
 	// no exec plugin such as kubelogin: for AKS, an Entra ID token in place of the exec, as the template's
 	// workflow writes it); without it nothing is deployed.
 	//
-	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:246:2)
+	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:247:2)
 	//
 	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
 	//
-	KubeAPI *Service // golden-path (../../../../.dagger/main.go:249:2)
+	KubeAPI *Service // golden-path (../../../../.dagger/main.go:250:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. the GitHub Actions run URL.
 	//
-	RunID string // golden-path (../../../../.dagger/main.go:252:2)
+	RunID string // golden-path (../../../../.dagger/main.go:253:2)
 	//
 	// A request the smoke test makes after the health checks, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // golden-path (../../../../.dagger/main.go:255:2)
+	SmokePath string // golden-path (../../../../.dagger/main.go:256:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	RolloutTimeout int // golden-path (../../../../.dagger/main.go:259:2)
+	RolloutTimeout int // golden-path (../../../../.dagger/main.go:260:2)
 	//
 	// Prometheus' URL; after the deploy, ship waits until it scrapes the service (e.g.
 	// http://prometheus-operated.monitoring:9090).
 	//
-	PrometheusURL string // golden-path (../../../../.dagger/main.go:263:2)
+	PrometheusURL string // golden-path (../../../../.dagger/main.go:264:2)
 	//
 	// A service reaching Prometheus on the caller's loopback, e.g. tcp://localhost:9090.
 	//
-	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:266:2)
+	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:267:2)
 	//
 	// How long to wait for Prometheus to scrape the service, in seconds.
 	//
 	//
 	// Default: 120
-	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:270:2)
+	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:271:2)
 	//
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	//
-	GrafanaURL string // golden-path (../../../../.dagger/main.go:273:2)
+	GrafanaURL string // golden-path (../../../../.dagger/main.go:274:2)
 	//
 	// A Grafana service account token (Editor), e.g. env://GRAFANA_TOKEN.
 	//
-	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:276:2)
+	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:277:2)
 	//
 	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
 	//
-	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:279:2)
+	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:280:2)
 	//
 	// What a failed observe stage does: rollback (the release that served before is put back, whole, and ship
 	// fails: a release Prometheus cannot scrape is not done) or warn (the release stays, the stage is marked
@@ -519,12 +519,12 @@ type GoldenPathShipOpts struct {
 	//
 	//
 	// Default: "rollback"
-	OnObserveFailure string // golden-path (../../../../.dagger/main.go:285:2)
+	OnObserveFailure string // golden-path (../../../../.dagger/main.go:286:2)
 	//
 	// Return the result of a red run (ok false, the stage that failed and why, what was published and what was
 	// rolled back) instead of failing: CI exports this run's own reports, then fails the job when ok is false.
 	//
-	NoFail bool // golden-path (../../../../.dagger/main.go:289:2)
+	NoFail bool // golden-path (../../../../.dagger/main.go:290:2)
 }
 
 // Ship runs the golden path on a service: it reads golden-path.yaml, builds
@@ -540,7 +540,7 @@ type GoldenPathShipOpts struct {
 // cannot scrape, is rolled back whole. With --no-fail a red run returns its
 // result (ok false) instead of failing, so that CI exports the reports of
 // that very run: `ship --no-fail ... reports export --path reports`.
-func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:214:1)
+func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:215:1)
 	q := r.query.Select("ship")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `registry` optional argument
@@ -635,7 +635,7 @@ func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { //
 }
 
 // The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
-func (r *GoldenPath) Source() *Directory { // golden-path (../../../../.dagger/main.go:38:2)
+func (r *GoldenPath) Source() *Directory { // golden-path (../../../../.dagger/main.go:39:2)
 	q := r.query.Select("source")
 
 	return &Directory{
@@ -644,7 +644,7 @@ func (r *GoldenPath) Source() *Directory { // golden-path (../../../../.dagger/m
 }
 
 // A service reaching the DB's registry, bound as host "db-registry".
-func (r *GoldenPath) TrivyDbRegistry() *Service { // golden-path (../../../../.dagger/main.go:48:2)
+func (r *GoldenPath) TrivyDbRegistry() *Service { // golden-path (../../../../.dagger/main.go:49:2)
 	q := r.query.Select("trivyDbRegistry")
 
 	return &Service{
@@ -653,7 +653,7 @@ func (r *GoldenPath) TrivyDbRegistry() *Service { // golden-path (../../../../.d
 }
 
 // OCI repository of Trivy's vulnerability DB.
-func (r *GoldenPath) TrivyDbRepository(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:46:2)
+func (r *GoldenPath) TrivyDbRepository(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:47:2)
 	if r.trivyDbRepository != nil {
 		return *r.trivyDbRepository, nil
 	}
@@ -666,7 +666,7 @@ func (r *GoldenPath) TrivyDbRepository(ctx context.Context) (string, error) { //
 }
 
 // Version returns the golden-path release these modules belong to.
-func (r *GoldenPath) Version(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:92:1)
+func (r *GoldenPath) Version(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:93:1)
 	if r.version != nil {
 		return *r.version, nil
 	}
@@ -687,7 +687,7 @@ func (r *GoldenPath) AsNode() Node {
 }
 
 // LintSummary is the lint stage's outcome.
-type GoldenPathLintSummary struct { // golden-path (../../../../.dagger/main.go:163:6)
+type GoldenPathLintSummary struct { // golden-path (../../../../.dagger/main.go:164:6)
 	query *querybuilder.Selection
 
 	id   *ID
@@ -701,7 +701,7 @@ func (r *GoldenPathLintSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // Each finding as file:line:col: CODE message.
-func (r *GoldenPathLintSummary) Findings(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:167:2)
+func (r *GoldenPathLintSummary) Findings(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:168:2)
 	q := r.query.Select("findings")
 
 	var response []string
@@ -760,7 +760,7 @@ func (r *GoldenPathLintSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // The linter's command.
-func (r *GoldenPathLintSummary) Tool(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:165:2)
+func (r *GoldenPathLintSummary) Tool(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:166:2)
 	if r.tool != nil {
 		return *r.tool, nil
 	}
@@ -781,7 +781,7 @@ func (r *GoldenPathLintSummary) AsNode() Node {
 }
 
 // Problem is a failed stage with what to fix.
-type GoldenPathProblem struct { // golden-path (../../../../.dagger/main.go:135:6)
+type GoldenPathProblem struct { // golden-path (../../../../.dagger/main.go:136:6)
 	query *querybuilder.Selection
 
 	file    *string
@@ -798,7 +798,7 @@ func (r *GoldenPathProblem) WithGraphQLQuery(q *querybuilder.Selection) *GoldenP
 }
 
 // The file at fault, relative to the service's folder; empty when the problem is about no one file.
-func (r *GoldenPathProblem) File(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:141:2)
+func (r *GoldenPathProblem) File(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:142:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -860,7 +860,7 @@ func (r *GoldenPathProblem) UnmarshalJSON(bs []byte) error {
 }
 
 // The line of the problem in File; 0 when unknown.
-func (r *GoldenPathProblem) Line(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:143:2)
+func (r *GoldenPathProblem) Line(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:144:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -873,7 +873,7 @@ func (r *GoldenPathProblem) Line(ctx context.Context) (int, error) { // golden-p
 }
 
 // What failed and how to fix it.
-func (r *GoldenPathProblem) Message(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:139:2)
+func (r *GoldenPathProblem) Message(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:140:2)
 	if r.message != nil {
 		return *r.message, nil
 	}
@@ -886,7 +886,7 @@ func (r *GoldenPathProblem) Message(ctx context.Context) (string, error) { // go
 }
 
 // The stage that failed.
-func (r *GoldenPathProblem) Stage(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:137:2)
+func (r *GoldenPathProblem) Stage(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:138:2)
 	if r.stage != nil {
 		return *r.stage, nil
 	}
@@ -907,7 +907,7 @@ func (r *GoldenPathProblem) AsNode() Node {
 }
 
 // ScanSummary is the scan stage's outcome.
-type GoldenPathScanSummary struct { // golden-path (../../../../.dagger/main.go:171:6)
+type GoldenPathScanSummary struct { // golden-path (../../../../.dagger/main.go:172:6)
 	query *querybuilder.Selection
 
 	critical *int
@@ -925,7 +925,7 @@ func (r *GoldenPathScanSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // CRITICAL findings.
-func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:173:2)
+func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:174:2)
 	if r.critical != nil {
 		return *r.critical, nil
 	}
@@ -938,7 +938,7 @@ func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // 
 }
 
 // HIGH findings.
-func (r *GoldenPathScanSummary) High(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:175:2)
+func (r *GoldenPathScanSummary) High(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:176:2)
 	if r.high != nil {
 		return *r.high, nil
 	}
@@ -1000,7 +1000,7 @@ func (r *GoldenPathScanSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // LOW findings.
-func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:179:2)
+func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:180:2)
 	if r.low != nil {
 		return *r.low, nil
 	}
@@ -1013,7 +1013,7 @@ func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golde
 }
 
 // MEDIUM findings.
-func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:177:2)
+func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:178:2)
 	if r.medium != nil {
 		return *r.medium, nil
 	}
@@ -1026,7 +1026,7 @@ func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // go
 }
 
 // The findings as SARIF 2.1.0, for GitHub code scanning.
-func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dagger/main.go:183:2)
+func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dagger/main.go:184:2)
 	q := r.query.Select("sarif")
 
 	return &File{
@@ -1035,7 +1035,7 @@ func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dag
 }
 
 // The image's packages as a CycloneDX SBOM.
-func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagger/main.go:185:2)
+func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagger/main.go:186:2)
 	q := r.query.Select("sbom")
 
 	return &File{
@@ -1044,7 +1044,7 @@ func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagg
 }
 
 // Markdown: counts by severity and the blocking findings.
-func (r *GoldenPathScanSummary) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:181:2)
+func (r *GoldenPathScanSummary) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:182:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -1065,7 +1065,7 @@ func (r *GoldenPathScanSummary) AsNode() Node {
 }
 
 // ShipResult is what a ship run produced.
-type GoldenPathShipResult struct { // golden-path (../../../../.dagger/main.go:97:6)
+type GoldenPathShipResult struct { // golden-path (../../../../.dagger/main.go:98:6)
 	query *querybuilder.Selection
 
 	dashboardUrl *string
@@ -1086,7 +1086,7 @@ func (r *GoldenPathShipResult) WithGraphQLQuery(q *querybuilder.Selection) *Gold
 }
 
 // The service's Grafana dashboard; empty without --grafana-url.
-func (r *GoldenPathShipResult) DashboardURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:119:2)
+func (r *GoldenPathShipResult) DashboardURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:120:2)
 	if r.dashboardUrl != nil {
 		return *r.dashboardUrl, nil
 	}
@@ -1148,7 +1148,7 @@ func (r *GoldenPathShipResult) UnmarshalJSON(bs []byte) error {
 }
 
 // The service's runtime image, built from its Dockerfile.
-func (r *GoldenPathShipResult) Image() *Container { // golden-path (../../../../.dagger/main.go:103:2)
+func (r *GoldenPathShipResult) Image() *Container { // golden-path (../../../../.dagger/main.go:104:2)
 	q := r.query.Select("image")
 
 	return &Container{
@@ -1157,7 +1157,7 @@ func (r *GoldenPathShipResult) Image() *Container { // golden-path (../../../../
 }
 
 // What the linter found.
-func (r *GoldenPathShipResult) Lint() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:107:2)
+func (r *GoldenPathShipResult) Lint() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:108:2)
 	q := r.query.Select("lint")
 
 	return &GoldenPathLintSummary{
@@ -1166,7 +1166,7 @@ func (r *GoldenPathShipResult) Lint() *GoldenPathLintSummary { // golden-path (.
 }
 
 // The manifests rendered for the environment, policy-checked; nil when nothing was published.
-func (r *GoldenPathShipResult) Manifests() *File { // golden-path (../../../../.dagger/main.go:113:2)
+func (r *GoldenPathShipResult) Manifests() *File { // golden-path (../../../../.dagger/main.go:114:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -1175,7 +1175,7 @@ func (r *GoldenPathShipResult) Manifests() *File { // golden-path (../../../../.
 }
 
 // Whether every stage passed.
-func (r *GoldenPathShipResult) Ok(ctx context.Context) (bool, error) { // golden-path (../../../../.dagger/main.go:125:2)
+func (r *GoldenPathShipResult) Ok(ctx context.Context) (bool, error) { // golden-path (../../../../.dagger/main.go:126:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -1188,7 +1188,7 @@ func (r *GoldenPathShipResult) Ok(ctx context.Context) (bool, error) { // golden
 }
 
 // Each failed stage with what to fix.
-func (r *GoldenPathShipResult) Problems(ctx context.Context) ([]GoldenPathProblem, error) { // golden-path (../../../../.dagger/main.go:127:2)
+func (r *GoldenPathShipResult) Problems(ctx context.Context) ([]GoldenPathProblem, error) { // golden-path (../../../../.dagger/main.go:128:2)
 	q := r.query.Select("problems")
 
 	q = q.Select("id")
@@ -1221,7 +1221,7 @@ func (r *GoldenPathShipResult) Problems(ctx context.Context) ([]GoldenPathProble
 }
 
 // The published image by digest, <registry>/<repository>@sha256:…; empty when nothing was published.
-func (r *GoldenPathShipResult) Published(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:111:2)
+func (r *GoldenPathShipResult) Published(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:112:2)
 	if r.published != nil {
 		return *r.published, nil
 	}
@@ -1234,7 +1234,7 @@ func (r *GoldenPathShipResult) Published(ctx context.Context) (string, error) { 
 }
 
 // The reports for CI: summary.md, and junit.xml, lint.txt, scan.sarif, sbom.cdx.json when their stage ran.
-func (r *GoldenPathShipResult) Reports() *Directory { // golden-path (../../../../.dagger/main.go:131:2)
+func (r *GoldenPathShipResult) Reports() *Directory { // golden-path (../../../../.dagger/main.go:132:2)
 	q := r.query.Select("reports")
 
 	return &Directory{
@@ -1243,7 +1243,7 @@ func (r *GoldenPathShipResult) Reports() *Directory { // golden-path (../../../.
 }
 
 // The rollout's outcome; empty when nothing was deployed.
-func (r *GoldenPathShipResult) Rollout(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:115:2)
+func (r *GoldenPathShipResult) Rollout(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:116:2)
 	if r.rollout != nil {
 		return *r.rollout, nil
 	}
@@ -1256,7 +1256,7 @@ func (r *GoldenPathShipResult) Rollout(ctx context.Context) (string, error) { //
 }
 
 // What the vulnerability scan found.
-func (r *GoldenPathShipResult) Scan() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:109:2)
+func (r *GoldenPathShipResult) Scan() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:110:2)
 	q := r.query.Select("scan")
 
 	return &GoldenPathScanSummary{
@@ -1265,7 +1265,7 @@ func (r *GoldenPathShipResult) Scan() *GoldenPathScanSummary { // golden-path (.
 }
 
 // The service's name, from golden-path.yaml.
-func (r *GoldenPathShipResult) Service(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:99:2)
+func (r *GoldenPathShipResult) Service(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:100:2)
 	if r.service != nil {
 		return *r.service, nil
 	}
@@ -1278,7 +1278,7 @@ func (r *GoldenPathShipResult) Service(ctx context.Context) (string, error) { //
 }
 
 // The URL the smoke test called; empty when nothing was deployed.
-func (r *GoldenPathShipResult) SmokeURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:117:2)
+func (r *GoldenPathShipResult) SmokeURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:118:2)
 	if r.smokeUrl != nil {
 		return *r.smokeUrl, nil
 	}
@@ -1291,7 +1291,7 @@ func (r *GoldenPathShipResult) SmokeURL(ctx context.Context) (string, error) { /
 }
 
 // Every stage in the order it ran, with its outcome and time.
-func (r *GoldenPathShipResult) Stages(ctx context.Context) ([]GoldenPathStage, error) { // golden-path (../../../../.dagger/main.go:123:2)
+func (r *GoldenPathShipResult) Stages(ctx context.Context) ([]GoldenPathStage, error) { // golden-path (../../../../.dagger/main.go:124:2)
 	q := r.query.Select("stages")
 
 	q = q.Select("id")
@@ -1324,7 +1324,7 @@ func (r *GoldenPathShipResult) Stages(ctx context.Context) ([]GoldenPathStage, e
 }
 
 // The markdown step summary of the run.
-func (r *GoldenPathShipResult) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:129:2)
+func (r *GoldenPathShipResult) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:130:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -1337,7 +1337,7 @@ func (r *GoldenPathShipResult) Summary(ctx context.Context) (string, error) { //
 }
 
 // The service's scrape targets Prometheus has up; empty without --prometheus-url.
-func (r *GoldenPathShipResult) Targets(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:121:2)
+func (r *GoldenPathShipResult) Targets(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:122:2)
 	q := r.query.Select("targets")
 
 	var response []string
@@ -1347,7 +1347,7 @@ func (r *GoldenPathShipResult) Targets(ctx context.Context) ([]string, error) { 
 }
 
 // The team that owns the service, from golden-path.yaml.
-func (r *GoldenPathShipResult) Team(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:101:2)
+func (r *GoldenPathShipResult) Team(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:102:2)
 	if r.team != nil {
 		return *r.team, nil
 	}
@@ -1360,7 +1360,7 @@ func (r *GoldenPathShipResult) Team(ctx context.Context) (string, error) { // go
 }
 
 // What pytest found.
-func (r *GoldenPathShipResult) Tests() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:105:2)
+func (r *GoldenPathShipResult) Tests() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:106:2)
 	q := r.query.Select("tests")
 
 	return &GoldenPathTestSummary{
@@ -1377,7 +1377,7 @@ func (r *GoldenPathShipResult) AsNode() Node {
 }
 
 // Stage is one stage of a ship run.
-type GoldenPathStage struct { // golden-path (../../../../.dagger/main.go:189:6)
+type GoldenPathStage struct { // golden-path (../../../../.dagger/main.go:190:6)
 	query *querybuilder.Selection
 
 	detail  *string
@@ -1394,7 +1394,7 @@ func (r *GoldenPathStage) WithGraphQLQuery(q *querybuilder.Selection) *GoldenPat
 }
 
 // A one-line note, e.g. "2 of 13 tests failed".
-func (r *GoldenPathStage) Detail(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:197:2)
+func (r *GoldenPathStage) Detail(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:198:2)
 	if r.detail != nil {
 		return *r.detail, nil
 	}
@@ -1456,7 +1456,7 @@ func (r *GoldenPathStage) UnmarshalJSON(bs []byte) error {
 }
 
 // The stage's name: config, build, test, lint, scan, publish, render, observability, policy, deploy or observe.
-func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:191:2)
+func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:192:2)
 	if r.name != nil {
 		return *r.name, nil
 	}
@@ -1469,7 +1469,7 @@ func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-
 }
 
 // How long the stage took, in seconds.
-func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // golden-path (../../../../.dagger/main.go:195:2)
+func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // golden-path (../../../../.dagger/main.go:196:2)
 	if r.seconds != nil {
 		return *r.seconds, nil
 	}
@@ -1482,7 +1482,7 @@ func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // gol
 }
 
 // passed, failed or skipped.
-func (r *GoldenPathStage) Status(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:193:2)
+func (r *GoldenPathStage) Status(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:194:2)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -1503,7 +1503,7 @@ func (r *GoldenPathStage) AsNode() Node {
 }
 
 // TestSummary is the test stage's outcome.
-type GoldenPathTestSummary struct { // golden-path (../../../../.dagger/main.go:147:6)
+type GoldenPathTestSummary struct { // golden-path (../../../../.dagger/main.go:148:6)
 	query *querybuilder.Selection
 
 	errors  *int
@@ -1521,7 +1521,7 @@ func (r *GoldenPathTestSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // Tests that errored before or outside their assertions, e.g. in a fixture.
-func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:155:2)
+func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:156:2)
 	if r.errors != nil {
 		return *r.errors, nil
 	}
@@ -1534,7 +1534,7 @@ func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // go
 }
 
 // Tests whose assertions failed.
-func (r *GoldenPathTestSummary) Failed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:153:2)
+func (r *GoldenPathTestSummary) Failed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:154:2)
 	if r.failed != nil {
 		return *r.failed, nil
 	}
@@ -1596,7 +1596,7 @@ func (r *GoldenPathTestSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // The JUnit XML report pytest wrote.
-func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dagger/main.go:159:2)
+func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dagger/main.go:160:2)
 	q := r.query.Select("junit")
 
 	return &File{
@@ -1605,7 +1605,7 @@ func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dag
 }
 
 // Tests that passed.
-func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:151:2)
+func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:152:2)
 	if r.passed != nil {
 		return *r.passed, nil
 	}
@@ -1618,7 +1618,7 @@ func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // go
 }
 
 // Tests that were skipped.
-func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:157:2)
+func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:158:2)
 	if r.skipped != nil {
 		return *r.skipped, nil
 	}
@@ -1631,7 +1631,7 @@ func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // g
 }
 
 // Tests that ran.
-func (r *GoldenPathTestSummary) Total(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:149:2)
+func (r *GoldenPathTestSummary) Total(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:150:2)
 	if r.total != nil {
 		return *r.total, nil
 	}
@@ -1656,48 +1656,48 @@ type GoldenPathOpts struct {
 	//
 	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
 	//
-	Source *Directory // golden-path (../../../../.dagger/main.go:59:2)
+	Source *Directory // golden-path (../../../../.dagger/main.go:60:2)
 	//
 	// Path of the Dockerfile inside the source folder.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // golden-path (../../../../.dagger/main.go:63:2)
+	Dockerfile string // golden-path (../../../../.dagger/main.go:64:2)
 	//
 	// The platform the runtime image is built for, whatever the machine that ships it: a re-run on another
 	// machine builds the same image.
 	//
 	//
 	// Default: "linux/amd64"
-	Platform Platform // golden-path (../../../../.dagger/main.go:68:2)
+	Platform Platform // golden-path (../../../../.dagger/main.go:69:2)
 	//
 	// Vulnerabilities at or above this severity fail the scan gate and stop a ship: CRITICAL, HIGH, MEDIUM,
 	// LOW or UNKNOWN.
 	//
 	//
 	// Default: "CRITICAL"
-	Severity string // golden-path (../../../../.dagger/main.go:73:2)
+	Severity string // golden-path (../../../../.dagger/main.go:74:2)
 	//
 	// OCI repository of Trivy's vulnerability DB.
 	//
 	//
 	// Default: "mirror.gcr.io/aquasec/trivy-db:2"
-	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:77:2)
+	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:78:2)
 	//
 	// A service reaching the DB's registry, bound as host "db-registry" (e.g. tcp://localhost:5000; then
 	// name the repository db-registry:5000/…).
 	//
-	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:81:2)
+	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:82:2)
 	//
 	// The service's folder inside its git repository, e.g. examples/fastapi-service: the reports' annotations
 	// name files from the repository's root. Empty when the service is the repository.
 	//
-	RepoPath string // golden-path (../../../../.dagger/main.go:85:2)
+	RepoPath string // golden-path (../../../../.dagger/main.go:86:2)
 }
 
 // New returns the golden path for the service in source, with the settings
 // of its gates; ship and report both run with them.
-func (r *Query) GoldenPath(opts ...GoldenPathOpts) *GoldenPath { // golden-path (../../../../.dagger/main.go:55:1)
+func (r *Query) GoldenPath(opts ...GoldenPathOpts) *GoldenPath { // golden-path (../../../../.dagger/main.go:56:1)
 	q := r.query.Select("goldenPath")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
