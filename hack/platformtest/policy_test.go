@@ -75,7 +75,7 @@ func TestPolicyGatorRecorded(t *testing.T) {
 	recorded := filepath.Join(daggertest.RepoRoot(t), "pipeline", "policy", "testdata", "gator")
 	for name, manifests := range policyFixtures(t) {
 		t.Run(name, func(t *testing.T) {
-			ns, err := policy.Namespaces(manifests, "")
+			ns, err := policy.Namespaces(manifests, "", "")
 			assert.NilError(t, err)
 			out := gatorTest(t, ns, manifests)
 			file := filepath.Join(recorded, name+".json")
@@ -126,7 +126,7 @@ func TestPolicyGatorTemplates(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			manifests, err := os.ReadFile(f)
 			assert.NilError(t, err)
-			ns, err := policy.Namespaces(manifests, "")
+			ns, err := policy.Namespaces(manifests, "", "")
 			assert.NilError(t, err)
 			res, err := policy.Evaluate(manifests, gatorTest(t, ns, manifests))
 			assert.NilError(t, err)
@@ -165,7 +165,7 @@ func TestPolicyParity(t *testing.T) {
 	checked := 0
 	for _, env := range []string{"dev", "prod"} {
 		ns := team + "-" + env
-		c.must(t, string(tenancy.Namespace(ns, team)), "apply", "-f", "-")
+		c.must(t, string(tenancy.Namespace(ns, team, env)), "apply", "-f", "-")
 		t.Cleanup(func() {
 			if _, err := c.run(t, "", "delete", "namespace", ns, "--wait=false"); err != nil {
 				t.Errorf("cleaning up: %v", err)
@@ -174,7 +174,7 @@ func TestPolicyParity(t *testing.T) {
 		for name, fixture := range policyFixtures(t) {
 			manifests := []byte(strings.ReplaceAll(string(fixture), "namespace: payments-dev", "namespace: "+ns))
 			manifests = []byte(strings.ReplaceAll(string(manifests), "namespace: payments-prod", "namespace: "+ns))
-			nsObj, err := policy.Namespaces(manifests, team)
+			nsObj, err := policy.Namespaces(manifests, team, env)
 			assert.NilError(t, err)
 			res, err := policy.Evaluate(manifests, gatorTest(t, nsObj, manifests))
 			assert.NilError(t, err)

@@ -35,7 +35,7 @@ type PolicyReport struct {
 // release's environment. Every violation is listed; violations do not make
 // it fail (Check does).
 func (r *Release) PolicyReport(ctx context.Context) (*PolicyReport, error) {
-	p, _, err := policyReport(ctx, r.GatorImage, r.Manifests, r.team(), "the "+r.Environment+" manifests")
+	p, _, err := policyReport(ctx, r.GatorImage, r.Manifests, r.team(), r.Environment, "the "+r.Environment+" manifests")
 	return p, err
 }
 
@@ -44,7 +44,7 @@ func (r *Release) PolicyReport(ctx context.Context) (*PolicyReport, error) {
 // file and line of k8s/ that defines the first object at fault; it returns
 // the release when they pass.
 func (r *Release) Check(ctx context.Context) (*Release, error) {
-	p, first, err := policyReport(ctx, r.GatorImage, r.Manifests, r.team(), "the "+r.Environment+" manifests")
+	p, first, err := policyReport(ctx, r.GatorImage, r.Manifests, r.team(), r.Environment, "the "+r.Environment+" manifests")
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (d *Deploy) PolicyReport(
 	if err != nil {
 		return nil, fmt.Errorf("policy: cannot read the manifests: %s", err.Error())
 	}
-	p, _, err := policyReport(ctx, d.GatorImage, manifests, "", name)
+	p, _, err := policyReport(ctx, d.GatorImage, manifests, "", "", name)
 	return p, err
 }
 
@@ -125,14 +125,14 @@ func policyDirectory() (*dagger.Directory, error) {
 }
 
 // policyReport evaluates manifests with gator (image), their namespaces
-// labelled for team, what names them in the problem; it also returns the
+// labelled for team and environment (policy.Namespaces), what names them in the problem; it also returns the
 // first object at fault (Kind/namespace/name), "" when none.
-func policyReport(ctx context.Context, image string, manifests *dagger.File, team, what string) (*PolicyReport, string, error) {
+func policyReport(ctx context.Context, image string, manifests *dagger.File, team, environment, what string) (*PolicyReport, string, error) {
 	data, err := manifests.Contents(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("policy: cannot read the manifests: %s", err.Error())
 	}
-	namespaces, err := policy.Namespaces([]byte(data), team)
+	namespaces, err := policy.Namespaces([]byte(data), team, environment)
 	if err != nil {
 		return nil, "", fmt.Errorf("policy: %s", err.Error())
 	}

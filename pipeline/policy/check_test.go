@@ -138,12 +138,12 @@ func TestCheckWarningsOnly(t *testing.T) {
 func TestNamespaces(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "check", "many.yaml"))
 	assert.NilError(t, err)
-	ns, err := Namespaces(data, "payments")
+	ns, err := Namespaces(data, "payments", "")
 	assert.NilError(t, err)
 	assert.Equal(t, string(ns), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments-dev\n  labels:\n"+
 		"    golden-path.dev/team: payments\n    golden-path.dev/environment: dev\n")
 	ns, err = Namespaces([]byte("kind: Service\nmetadata: {name: a, namespace: x-prod, labels: {team: x}}\n---\n"+
-		"kind: Service\nmetadata: {name: b, namespace: other}\n"), "")
+		"kind: Service\nmetadata: {name: b, namespace: other}\n"), "", "")
 	assert.NilError(t, err)
 	assert.Equal(t, string(ns), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x-prod\n  labels:\n"+
 		"    golden-path.dev/team: x\n    golden-path.dev/environment: prod\n---\n"+

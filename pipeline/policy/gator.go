@@ -20,9 +20,10 @@ import (
 // Namespaces returns the Namespace object of every namespace the manifests'
 // objects name, as the platform labels it (tenancy.Namespace): team is the
 // release's team; when it is empty, each namespace gets the first team
-// label (LabelTeam) of its objects. gator selects the Constraints of a
+// label (LabelTeam) of its objects. environment is the release's; when it
+// is empty, <environment> of a namespace <team>-<environment>. gator selects the Constraints of a
 // namespace by these labels, as the cluster does.
-func Namespaces(manifests []byte, team string) ([]byte, error) {
+func Namespaces(manifests []byte, team, environment string) ([]byte, error) {
 	list, err := parseManifests(manifests)
 	if err != nil {
 		return nil, err
@@ -47,7 +48,11 @@ func Namespaces(manifests []byte, team string) ([]byte, error) {
 		if i > 0 {
 			b.WriteString("---\n")
 		}
-		b.Write(tenancy.Namespace(ns, teams[ns]))
+		env := environment
+		if env == "" {
+			env = tenancy.Team{Name: teams[ns]}.Environment(ns)
+		}
+		b.Write(tenancy.Namespace(ns, teams[ns], env))
 	}
 	return b.Bytes(), nil
 }

@@ -1,5 +1,6 @@
 // Package tenancy reads the platform's teams file (platform/teams.yaml): the
-// teams and the namespaces each may deploy to, and gives the Kubernetes
+// teams, the namespaces each may deploy to and, per environment, the tenant
+// instances a release goes to in waves (Team.Waves); and gives the Kubernetes
 // objects that make it so: each namespace, labelled with its team, and a
 // RoleBinding in it for the team's deployer identity.
 package tenancy
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -50,6 +52,96 @@ type Team struct {
 	Name string `yaml:"name"`
 	// Namespaces are the namespaces the team's services deploy to.
 	Namespaces []string `yaml:"namespaces"`
+	// Tenants are, by environment, the customer instances a release of
+	// that environment goes to, each in a namespace of its own (the
+	// environment's <team>-<environment> namespace then serves none).
+	Tenants map[string]*Tenants `yaml:"tenants,omitempty"`
+}
+
+// Tenants are one environment's tenant instances and how a release goes to
+// them: the canary wave alone, then the others, Parallelism at a time.
+type Tenants struct {
+	// Canary names the instances of the first wave.
+	Canary []string `yaml:"canary"`
+	// Parallelism is how many of the other instances are deployed at once
+	// (default 4).
+	Parallelism int `yaml:"parallelism,omitempty"`
+	// OnFailure is what happens to the instances already updated when one
+	// fails (it is rolled back, and the waves stop): OnFailureKeep (the
+	// default) leaves them on the new release, OnFailureRollback puts the
+	// previous one back.
+	OnFailure string `yaml:"onFailure,omitempty"`
+	// Instances are the tenant instances.
+	Instances []Tenant `yaml:"instances"`
+}
+
+// Tenant is one customer's instance of a service.
+type Tenant struct {
+	// Name is the tenant's name.
+	Name string `yaml:"name"`
+	// Namespace is the namespace its instance runs in.
+	Namespace string `yaml:"namespace"`
+	// Cluster names the cluster, where there is more than one; empty: the
+	// environment's.
+	Cluster string `yaml:"cluster,omitempty"`
+}
+
+// What happens to the instances a failed wave left updated.
+const (
+	OnFailureKeep     = "keep"
+	OnFailureRollback = "rollback"
+)
+
+// DefaultParallelism is Tenants.Parallelism when the file gives none.
+const DefaultParallelism = 4
+
+// Environment is the environment of the team's namespace ns: the tenant
+// environment that lists it, or <environment> of <team>-<environment>; ""
+// when neither.
+func (t Team) Environment(ns string) string {
+	for env, ts := range t.Tenants {
+		if slices.ContainsFunc(ts.Instances, func(i Tenant) bool { return i.Namespace == ns }) {
+			return env
+		}
+	}
+	if env, ok := strings.CutPrefix(ns, t.Name+"-"); ok {
+		return env
+	}
+	return ""
+}
+
+// AllNamespaces are the team's namespaces and then its tenants', by
+// environment.
+func (t Team) AllNamespaces() []string {
+	out := slices.Clone(t.Namespaces)
+	for _, env := range slices.Sorted(maps.Keys(t.Tenants)) {
+		for _, i := range t.Tenants[env].Instances {
+			out = append(out, i.Namespace)
+		}
+	}
+	return out
+}
+
+// Waves are the tenant instances of environment in the order a release
+// goes to them: the canary wave, then the others; nil when the environment
+// has no tenants (its <team>-<environment> namespace is the one instance).
+func (t Team) Waves(environment string) [][]Tenant {
+	ts := t.Tenants[environment]
+	if ts == nil {
+		return nil
+	}
+	var canary, rest []Tenant
+	for _, i := range ts.Instances {
+		if slices.Contains(ts.Canary, i.Name) {
+			canary = append(canary, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	if len(rest) == 0 {
+		return [][]Tenant{canary}
+	}
+	return [][]Tenant{canary, rest}
 }
 
 // Deployer is the user name of the team's deployer identity (the CN of its
@@ -106,22 +198,86 @@ func Parse(data []byte, file string) (*Teams, error) {
 			problems = append(problems, fmt.Sprintf("%s: add namespaces: those the team deploys to, e.g. [%s-dev, %s-prod]", where, t.Name, t.Name))
 		}
 		for _, ns := range t.Namespaces {
-			switch other, taken := owner[ns]; {
-			case !dnsLabel.MatchString(ns):
-				problems = append(problems, fmt.Sprintf("%s: namespace %q is not a Kubernetes name: lowercase letters, digits and '-', at most 63", where, ns))
-			case ReservedNamespace(ns) != "":
-				problems = append(problems, fmt.Sprintf("%s: namespace %s: %s; give the team its own", where, ns, ReservedNamespace(ns)))
-			case taken:
-				problems = append(problems, fmt.Sprintf("%s: namespace %s is team %s's already: a namespace belongs to one team", where, ns, other))
-			default:
-				owner[ns] = t.Name
-			}
+			problems = append(problems, claim(owner, where, ns, "team "+t.Name)...)
 		}
+		problems = append(problems, checkTenants(t, where, owner)...)
 	}
 	if len(problems) > 0 {
 		return nil, &Error{File: file, Problems: problems}
 	}
 	return &Teams{File: file, Teams: doc.Teams}, nil
+}
+
+// claim gives namespace ns to who (e.g. "team payments"), unless it is not
+// a name, is reserved or is another's; it returns the problems.
+func claim(owner map[string]string, where, ns, who string) []string {
+	switch other, taken := owner[ns]; {
+	case !dnsLabel.MatchString(ns):
+		return []string{fmt.Sprintf("%s: namespace %q is not a Kubernetes name: lowercase letters, digits and '-', at most 63", where, ns)}
+	case ReservedNamespace(ns) != "":
+		return []string{fmt.Sprintf("%s: namespace %s: %s; give the team its own", where, ns, ReservedNamespace(ns))}
+	case taken:
+		return []string{fmt.Sprintf("%s: namespace %s is %s's already: a namespace belongs to one team, and to one tenant", where, ns, other)}
+	}
+	owner[ns] = who
+	return nil
+}
+
+// checkTenants checks team t's tenants, giving their namespaces in owner.
+func checkTenants(t Team, where string, owner map[string]string) []string {
+	var problems []string
+	var envs []string
+	for _, ns := range t.Namespaces {
+		if env, ok := strings.CutPrefix(ns, t.Name+"-"); ok {
+			envs = append(envs, env)
+		}
+	}
+	for _, env := range slices.Sorted(maps.Keys(t.Tenants)) {
+		ts, at := t.Tenants[env], fmt.Sprintf("%s.tenants.%s", where, env)
+		if !slices.Contains(envs, env) {
+			problems = append(problems, fmt.Sprintf("%s: %s is not an environment of team %s (its namespaces give %s): "+
+				"name one of those, or add %s-%s to its namespaces", at, env, t.Name, strings.Join(envs, ", "), t.Name, env))
+		}
+		if ts == nil || len(ts.Instances) == 0 {
+			problems = append(problems, fmt.Sprintf("%s: add instances: each tenant's name and namespace", at))
+			continue
+		}
+		names := map[string]bool{}
+		for j, i := range ts.Instances {
+			it := fmt.Sprintf("%s.instances[%d]", at, j)
+			switch {
+			case !dnsLabel.MatchString(i.Name):
+				problems = append(problems, fmt.Sprintf("%s: name %q is not a Kubernetes name: lowercase letters, digits and '-'", it, i.Name))
+			case names[i.Name]:
+				problems = append(problems, fmt.Sprintf("%s: tenant %s is listed twice in %s", it, i.Name, env))
+			}
+			names[i.Name] = true
+			problems = append(problems, claim(owner, it, i.Namespace, fmt.Sprintf("team %s's tenant %s", t.Name, i.Name))...)
+		}
+		if len(ts.Canary) == 0 {
+			problems = append(problems, fmt.Sprintf("%s: add canary: the tenants of the first wave, which a release reaches alone", at))
+		}
+		for _, c := range ts.Canary {
+			if !names[c] {
+				problems = append(problems, fmt.Sprintf("%s: canary %s is not one of its instances", at, c))
+			}
+		}
+		switch {
+		case ts.Parallelism == 0:
+			ts.Parallelism = DefaultParallelism
+		case ts.Parallelism < 1 || ts.Parallelism > 50:
+			problems = append(problems, fmt.Sprintf("%s: parallelism %d: give 1 to 50 (how many tenants are deployed at once after the canary)", at, ts.Parallelism))
+		}
+		switch ts.OnFailure {
+		case "":
+			ts.OnFailure = OnFailureKeep
+		case OnFailureKeep, OnFailureRollback:
+		default:
+			problems = append(problems, fmt.Sprintf("%s: onFailure %q: give %s (updated tenants stay on the new release) or %s (they are put back)",
+				at, ts.OnFailure, OnFailureKeep, OnFailureRollback))
+		}
+	}
+	return problems
 }
 
 // Team returns the team of that name.
@@ -151,14 +307,14 @@ func ReservedNamespace(ns string) string {
 }
 
 // Namespace is the Namespace object of team's namespace ns, labelled
-// LabelTeam and, when ns is <team>-<environment>, LabelEnvironment: what the
+// LabelTeam and, when environment is known (Team.Environment), LabelEnvironment: what the
 // platform applies, and what the pipeline's policy gate evaluates a release
 // against, so both select the same Constraints.
-func Namespace(ns, team string) []byte {
+func Namespace(ns, team, environment string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n  labels:\n    %s: %s\n", ns, LabelTeam, team)
-	if env, ok := strings.CutPrefix(ns, team+"-"); ok && env != "" {
-		fmt.Fprintf(&b, "    %s: %s\n", LabelEnvironment, env)
+	if environment != "" {
+		fmt.Fprintf(&b, "    %s: %s\n", LabelEnvironment, environment)
 	}
 	return []byte(b.String())
 }
@@ -169,11 +325,11 @@ func Namespace(ns, team string) []byte {
 // kubectl apply --server-side.
 func (t Team) Manifests() []byte {
 	var b strings.Builder
-	for i, ns := range t.Namespaces {
+	for i, ns := range t.AllNamespaces() {
 		if i > 0 {
 			b.WriteString("---\n")
 		}
-		b.Write(Namespace(ns, t.Name))
+		b.Write(Namespace(ns, t.Name, t.Environment(ns)))
 		fmt.Fprintf(&b, `---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding

@@ -58,3 +58,76 @@ func TestManifests(t *testing.T) {
 	assert.Check(t, is.Equal(team.Deployer(), "golden-path-deployer:payments"))
 	golden.Assert(t, string(team.Manifests()), "payments.golden")
 }
+
+const withTenants = `teams:
+  - name: payments
+    namespaces: [payments-dev, payments-prod]
+    tenants:
+      prod:
+        canary: [acme]
+        parallelism: 2
+        instances:
+          - {name: acme, namespace: payments-prod-acme}
+          - {name: globex, namespace: payments-prod-globex, cluster: aks-weu-2}
+          - {name: initech, namespace: payments-prod-initech}
+  - name: ledger
+    namespaces: [ledger-dev]
+`
+
+// A team's prod has three tenant instances: the canary wave, then the two
+// others; their namespaces are the team's, labelled with their environment.
+func TestParseTenants(t *testing.T) {
+	teams, err := Parse([]byte(withTenants), File)
+	assert.NilError(t, err)
+	payments, ok := teams.Team("payments")
+	assert.Assert(t, ok)
+	prod := payments.Tenants["prod"]
+	assert.Check(t, is.Equal(prod.Parallelism, 2))
+	assert.Check(t, is.Equal(prod.OnFailure, OnFailureKeep), "the default")
+	waves := payments.Waves("prod")
+	assert.Assert(t, is.Len(waves, 2))
+	assert.Check(t, is.DeepEqual(waves[0], []Tenant{{Name: "acme", Namespace: "payments-prod-acme"}}))
+	assert.Check(t, is.Len(waves[1], 2))
+	assert.Check(t, is.Equal(waves[1][0].Cluster, "aks-weu-2"))
+	assert.Check(t, is.Len(payments.Waves("dev"), 0), "no tenants: the environment's namespace")
+	assert.Check(t, is.Equal(payments.Environment("payments-prod-globex"), "prod"))
+	assert.Check(t, is.Equal(payments.Environment("payments-dev"), "dev"))
+	assert.Check(t, is.Equal(payments.Environment("elsewhere"), ""))
+	assert.Check(t, is.DeepEqual(payments.AllNamespaces(), []string{"payments-dev", "payments-prod",
+		"payments-prod-acme", "payments-prod-globex", "payments-prod-initech"}))
+	golden.Assert(t, string(payments.Manifests()), "payments-tenants.golden")
+}
+
+func TestParseTenantErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string
+	}{
+		{name: "unknown environment", in: "teams:\n  - name: a\n    namespaces: [a-dev]\n    tenants:\n      prod:\n" +
+			"        canary: [x]\n        instances: [{name: x, namespace: a-prod-x}]\n",
+			want: []string{"teams[0].tenants.prod: prod is not an environment of team a (its namespaces give dev): name one of those, or add a-prod to its namespaces"}},
+		{name: "a namespace for two tenants", in: "teams:\n  - name: a\n    namespaces: [a-prod]\n    tenants:\n      prod:\n" +
+			"        canary: [x]\n        instances: [{name: x, namespace: a-prod-x}, {name: y, namespace: a-prod-x}]\n",
+			want: []string{"teams[0].tenants.prod.instances[1]: namespace a-prod-x is team a's tenant x's already"}},
+		{name: "another team's namespace", in: "teams:\n  - name: b\n    namespaces: [b-prod]\n  - name: a\n    namespaces: [a-prod]\n" +
+			"    tenants:\n      prod:\n        canary: [x]\n        instances: [{name: x, namespace: b-prod}]\n",
+			want: []string{"teams[1].tenants.prod.instances[0]: namespace b-prod is team b's already"}},
+		{name: "settings", in: "teams:\n  - name: a\n    namespaces: [a-prod]\n    tenants:\n      prod:\n" +
+			"        canary: [z]\n        parallelism: 99\n        onFailure: retry\n        instances: [{name: x, namespace: a-prod-x}, {name: x, namespace: a-prod-y}]\n",
+			want: []string{"instances[1]: tenant x is listed twice in prod", "canary z is not one of its instances",
+				"parallelism 99: give 1 to 50", `onFailure "retry": give keep`}},
+		{name: "empty", in: "teams:\n  - name: a\n    namespaces: [a-prod]\n    tenants:\n      prod: {}\n",
+			want: []string{"teams[0].tenants.prod: add instances"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Parse([]byte(tc.in), File)
+			assert.Check(t, got == nil)
+			var te *Error
+			assert.Assert(t, errors.As(err, &te), "%T: %v", err, err)
+			assert.Check(t, is.Len(te.Problems, len(tc.want)), "%v", te.Problems)
+			for _, w := range tc.want {
+				assert.Check(t, is.Contains(err.Error(), w))
+			}
+		})
+	}
+}
