@@ -9,9 +9,10 @@ EXAMPLE ?= examples/fastapi-service
 # The local platform's registry serves Trivy's DB; the scan reaches it through a tunnel.
 REGISTRY_PORT ?= $(lastword $(subst :, ,$(or $(GP_REGISTRY_ADDR),127.0.0.1:5000)))
 # The platform's authenticated registry plays ACR; the push reaches it through a tunnel too. The image is
-# tagged with this checkout's commit.
+# tagged with this checkout's commit; its time starts the release's lead time.
 ACR_PORT ?= $(lastword $(subst :, ,$(or $(GP_ACR_ADDR),127.0.0.1:5001)))
 COMMIT ?= $(shell git rev-parse HEAD)
+COMMIT_TIME ?= $(shell git log -1 --format=%cI)
 # After the deploy, ship waits for the platform's Prometheus to scrape the service and registers its
 # dashboard in the platform's Grafana stand-in (a fake of Grafana's HTTP API: no Grafana can be had here).
 PROMETHEUS_PORT ?= $(lastword $(subst :, ,$(or $(GP_PROMETHEUS_URL),http://127.0.0.1:9090)))
@@ -19,7 +20,7 @@ GRAFANA_PORT ?= $(lastword $(subst :, ,$(or $(GP_GRAFANA_URL),http://127.0.0.1:3
 # The golden path's arguments (the service and its gates, shared by ship and report), then ship's.
 GATE_FLAGS ?= --trivy-db-registry tcp://localhost:$(REGISTRY_PORT) --trivy-db-repository db-registry:$(REGISTRY_PORT)/aquasec/trivy-db
 SHIP_FLAGS ?= --registry 127.0.0.1:$(ACR_PORT) --username golden-path --password file://$${GP_ACR_PASSWORD_FILE} \
-	--registry-tunnel tcp://localhost:$(ACR_PORT) --commit $(COMMIT) \
+	--registry-tunnel tcp://localhost:$(ACR_PORT) --commit $(COMMIT) --commit-time $(COMMIT_TIME) \
 	--kubeconfig file://$${GP_KUBECONFIG_TEAMS}/payments.kubeconfig --kube-api tcp://localhost:6443 \
 	--prometheus-url http://127.0.0.1:$(PROMETHEUS_PORT) --prometheus-tunnel tcp://localhost:$(PROMETHEUS_PORT) \
 	--grafana-url http://127.0.0.1:$(GRAFANA_PORT) --grafana-token file://$${GP_GRAFANA_TOKEN_FILE} --grafana-tunnel tcp://localhost:$(GRAFANA_PORT)

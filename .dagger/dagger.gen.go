@@ -547,6 +547,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg commit", err))
 				}
 			}
+			var commitTime string
+			if inputArgs["commitTime"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["commitTime"]), &commitTime)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg commitTime", err))
+				}
+			}
 			var username string
 			if inputArgs["username"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
@@ -673,7 +680,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noFail", err))
 				}
 			}
-			return (*GoldenPath).Ship(&parent, ctx, registry, repository, commit, username, password, registryTunnel, sourceUrl, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
+			return (*GoldenPath).Ship(&parent, ctx, registry, repository, commit, commitTime, username, password, registryTunnel, sourceUrl, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

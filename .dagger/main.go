@@ -223,6 +223,10 @@ func (m *GoldenPath) Ship(
 	// The git commit SHA being shipped: the image's immutable tag (in GitHub Actions, ${{ github.sha }}).
 	// +optional
 	commit string,
+	// When the commit was made, RFC 3339 (`git log -1 --format=%cI`): kept in the release record; the summary
+	// gives the release's lead time (commit to verified live), and the deploy module's dora reads it.
+	// +optional
+	commitTime string,
 	// Registry user name (for an ACR token: 00000000-0000-0000-0000-000000000000).
 	// +optional
 	username string,
@@ -312,7 +316,7 @@ func (m *GoldenPath) Ship(
 	}
 	// render → observability → policy, before anything is pushed: the manifests of the environment to deploy
 	// to, rendered with a placeholder image and checked; its release then gets the published image.
-	release, obs, err := m.checkManifests(ctx, run, deploy, []string{environment}, environment, commit)
+	release, obs, err := m.checkManifests(ctx, run, deploy, []string{environment}, environment, commit, commitTime)
 	if err != nil {
 		return run.end(ctx, res, noFail)
 	}
@@ -411,7 +415,7 @@ func (m *GoldenPath) Ship(
 // with a placeholder image, side by side; a stage that fails in one
 // environment fails. It returns the release of environment, with its
 // observability objects, checked.
-func (m *GoldenPath) checkManifests(ctx context.Context, run *shipRun, deploy *dagger.Deploy, envs []string, environment, commit string) (*dagger.DeployRelease, *dagger.ObserveObjects, error) {
+func (m *GoldenPath) checkManifests(ctx context.Context, run *shipRun, deploy *dagger.Deploy, envs []string, environment, commit, commitTime string) (*dagger.DeployRelease, *dagger.ObserveObjects, error) {
 	source := m.Source
 	type checked struct {
 		env     string
@@ -448,7 +452,7 @@ func (m *GoldenPath) checkManifests(ctx context.Context, run *shipRun, deploy *d
 			all = append(all, &checked{env: env})
 		}
 		notes, err := each(ctx, func(ctx context.Context, c *checked) error {
-			c.release = deploy.Render(dagger.DeployRenderOpts{Source: source, Environment: c.env, Commit: commit})
+			c.release = deploy.Render(dagger.DeployRenderOpts{Source: source, Environment: c.env, Commit: commit, CommitTime: commitTime})
 			ns, err := c.release.Namespace(ctx)
 			c.note = c.env + " → namespace " + ns
 			return err
@@ -481,6 +485,7 @@ func (m *GoldenPath) checkManifests(ctx context.Context, run *shipRun, deploy *d
 	}
 	if err := run.stage(ctx, "policy", func(ctx context.Context) (string, error) {
 		notes, err := each(ctx, func(ctx context.Context, c *checked) error {
+			c.note = ""
 			if _, err := c.release.Check().Namespace(ctx); err != nil { // reading a field runs the check
 				return err
 			}
@@ -589,7 +594,7 @@ func (m *GoldenPath) pullRequest(ctx context.Context, deploy *dagger.Deploy, noF
 	if !run.passed() {
 		return run.end(ctx, res, noFail)
 	}
-	if _, _, err := m.checkManifests(ctx, run, deploy, nil, "", ""); err != nil {
+	if _, _, err := m.checkManifests(ctx, run, deploy, nil, "", "", ""); err != nil {
 		return run.end(ctx, res, noFail)
 	}
 	return run.result(ctx, res), nil

@@ -1,11 +1,13 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"gotest.tools/v3/poll"
 
 	"github.com/golden-path/golden-path/internal/daggertest"
+	dorapkg "github.com/golden-path/golden-path/pipeline/dora"
 	"github.com/golden-path/golden-path/pipeline/rollout"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -165,7 +168,10 @@ func TestDeployAndRollBack(t *testing.T) {
 	var logs strings.Builder
 	dir, ns := teamCopy(t, c, func(dir string) { addConfigMap(t, dir, "hello-api-extra") })
 
-	good := shipDeploy(t, c, dir, newCommit(t), "120", "smoke-url")
+	// Each good release's commit was made some minutes before it ships: ship records when (--commit-time).
+	commitTime := func(ago time.Duration) string { return time.Now().Add(-ago).UTC().Format(time.RFC3339) }
+	firstCommitTime := commitTime(7 * time.Minute)
+	good := shipDeploy(t, c, dir, newCommit(t), "120", "--commit-time", firstCommitTime, "smoke-url")
 	logs.WriteString(good.Stdout + good.Stderr)
 	assert.Assert(t, good.ExitCode == 0, good.ErrorText())
 	assert.Check(t, is.Equal(strings.TrimSpace(good.Stdout),
@@ -231,9 +237,11 @@ func TestDeployAndRollBack(t *testing.T) {
 
 	// A good release without hello-api-extra: the ConfigMap of revision 1 goes.
 	edit(t, filepath.Join(dir, "k8s/base/kustomization.yaml"), "  - hello-api-extra.yaml\n", "")
-	next := shipDeploy(t, c, dir, newCommit(t), "120", "rollout")
+	nextCommitTime := commitTime(3 * time.Minute)
+	next := shipDeploy(t, c, dir, newCommit(t), "120", "--commit-time", nextCommitTime, "rollout")
 	logs.WriteString(next.Stdout + next.Stderr)
 	assert.Assert(t, next.ExitCode == 0, next.ErrorText())
+	assert.Check(t, is.Regexp(`; lead time \d+m\d+s from commit to verified`, next.Stdout), "ship's summary gives the release's lead time")
 	assert.Check(t, is.Contains(next.Stdout, "removed ConfigMap/hello-api-extra of revision 1"))
 	assert.Check(t, is.Equal(c.kubectl(t, "get", "configmap", "hello-api-extra", "-n", ns, "--ignore-not-found", "-o", "name"), ""))
 	recs := c.records(t, ns, "hello-api")
@@ -270,6 +278,30 @@ func TestDeployAndRollBack(t *testing.T) {
 		assert.Check(t, is.Equal(recs[4].RollbackOf, 1))
 		assert.Check(t, is.Equal(recs[3].Message, "rolled back to revision 1 (revision 5)"))
 	}
+
+	// The delivery metrics of this history, checked against its records: the changes are revisions 1 to 4 (5
+	// is a rollback); 2 and 3 failed their deploy and 4 was rolled back by 5; 1 and 4 served, verified, each
+	// with its commit's time; each failure was restored by the next verified release (4, 4, 5).
+	dora := daggertest.CLI(t, daggertest.RepoRoot(t), "call", "-m", "modules/deploy", "dora", "--kubeconfig", "file://"+c.pipeline,
+		"--kube-api", "tcp://localhost:6443", "--namespaces", ns, "--since", "1h", "json")
+	logs.WriteString(dora.Stdout + dora.Stderr)
+	assert.Assert(t, dora.ExitCode == 0, dora.ErrorText())
+	var delivery []dorapkg.Metrics
+	assert.NilError(t, json.Unmarshal([]byte(dora.Stdout), &delivery), dora.Stdout)
+	if assert.Check(t, is.Len(recs, 5)) && assert.Check(t, is.Len(delivery, 1), dora.Stdout) {
+		parse := func(s string) time.Time { p, err := time.Parse(time.RFC3339, s); assert.NilError(t, err); return p }
+		lead1, lead4 := recs[0].Finished.Sub(parse(firstCommitTime)), recs[3].Finished.Sub(parse(nextCommitTime))
+		restores := []time.Duration{recs[3].Finished.Sub(recs[1].Started), recs[3].Finished.Sub(recs[2].Started), recs[4].Finished.Sub(recs[3].Started)}
+		slices.Sort(restores)
+		assert.Check(t, is.DeepEqual(delivery[0], dorapkg.Metrics{
+			Service: "hello-api", Environment: "dev", Deployments: 2, PerDay: 48,
+			LeadTime: (lead1 + lead4) / 2, LeadTimes: 2, Changes: 4, Failures: 3, ChangeFailureRate: 0.75,
+			TimeToRestore: restores[1], Restores: 3,
+		}))
+	}
+	md := daggertest.CLI(t, daggertest.RepoRoot(t), "call", "-m", "modules/deploy", "dora", "--kubeconfig", "file://"+c.pipeline,
+		"--kube-api", "tcp://localhost:6443", "--namespaces", ns, "--since", "1h", "markdown")
+	assert.Check(t, is.Regexp(`\| hello-api \| dev \| 2 \| 48\.00 \| (\d+m)?\d+s \(2\) \| 75% \(3 of 4\) \| (\d+m)?\d+s \(3\) \|`, md.Stdout), md.ErrorText())
 	assert.Check(t, !strings.Contains(logs.String(), c.token), "the kubeconfig's token is in a log or a returned value")
 }
 
@@ -372,6 +404,13 @@ func TestDeployClusterErrors(t *testing.T) {
 	assert.Check(t, refused.ExitCode != 0)
 	assert.Check(t, is.Contains(refused.ErrorText(), "the API server refused the manifests"))
 	assert.Check(t, is.Regexp(`ConfigMap "hello-api-Settings" is invalid: metadata.name`, refused.ErrorText()))
+
+	// A commit time that is not RFC 3339: refused by the render, with the command that gives it, before any deploy.
+	badTime := daggertest.CLI(t, root, "call", "-m", "modules/deploy", "render", "--source", invalid, "--image", image,
+		"--commit", newCommit(t), "--commit-time", "yesterday", "deploy", "--kubeconfig", "file://"+c.pipeline,
+		"--kube-api", "tcp://localhost:6443", "result")
+	assert.Check(t, badTime.ExitCode != 0)
+	assert.Check(t, is.Contains(badTime.ErrorText(), `render: --commit-time "yesterday" is not an RFC 3339 time: give the commit's time as `+"`git log -1 --format=%cI`"))
 
 	for _, n := range []string{ns, invalidNS} {
 		poll.WaitOn(t, func(poll.LogT) poll.Result {

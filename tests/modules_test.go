@@ -84,6 +84,7 @@ func moduleCases() []moduleCase {
 	}, {
 		path: "modules/deploy", name: "deploy",
 		functions: map[string]string{
+			"dora":            "Dora reads the release records of namespaces",
 			"environments":    "Environments lists the environments the service can be rendered for",
 			"history":         "History lists a service's releases in a namespace from their release",
 			"kubectl-image":   "The kubectl image that applies and verifies releases.",

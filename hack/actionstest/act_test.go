@@ -168,7 +168,7 @@ func TestActPush(t *testing.T) {
 
 	assert.Assert(t, res.exitCode == 0 && res.jobResult() == "success", "act: exit %d, job %q\n%s", res.exitCode, res.jobResult(), res.tail(60))
 	assert.Check(t, is.DeepEqual(res.steps(), map[string]string{
-		"Check out": "success", "Azure login (OIDC)": "success", "ACR token": "success", "AKS credentials": "success",
+		"Check out": "success", "Commit time": "success", "Azure login (OIDC)": "success", "ACR token": "success", "AKS credentials": "success",
 		"Ship": "success", "Step summary, annotations and outputs": "success", "Upload SARIF to code scanning": "success",
 	}))
 
@@ -185,6 +185,7 @@ func TestActPush(t *testing.T) {
 
 	summary := res.summary()
 	assert.Check(t, is.Contains(summary, "## ✅ Ship hello-api: passed"))
+	assert.Check(t, is.Regexp(`lead time \d+(h\d+m)?(\d+m)?\d+s from commit to verified`, summary), "the release's lead time")
 	for _, stage := range []string{"config", "build", "test", "lint", "serve", "scan", "publish", "render", "observability", "policy", "deploy", "observe"} {
 		assert.Check(t, is.Regexp(`\| `+stage+` \| ✅ passed \|`, summary))
 	}
@@ -213,6 +214,7 @@ func TestActPush(t *testing.T) {
 	args := dagger[0]["args"].(string)
 	assert.Check(t, strings.HasPrefix(args, "--source . "+p.gateArgs()+" ship --registry "+p.acr+" "), args)
 	assert.Check(t, is.Contains(args, " --commit "+repo.sha+" "))
+	assert.Check(t, is.Regexp(` --commit-time \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d) `, args), "the commit's time, from git")
 	assert.Check(t, is.Regexp(` --run-id https://github.com/`+repo.repository+`/actions/runs/\d+ `, args))
 	assert.Check(t, strings.HasSuffix(args, " "+p.shipArgs(t)+" reports export --path reports"), args)
 	// The ACR token reaches dagger as a file it reads as a secret: not in the step's outputs (which any later
@@ -258,7 +260,7 @@ func TestActPushFailingTest(t *testing.T) {
 
 	assert.Assert(t, res.exitCode != 0 && res.jobResult() == "failure", "act: exit %d, job %q\n%s", res.exitCode, res.jobResult(), res.tail(60))
 	assert.Check(t, is.DeepEqual(res.steps(), map[string]string{
-		"Check out": "success", "Azure login (OIDC)": "success", "ACR token": "success", "AKS credentials": "success",
+		"Check out": "success", "Commit time": "success", "Azure login (OIDC)": "success", "ACR token": "success", "AKS credentials": "success",
 		"Ship": "success", "Step summary, annotations and outputs": "success",
 		"Upload SARIF to code scanning": "success", "Fail on a red run": "failure",
 	}))
@@ -320,7 +322,7 @@ func TestActPushFailingDeploy(t *testing.T) {
 
 	assert.Assert(t, res.exitCode != 0 && res.jobResult() == "failure", "act: exit %d, job %q\n%s", res.exitCode, res.jobResult(), res.tail(60))
 	assert.Check(t, is.DeepEqual(res.steps(), map[string]string{
-		"Check out": "success", "Azure login (OIDC)": "success", "ACR token": "success", "AKS credentials": "success",
+		"Check out": "success", "Commit time": "success", "Azure login (OIDC)": "success", "ACR token": "success", "AKS credentials": "success",
 		"Ship": "success", "Step summary, annotations and outputs": "success",
 		"Upload SARIF to code scanning": "success", "Fail on a red run": "failure",
 	}))

@@ -99,6 +99,30 @@ func (r *Deploy) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
+func (r DoraReport) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Markdown string
+		Json     dagger.JSON
+	}
+	concrete.Markdown = r.Markdown
+	concrete.Json = r.Json
+	return json.Marshal(&concrete)
+}
+
+func (r *DoraReport) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Markdown string
+		Json     dagger.JSON
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Markdown = concrete.Markdown
+	r.Json = concrete.Json
+	return nil
+}
+
 func (r PolicyReport) MarshalJSON() ([]byte, error) {
 	var concrete struct {
 		Ok         bool
@@ -179,6 +203,7 @@ func (r Release) MarshalJSON() ([]byte, error) {
 	var concrete struct {
 		Service      string
 		Commit       string
+		CommitTime   string
 		HealthPaths  []string
 		Environment  string
 		Namespace    string
@@ -193,6 +218,7 @@ func (r Release) MarshalJSON() ([]byte, error) {
 	}
 	concrete.Service = r.Service
 	concrete.Commit = r.Commit
+	concrete.CommitTime = r.CommitTime
 	concrete.HealthPaths = r.HealthPaths
 	concrete.Environment = r.Environment
 	concrete.Namespace = r.Namespace
@@ -211,6 +237,7 @@ func (r *Release) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
 		Service      string
 		Commit       string
+		CommitTime   string
 		HealthPaths  []string
 		Environment  string
 		Namespace    string
@@ -229,6 +256,7 @@ func (r *Release) UnmarshalJSON(bs []byte) error {
 	}
 	r.Service = concrete.Service
 	r.Commit = concrete.Commit
+	r.CommitTime = concrete.CommitTime
 	r.HealthPaths = concrete.HealthPaths
 	r.Environment = concrete.Environment
 	r.Namespace = concrete.Namespace
@@ -252,6 +280,7 @@ func (r Rollout) MarshalJSON() ([]byte, error) {
 		SmokeUrl   string
 		Result     string
 		Previous   int
+		LeadTime   string
 		Outcome    dagger.JSON
 	}
 	concrete.Namespace = r.Namespace
@@ -261,6 +290,7 @@ func (r Rollout) MarshalJSON() ([]byte, error) {
 	concrete.SmokeUrl = r.SmokeUrl
 	concrete.Result = r.Result
 	concrete.Previous = r.Previous
+	concrete.LeadTime = r.LeadTime
 	concrete.Outcome = r.Outcome
 	return json.Marshal(&concrete)
 }
@@ -274,6 +304,7 @@ func (r *Rollout) UnmarshalJSON(bs []byte) error {
 		SmokeUrl   string
 		Result     string
 		Previous   int
+		LeadTime   string
 		Outcome    dagger.JSON
 	}
 	err := json.Unmarshal(bs, &concrete)
@@ -287,6 +318,7 @@ func (r *Rollout) UnmarshalJSON(bs []byte) error {
 	r.SmokeUrl = concrete.SmokeUrl
 	r.Result = concrete.Result
 	r.Previous = concrete.Previous
+	r.LeadTime = concrete.LeadTime
 	r.Outcome = concrete.Outcome
 	return nil
 }
@@ -438,6 +470,48 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 	switch parentName {
 	case "Deploy":
 		switch fnName {
+		case "Dora":
+			var parent Deploy
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var kubeconfig *dagger.Secret
+			if inputArgs["kubeconfig"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeconfig"]), &kubeconfig)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeconfig", err))
+				}
+			}
+			var namespaces []string
+			if inputArgs["namespaces"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["namespaces"]), &namespaces)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg namespaces", err))
+				}
+			}
+			var service string
+			if inputArgs["service"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
+				}
+			}
+			var since string
+			if inputArgs["since"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["since"]), &since)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg since", err))
+				}
+			}
+			var kubeApi *dagger.Service
+			if inputArgs["kubeApi"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeApi"]), &kubeApi)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeApi", err))
+				}
+			}
+			return (*Deploy).Dora(&parent, ctx, kubeconfig, namespaces, service, since, kubeApi)
 		case "Environments":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)
@@ -577,6 +651,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg commit", err))
 				}
 			}
+			var commitTime string
+			if inputArgs["commitTime"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["commitTime"]), &commitTime)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg commitTime", err))
+				}
+			}
 			var environment string
 			if inputArgs["environment"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["environment"]), &environment)
@@ -584,7 +665,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg environment", err))
 				}
 			}
-			return (*Deploy).Render(&parent, ctx, source, image, commit, environment)
+			return (*Deploy).Render(&parent, ctx, source, image, commit, commitTime, environment)
 		case "Rollback":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)

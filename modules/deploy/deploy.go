@@ -33,6 +33,8 @@ type Rollout struct {
 	Result string
 	// The revision that served before this one (0: none).
 	Previous int
+	// From the commit's time (Render's --commit-time) to verified live, e.g. 14m3s; empty when not known.
+	LeadTime string
 	// All of the above as one JSON object (a rollout.Outcome of the golden-path pipeline): each query runs the
 	// deploy again, so a caller that needs several fields reads this one.
 	Outcome dagger.JSON
@@ -205,7 +207,10 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 	}
 	rec := rollout.Record{
 		Service: name, Namespace: ns, Revision: rollout.NextRevision(records), Image: d.r.Image, Commit: d.r.Commit,
-		Run: d.run, Inventory: inventory, HealthPaths: d.r.HealthPaths, SmokePath: smokePath,
+		Environment: d.r.Environment, Run: d.run, Inventory: inventory, HealthPaths: d.r.HealthPaths, SmokePath: smokePath,
+	}
+	if d.r.CommitTime != "" {
+		rec.CommitTime, _ = time.Parse(time.RFC3339, d.r.CommitTime) // Render checked it
 	}
 	// Without a record of what serves, the objects of this release that exist already are not this deploy's to
 	// remove if it fails.
@@ -239,6 +244,10 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 		return nil, d.rollback(ctx, rec, records, existed, createdNS, failure)
 	}
 	finished := d.now().UTC()
+	if !rec.CommitTime.IsZero() {
+		res.LeadTime = finished.Sub(rec.CommitTime).Round(time.Second).String()
+		res.Result += "; lead time " + res.LeadTime + " from commit to verified"
+	}
 	updates := append(unfinished(records, finished), rollout.StatusUpdate{Revision: rec.Revision, Status: rollout.StatusDeployed, Finished: finished})
 	if current != nil {
 		updates = append(updates, rollout.StatusUpdate{Revision: current.Revision, Status: rollout.StatusSuperseded,
@@ -589,7 +598,7 @@ func firstLine(s string) string {
 func (r *Rollout) withOutcome() (*Rollout, error) {
 	data, err := json.Marshal(rollout.Outcome{
 		Namespace: r.Namespace, Deployment: r.Deployment, Image: r.Image, Revision: r.Revision, SmokeURL: r.SmokeUrl, Result: r.Result,
-		Previous: r.Previous,
+		Previous: r.Previous, LeadTime: r.LeadTime,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %s", err.Error())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	"dagger/deploy/internal/dagger"
 
@@ -20,6 +21,8 @@ type Release struct {
 	Service string
 	// The commit SHA the release was built from.
 	Commit string
+	// When the commit was made, RFC 3339 in UTC; empty when not given.
+	CommitTime string
 	// The paths the smoke test calls first: readiness and liveness.
 	HealthPaths []string
 	// The environment: the overlay k8s/overlays/<environment>.
@@ -74,6 +77,10 @@ func (d *Deploy) Render(
 	// The git commit SHA being deployed: the version label (0000000 when empty).
 	// +optional
 	commit string,
+	// When the commit was made, RFC 3339 (e.g. from `git log -1 --format=%cI`): recorded with the release, the
+	// start of its lead time (commit to verified live).
+	// +optional
+	commitTime string,
 	// Environment to render: the name of an overlay in k8s/overlays (dev, staging, prod).
 	// +optional
 	// +default="dev"
@@ -98,6 +105,13 @@ func (d *Deploy) Render(
 	if commit == "" {
 		commit = render.UnpublishedCommit
 	}
+	if commitTime != "" {
+		t, err := time.Parse(time.RFC3339, commitTime)
+		if err != nil {
+			return nil, fmt.Errorf("render: --commit-time %q is not an RFC 3339 time: give the commit's time as `git log -1 --format=%%cI` prints it, e.g. 2026-12-01T09:30:00+01:00", commitTime)
+		}
+		commitTime = t.UTC().Format(time.RFC3339)
+	}
 	res, err := render.Render(mem, cfg, render.Release{Environment: environment, Image: image, Commit: commit})
 	if err != nil {
 		return nil, err
@@ -107,7 +121,7 @@ func (d *Deploy) Render(
 		return nil, fmt.Errorf("render: %s", err.Error())
 	}
 	rel := &Release{
-		Service: cfg.Name, Commit: commit, HealthPaths: []string{cfg.Health.Readiness, cfg.Health.Liveness},
+		Service: cfg.Name, Commit: commit, CommitTime: commitTime, HealthPaths: []string{cfg.Health.Readiness, cfg.Health.Liveness},
 		Environment: environment, Namespace: res.Namespace, Image: res.Image,
 		Manifests:    manifests,
 		KubectlImage: d.KubectlImage,

@@ -65,8 +65,8 @@ type Metrics struct {
 	// ChangeFailureRate is Failures / Changes, 0 when there was no change.
 	ChangeFailureRate float64 `json:"changeFailureRate"`
 	// TimeToRestore is the median time from a failed change's start to the
-	// next verified release (a fix or a rollback) of the service, over the
-	// Restores failures that have one; Unrestored have none yet.
+	// next verified release of the service (a fix, a rollback, a release), over
+	// the Restores failures that have one; Unrestored have none yet.
 	TimeToRestore time.Duration `json:"timeToRestoreNanoseconds"`
 	Restores      int           `json:"restores"`
 	Unrestored    int           `json:"unrestored"`
@@ -128,7 +128,7 @@ func Compute(releases []Release, now time.Time, since time.Duration) ([]Metrics,
 			m.Failures++
 			restored := false
 			for _, next := range rs[i+1:] {
-				if next.verified() && !rolledBack[next.Revision] && !next.Finished.IsZero() {
+				if next.verified() && !next.Finished.IsZero() {
 					restores = append(restores, next.Finished.Sub(r.Started))
 					restored = true
 					break
@@ -212,4 +212,21 @@ func round(d time.Duration) time.Duration {
 		return d.Round(time.Second)
 	}
 	return d.Round(time.Minute)
+}
+
+// FromRecords are the releases of stored records; a record made before
+// records named their environment counts under its namespace.
+func FromRecords(records []rollout.StoredRecord) []Release {
+	out := make([]Release, 0, len(records))
+	for _, r := range records {
+		env := r.Environment
+		if env == "" {
+			env = r.Namespace
+		}
+		out = append(out, Release{
+			Service: r.Service, Environment: env, Revision: r.Revision, Commit: r.Commit, CommitTime: r.CommitTime,
+			Started: r.Started, Finished: r.Finished, Status: r.Status, Previous: r.Previous, RollbackOf: r.RollbackOf,
+		})
+	}
+	return out
 }

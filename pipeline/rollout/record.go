@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,14 +129,20 @@ func Missing(from, to []ObjectRef) []ObjectRef {
 
 // Record is one release of a service, as its deploy recorded it.
 type Record struct {
-	Service   string      `json:"service"`
-	Namespace string      `json:"namespace"`
-	Revision  int         `json:"revision"`
-	Image     string      `json:"image"`
-	Commit    string      `json:"commit"`
-	Run       string      `json:"run"`
-	Started   time.Time   `json:"started"`
-	Inventory []ObjectRef `json:"inventory"`
+	Service   string `json:"service"`
+	Namespace string `json:"namespace"`
+	Revision  int    `json:"revision"`
+	Image     string `json:"image"`
+	Commit    string `json:"commit"`
+	// CommitTime is when the commit was made, as ship was given it (zero when
+	// not): the start of the release's lead time.
+	CommitTime time.Time `json:"commitTime,omitzero"`
+	// Environment is the environment released to (empty in records made
+	// before it was recorded).
+	Environment string      `json:"environment,omitempty"`
+	Run         string      `json:"run"`
+	Started     time.Time   `json:"started"`
+	Inventory   []ObjectRef `json:"inventory"`
 	// HealthPaths and SmokePath are what the smoke test called.
 	HealthPaths []string `json:"healthPaths,omitempty"`
 	SmokePath   string   `json:"smokePath,omitempty"`
@@ -203,7 +210,8 @@ type StoredRecord struct {
 }
 
 // ParseRecords reads the records of service from the JSON of `kubectl get
-// configmaps -l golden-path.dev/release-of=<service> -o json`, by revision.
+// configmaps -l golden-path.dev/release-of=<service> -o json`, by revision;
+// with service "", the records of every service (by service, then revision).
 func ParseRecords(list []byte, service string) ([]StoredRecord, error) {
 	var l struct {
 		Items []configMap `json:"items"`
@@ -213,7 +221,7 @@ func ParseRecords(list []byte, service string) ([]StoredRecord, error) {
 	}
 	var out []StoredRecord
 	for _, c := range l.Items {
-		if c.Metadata.Labels[LabelReleaseOf] != service {
+		if of := c.Metadata.Labels[LabelReleaseOf]; of == "" || (service != "" && of != service) {
 			continue
 		}
 		var s StoredRecord
@@ -231,7 +239,9 @@ func ParseRecords(list []byte, service string) ([]StoredRecord, error) {
 		}
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b StoredRecord) int { return a.Revision - b.Revision })
+	slices.SortFunc(out, func(a, b StoredRecord) int {
+		return cmp.Or(strings.Compare(a.Service, b.Service), a.Revision-b.Revision)
+	})
 	return out, nil
 }
 

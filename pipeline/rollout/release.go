@@ -114,4 +114,7 @@ type Outcome struct {
 	Result string `json:"result"`
 	// Previous is the revision that served before this one (0: none).
 	Previous int `json:"previous,omitempty"`
+	// LeadTime is from the commit's time to verified live, e.g. "14m3s";
+	// empty when the commit's time was not given.
+	LeadTime string `json:"leadTime,omitempty"`
 }

@@ -197,6 +197,9 @@ type ContainerID string
 type CurrentModuleID string
 
 // A unique identifier for an object.
+type DeployDoraReportID string
+
+// A unique identifier for an object.
 type DeployID string
 
 // A unique identifier for an object.
@@ -12993,6 +12996,16 @@ func (r *Query) LoadCurrentModuleFromID(id CurrentModuleID) *CurrentModule {
 	q = q.Arg("id", id)
 
 	return &CurrentModule{
+		query: q,
+	}
+}
+
+// Load a DeployDoraReport from its ID.
+func (r *Query) LoadDeployDoraReportFromID(id DeployDoraReportID) *DeployDoraReport {
+	q := r.query.Select("loadDeployDoraReportFromID")
+	q = q.Arg("id", id)
+
+	return &DeployDoraReport{
 		query: q,
 	}
 }

@@ -280,7 +280,7 @@ func (r *GoldenPath) Dockerfile(ctx context.Context) (string, error) { // golden
 // summary. A check: in a service's repository that installed the golden path
 // as a toolchain, `dagger check` runs it (golden-path:gates), with the
 // constructor's arguments from the repository's .env.
-func (r *GoldenPath) Gates(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:576:1)
+func (r *GoldenPath) Gates(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:581:1)
 	if r.gates != nil {
 		return *r.gates, nil
 	}
@@ -403,7 +403,7 @@ func (r *GoldenPath) RepoPath(ctx context.Context) (string, error) { // golden-p
 // that ships runs `ship --no-fail`, whose result reports every stage.) Its result
 // is kept for the session only: the vulnerability DB changes daily, and a
 // cached report must not contradict a ship that failed on a new finding.
-func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:605:1)
+func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:610:1)
 	q := r.query.Select("report")
 
 	return &GoldenPathShipResult{
@@ -439,79 +439,84 @@ type GoldenPathShipOpts struct {
 	//
 	Commit string // golden-path (../../../../.dagger/main.go:225:2)
 	//
+	// When the commit was made, RFC 3339 (`git log -1 --format=%cI`): kept in the release record; the summary
+	// gives the release's lead time (commit to verified live), and the deploy module's dora reads it.
+	//
+	CommitTime string // golden-path (../../../../.dagger/main.go:229:2)
+	//
 	// Registry user name (for an ACR token: 00000000-0000-0000-0000-000000000000).
 	//
-	Username string // golden-path (../../../../.dagger/main.go:228:2)
+	Username string // golden-path (../../../../.dagger/main.go:232:2)
 	//
 	// Registry password or token, e.g. env://ACR_TOKEN.
 	//
-	Password *Secret // golden-path (../../../../.dagger/main.go:231:2)
+	Password *Secret // golden-path (../../../../.dagger/main.go:235:2)
 	//
 	// A service reaching a registry on the caller's loopback, e.g. tcp://localhost:5001.
 	//
-	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:234:2)
+	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:238:2)
 	//
 	// URL of the repository the commit is in, e.g. https://github.com/acme/orders: a label of the published image.
 	//
-	SourceURL string // golden-path (../../../../.dagger/main.go:237:2)
+	SourceURL string // golden-path (../../../../.dagger/main.go:241:2)
 	//
 	// Environment to deploy to: an overlay in k8s/overlays (dev, staging, prod); without --registry every
 	// environment is rendered and checked.
 	//
 	//
 	// Default: "dev"
-	Environment string // golden-path (../../../../.dagger/main.go:242:2)
+	Environment string // golden-path (../../../../.dagger/main.go:246:2)
 	//
 	// Kubeconfig of the cluster to deploy to, with its credential in the file (kubectl runs in a container with
 	// no exec plugin such as kubelogin: for AKS, an Entra ID token in place of the exec, as the template's
 	// workflow writes it); without it nothing is deployed.
 	//
-	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:247:2)
+	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:251:2)
 	//
 	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
 	//
-	KubeAPI *Service // golden-path (../../../../.dagger/main.go:250:2)
+	KubeAPI *Service // golden-path (../../../../.dagger/main.go:254:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. the GitHub Actions run URL.
 	//
-	RunID string // golden-path (../../../../.dagger/main.go:253:2)
+	RunID string // golden-path (../../../../.dagger/main.go:257:2)
 	//
 	// A request the smoke test makes after the health checks, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // golden-path (../../../../.dagger/main.go:256:2)
+	SmokePath string // golden-path (../../../../.dagger/main.go:260:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	RolloutTimeout int // golden-path (../../../../.dagger/main.go:260:2)
+	RolloutTimeout int // golden-path (../../../../.dagger/main.go:264:2)
 	//
 	// Prometheus' URL; after the deploy, ship waits until it scrapes the service (e.g.
 	// http://prometheus-operated.monitoring:9090).
 	//
-	PrometheusURL string // golden-path (../../../../.dagger/main.go:264:2)
+	PrometheusURL string // golden-path (../../../../.dagger/main.go:268:2)
 	//
 	// A service reaching Prometheus on the caller's loopback, e.g. tcp://localhost:9090.
 	//
-	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:267:2)
+	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:271:2)
 	//
 	// How long to wait for Prometheus to scrape the service, in seconds.
 	//
 	//
 	// Default: 120
-	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:271:2)
+	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:275:2)
 	//
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	//
-	GrafanaURL string // golden-path (../../../../.dagger/main.go:274:2)
+	GrafanaURL string // golden-path (../../../../.dagger/main.go:278:2)
 	//
 	// A Grafana service account token (Editor), e.g. env://GRAFANA_TOKEN.
 	//
-	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:277:2)
+	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:281:2)
 	//
 	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
 	//
-	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:280:2)
+	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:284:2)
 	//
 	// What a failed observe stage does: rollback (the release that served before is put back, whole, and ship
 	// fails: a release Prometheus cannot scrape is not done) or warn (the release stays, the stage is marked
@@ -519,12 +524,12 @@ type GoldenPathShipOpts struct {
 	//
 	//
 	// Default: "rollback"
-	OnObserveFailure string // golden-path (../../../../.dagger/main.go:286:2)
+	OnObserveFailure string // golden-path (../../../../.dagger/main.go:290:2)
 	//
 	// Return the result of a red run (ok false, the stage that failed and why, what was published and what was
 	// rolled back) instead of failing: CI exports this run's own reports, then fails the job when ok is false.
 	//
-	NoFail bool // golden-path (../../../../.dagger/main.go:290:2)
+	NoFail bool // golden-path (../../../../.dagger/main.go:294:2)
 }
 
 // Ship runs the golden path on a service: it reads golden-path.yaml, builds
@@ -554,6 +559,10 @@ func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { //
 		// `commit` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Commit) {
 			q = q.Arg("commit", opts[i].Commit)
+		}
+		// `commitTime` optional argument
+		if !querybuilder.IsZeroValue(opts[i].CommitTime) {
+			q = q.Arg("commitTime", opts[i].CommitTime)
 		}
 		// `username` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Username) {

@@ -18,8 +18,17 @@ func (r *Binding) AsDeploy() *Deploy { // deploy (../../../../../../modules/depl
 	}
 }
 
+// Retrieve the binding value, as type DeployDoraReport
+func (r *Binding) AsDeployDoraReport() *DeployDoraReport { // deploy (../../../../../../modules/deploy/dora.go:17:6)
+	q := r.query.Select("asDeployDoraReport")
+
+	return &DeployDoraReport{
+		query: q,
+	}
+}
+
 // Retrieve the binding value, as type DeployObjectOrigin
-func (r *Binding) AsDeployObjectOrigin() *DeployObjectOrigin { // deploy (../../../../../../modules/deploy/render.go:49:6)
+func (r *Binding) AsDeployObjectOrigin() *DeployObjectOrigin { // deploy (../../../../../../modules/deploy/render.go:52:6)
 	q := r.query.Select("asDeployObjectOrigin")
 
 	return &DeployObjectOrigin{
@@ -46,7 +55,7 @@ func (r *Binding) AsDeployPublished() *DeployPublished { // deploy (../../../../
 }
 
 // Retrieve the binding value, as type DeployRelease
-func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:18:6)
+func (r *Binding) AsDeployRelease() *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:19:6)
 	q := r.query.Select("asDeployRelease")
 
 	return &DeployRelease{
@@ -81,17 +90,67 @@ func (r *Deploy) WithGraphQLQuery(q *querybuilder.Selection) *Deploy {
 	}
 }
 
+// DeployDoraOpts contains options for Deploy.Dora
+type DeployDoraOpts struct {
+	//
+	// Only this service's releases; every service's when empty.
+	//
+	Service string // deploy (../../../../../../modules/deploy/dora.go:42:2)
+	//
+	// The window, a Go duration back from now, e.g. 720h (30 days).
+	//
+	//
+	// Default: "720h"
+	Since string // deploy (../../../../../../modules/deploy/dora.go:46:2)
+	//
+	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443.
+	//
+	KubeAPI *Service // deploy (../../../../../../modules/deploy/dora.go:49:2)
+}
+
+// Dora reads the release records of namespaces (a team's, or a service's)
+// and returns, per service and environment over the window, the delivery
+// metrics: deployment frequency (changes verified live), lead time for
+// changes (commit time, as Render was given it, to verified live), change
+// failure rate (changes that failed their deploy or were rolled back after
+// it) and time to restore (a failed change to the next verified release).
+// The records hold the last 10 releases of each service.
+func (r *Deploy) Dora(kubeconfig *Secret, namespaces []string, opts ...DeployDoraOpts) *DeployDoraReport { // deploy (../../../../../../modules/deploy/dora.go:34:1)
+	assertNotNil("kubeconfig", kubeconfig)
+	q := r.query.Select("dora")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `service` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Service) {
+			q = q.Arg("service", opts[i].Service)
+		}
+		// `since` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Since) {
+			q = q.Arg("since", opts[i].Since)
+		}
+		// `kubeApi` optional argument
+		if !querybuilder.IsZeroValue(opts[i].KubeAPI) {
+			q = q.Arg("kubeApi", opts[i].KubeAPI)
+		}
+	}
+	q = q.Arg("kubeconfig", kubeconfig)
+	q = q.Arg("namespaces", namespaces)
+
+	return &DeployDoraReport{
+		query: q,
+	}
+}
+
 // DeployEnvironmentsOpts contains options for Deploy.Environments
 type DeployEnvironmentsOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../../../../modules/deploy/render.go:168:2)
+	Source *Directory // deploy (../../../../../../modules/deploy/render.go:182:2)
 }
 
 // Environments lists the environments the service can be rendered for: the
 // folders of k8s/overlays holding a kustomization.yaml, sorted.
-func (r *Deploy) Environments(ctx context.Context, opts ...DeployEnvironmentsOpts) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:163:1)
+func (r *Deploy) Environments(ctx context.Context, opts ...DeployEnvironmentsOpts) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:177:1)
 	q := r.query.Select("environments")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -319,22 +378,27 @@ type DeployRenderOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../../../../modules/deploy/render.go:69:2)
+	Source *Directory // deploy (../../../../../../modules/deploy/render.go:72:2)
 	//
 	// The image to deploy, by digest: <registry>/<repository>@sha256:… (what publish returns); a placeholder
 	// when empty.
 	//
-	Image string // deploy (../../../../../../modules/deploy/render.go:73:2)
+	Image string // deploy (../../../../../../modules/deploy/render.go:76:2)
 	//
 	// The git commit SHA being deployed: the version label (0000000 when empty).
 	//
-	Commit string // deploy (../../../../../../modules/deploy/render.go:76:2)
+	Commit string // deploy (../../../../../../modules/deploy/render.go:79:2)
+	//
+	// When the commit was made, RFC 3339 (e.g. from `git log -1 --format=%cI`): recorded with the release, the
+	// start of its lead time (commit to verified live).
+	//
+	CommitTime string // deploy (../../../../../../modules/deploy/render.go:83:2)
 	//
 	// Environment to render: the name of an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // deploy (../../../../../../modules/deploy/render.go:80:2)
+	Environment string // deploy (../../../../../../modules/deploy/render.go:87:2)
 }
 
 // Render renders the service's k8s/ base and the environment's overlay with
@@ -343,7 +407,7 @@ type DeployRenderOpts struct {
 // Without an image (a pull request's checks, or the checks before the push)
 // the release runs a placeholder that no registry serves; WithImage gives it
 // the published image.
-func (r *Deploy) Render(opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:64:1)
+func (r *Deploy) Render(opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:67:1)
 	q := r.query.Select("render")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -357,6 +421,10 @@ func (r *Deploy) Render(opts ...DeployRenderOpts) *DeployRelease { // deploy (..
 		// `commit` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Commit) {
 			q = q.Arg("commit", opts[i].Commit)
+		}
+		// `commitTime` optional argument
+		if !querybuilder.IsZeroValue(opts[i].CommitTime) {
+			q = q.Arg("commitTime", opts[i].CommitTime)
 		}
 		// `environment` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Environment) {
@@ -458,8 +526,108 @@ func (r *Deploy) AsNode() Node {
 	}
 }
 
+// DoraReport is a team's or a service's delivery metrics over a window.
+type DeployDoraReport struct { // deploy (../../../../../../modules/deploy/dora.go:17:6)
+	query *querybuilder.Selection
+
+	id       *ID
+	json     *JSON
+	markdown *string
+}
+
+func (r *DeployDoraReport) WithGraphQLQuery(q *querybuilder.Selection) *DeployDoraReport {
+	return &DeployDoraReport{
+		query: q,
+	}
+}
+
+// A unique identifier for this DeployDoraReport.
+func (r *DeployDoraReport) ID(ctx context.Context) (ID, error) {
+	if r.id != nil {
+		return *r.id, nil
+	}
+	q := r.query.Select("id")
+
+	var response ID
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// XXX_GraphQLType is an internal function. It returns the native GraphQL type name
+func (r *DeployDoraReport) XXX_GraphQLType() string {
+	return "DeployDoraReport"
+}
+
+// XXX_GraphQLIDType is an internal function. It returns the native GraphQL type name for the ID of this object
+func (r *DeployDoraReport) XXX_GraphQLIDType() string {
+	return "ID"
+}
+
+// XXX_GraphQLID is an internal function. It returns the underlying type ID
+func (r *DeployDoraReport) XXX_GraphQLID(ctx context.Context) (string, error) {
+	id, err := r.ID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return string(id), nil
+}
+
+func (r *DeployDoraReport) MarshalJSON() ([]byte, error) {
+	id, err := r.ID(marshalCtx)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(id)
+}
+func (r *DeployDoraReport) UnmarshalJSON(bs []byte) error {
+	var id string
+	err := json.Unmarshal(bs, &id)
+	if err != nil {
+		return err
+	}
+	*r = DeployDoraReport{query: selectNode(dag.query, id, "DeployDoraReport")}
+	return nil
+}
+
+// The same figures as JSON: a list of {service, environment, deployments, deploymentsPerDay,
+// leadTimeNanoseconds, leadTimes, changes, failures, changeFailureRate, timeToRestoreNanoseconds, restores,
+// unrestored}.
+func (r *DeployDoraReport) JSON(ctx context.Context) (JSON, error) { // deploy (../../../../../../modules/deploy/dora.go:23:2)
+	if r.json != nil {
+		return *r.json, nil
+	}
+	q := r.query.Select("json")
+
+	var response JSON
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// Markdown: one row per service and environment.
+func (r *DeployDoraReport) Markdown(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/dora.go:19:2)
+	if r.markdown != nil {
+		return *r.markdown, nil
+	}
+	q := r.query.Select("markdown")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// AsNode returns this DeployDoraReport as a Node.
+// This is a local type conversion — no GraphQL call.
+func (r *DeployDoraReport) AsNode() Node {
+	return &NodeClient{
+		query: r.query,
+	}
+}
+
 // ObjectOrigin is where an object of a release is defined in k8s/.
-type DeployObjectOrigin struct { // deploy (../../../../../../modules/deploy/render.go:49:6)
+type DeployObjectOrigin struct { // deploy (../../../../../../modules/deploy/render.go:52:6)
 	query *querybuilder.Selection
 
 	file   *string
@@ -475,7 +643,7 @@ func (r *DeployObjectOrigin) WithGraphQLQuery(q *querybuilder.Selection) *Deploy
 }
 
 // The file of k8s/ that defines it (an overlay's patches may have changed it).
-func (r *DeployObjectOrigin) File(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:53:2)
+func (r *DeployObjectOrigin) File(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:56:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -537,7 +705,7 @@ func (r *DeployObjectOrigin) UnmarshalJSON(bs []byte) error {
 }
 
 // The line of the object's kind in File; 0 when unknown.
-func (r *DeployObjectOrigin) Line(ctx context.Context) (int, error) { // deploy (../../../../../../modules/deploy/render.go:55:2)
+func (r *DeployObjectOrigin) Line(ctx context.Context) (int, error) { // deploy (../../../../../../modules/deploy/render.go:58:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -550,7 +718,7 @@ func (r *DeployObjectOrigin) Line(ctx context.Context) (int, error) { // deploy 
 }
 
 // The object, as Kind/namespace/name.
-func (r *DeployObjectOrigin) Object(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:51:2)
+func (r *DeployObjectOrigin) Object(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:54:2)
 	if r.object != nil {
 		return *r.object, nil
 	}
@@ -874,10 +1042,11 @@ func (r *DeployPublished) AsNode() Node {
 }
 
 // Release is a service's manifests rendered for one environment.
-type DeployRelease struct { // deploy (../../../../../../modules/deploy/render.go:18:6)
+type DeployRelease struct { // deploy (../../../../../../modules/deploy/render.go:19:6)
 	query *querybuilder.Selection
 
 	commit       *string
+	commitTime   *string
 	environment  *string
 	gatorImage   *string
 	id           *ID
@@ -914,11 +1083,24 @@ func (r *DeployRelease) Check() *DeployRelease { // deploy (../../../../../../mo
 }
 
 // The commit SHA the release was built from.
-func (r *DeployRelease) Commit(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:22:2)
+func (r *DeployRelease) Commit(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:23:2)
 	if r.commit != nil {
 		return *r.commit, nil
 	}
 	q := r.query.Select("commit")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// When the commit was made, RFC 3339 in UTC; empty when not given.
+func (r *DeployRelease) CommitTime(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:25:2)
+	if r.commitTime != nil {
+		return *r.commitTime, nil
+	}
+	q := r.query.Select("commitTime")
 
 	var response string
 
@@ -932,21 +1114,21 @@ type DeployReleaseDeployOpts struct {
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
 	// bound as host "kube-api", the server name the kubeconfig must use.
 	//
-	KubeAPI *Service // deploy (../../../../../../modules/deploy/deploy.go:67:2)
+	KubeAPI *Service // deploy (../../../../../../modules/deploy/deploy.go:69:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. a GitHub Actions run URL.
 	//
-	RunID string // deploy (../../../../../../modules/deploy/deploy.go:70:2)
+	RunID string // deploy (../../../../../../modules/deploy/deploy.go:72:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	Timeout int // deploy (../../../../../../modules/deploy/deploy.go:74:2)
+	Timeout int // deploy (../../../../../../modules/deploy/deploy.go:76:2)
 	//
 	// A request the smoke test makes after the health paths, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // deploy (../../../../../../modules/deploy/deploy.go:77:2)
+	SmokePath string // deploy (../../../../../../modules/deploy/deploy.go:79:2)
 }
 
 // Deploy applies the release to the cluster (server-side apply, one field
@@ -967,7 +1149,7 @@ type DeployReleaseDeployOpts struct {
 // renewed while the deploy runs (a killed run's lock frees itself a minute
 // after its last renewal). Every query deploys (a side effect is never
 // answered from a cache): read one field, Outcome when you need several.
-func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../../../../modules/deploy/deploy.go:60:1)
+func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../../../../modules/deploy/deploy.go:62:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("deploy")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -996,7 +1178,7 @@ func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOp
 }
 
 // The environment: the overlay k8s/overlays/<environment>.
-func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:26:2)
+func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:29:2)
 	if r.environment != nil {
 		return *r.environment, nil
 	}
@@ -1009,7 +1191,7 @@ func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // de
 }
 
 // The gator image that evaluates the platform's policy on the release.
-func (r *DeployRelease) GatorImage(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:45:2)
+func (r *DeployRelease) GatorImage(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:48:2)
 	if r.gatorImage != nil {
 		return *r.gatorImage, nil
 	}
@@ -1022,7 +1204,7 @@ func (r *DeployRelease) GatorImage(ctx context.Context) (string, error) { // dep
 }
 
 // The paths the smoke test calls first: readiness and liveness.
-func (r *DeployRelease) HealthPaths(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:24:2)
+func (r *DeployRelease) HealthPaths(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:27:2)
 	q := r.query.Select("healthPaths")
 
 	var response []string
@@ -1081,7 +1263,7 @@ func (r *DeployRelease) UnmarshalJSON(bs []byte) error {
 }
 
 // The image the service runs, by digest.
-func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:30:2)
+func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:33:2)
 	if r.image != nil {
 		return *r.image, nil
 	}
@@ -1094,7 +1276,7 @@ func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (
 }
 
 // The kubectl image that applies and verifies the release.
-func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:43:2)
+func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:46:2)
 	if r.kubectlImage != nil {
 		return *r.kubectlImage, nil
 	}
@@ -1108,7 +1290,7 @@ func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // d
 
 // The labels every object of the release carries, as key=value, sorted: the service's name, instance,
 // version, team and environment.
-func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:37:2)
+func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:40:2)
 	q := r.query.Select("labels")
 
 	var response []string
@@ -1118,7 +1300,7 @@ func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deplo
 }
 
 // The rendered manifests: one multi-document YAML, ready for kubectl apply.
-func (r *DeployRelease) Manifests() *File { // deploy (../../../../../../modules/deploy/render.go:41:2)
+func (r *DeployRelease) Manifests() *File { // deploy (../../../../../../modules/deploy/render.go:44:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -1127,7 +1309,7 @@ func (r *DeployRelease) Manifests() *File { // deploy (../../../../../../modules
 }
 
 // The namespace the objects go to: <team>-<environment>.
-func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:28:2)
+func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:31:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -1140,7 +1322,7 @@ func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // depl
 }
 
 // The rendered objects as Kind/namespace/name.
-func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:32:2)
+func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:35:2)
 	q := r.query.Select("objects")
 
 	var response []string
@@ -1150,7 +1332,7 @@ func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // depl
 }
 
 // Where each object of k8s/ is defined: what a policy violation is annotated at.
-func (r *DeployRelease) Origins(ctx context.Context) ([]DeployObjectOrigin, error) { // deploy (../../../../../../modules/deploy/render.go:34:2)
+func (r *DeployRelease) Origins(ctx context.Context) ([]DeployObjectOrigin, error) { // deploy (../../../../../../modules/deploy/render.go:37:2)
 	q := r.query.Select("origins")
 
 	q = q.Select("id")
@@ -1183,7 +1365,7 @@ func (r *DeployRelease) Origins(ctx context.Context) ([]DeployObjectOrigin, erro
 }
 
 // Values written in k8s/ that golden-path.yaml replaced, each with where to change it.
-func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:39:2)
+func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../../../../modules/deploy/render.go:42:2)
 	q := r.query.Select("overrides")
 
 	var response []string
@@ -1208,7 +1390,7 @@ func (r *DeployRelease) PolicyReport() *DeployPolicyReport { // deploy (../../..
 }
 
 // The service's name: its Deployment and Service.
-func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:20:2)
+func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/render.go:21:2)
 	if r.service != nil {
 		return *r.service, nil
 	}
@@ -1223,7 +1405,7 @@ func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy
 // WithImage returns the release with its service's image replaced by image,
 // which must be pinned by digest: how a release rendered and checked before
 // the push gets the image publish returned. Nothing else changes.
-func (r *DeployRelease) WithImage(image string) *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:135:1)
+func (r *DeployRelease) WithImage(image string) *DeployRelease { // deploy (../../../../../../modules/deploy/render.go:149:1)
 	q := r.query.Select("withImage")
 	q = q.Arg("image", image)
 
@@ -1263,6 +1445,7 @@ type DeployRollout struct { // deploy (../../../../../../modules/deploy/deploy.g
 	deployment *string
 	id         *ID
 	image      *string
+	leadTime   *string
 	namespace  *string
 	outcome    *JSON
 	previous   *int
@@ -1352,6 +1535,19 @@ func (r *DeployRollout) Image(ctx context.Context) (string, error) { // deploy (
 	return response, q.Execute(ctx)
 }
 
+// From the commit's time (Render's --commit-time) to verified live, e.g. 14m3s; empty when not known.
+func (r *DeployRollout) LeadTime(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/deploy.go:37:2)
+	if r.leadTime != nil {
+		return *r.leadTime, nil
+	}
+	q := r.query.Select("leadTime")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // The namespace the release was applied to.
 func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // deploy (../../../../../../modules/deploy/deploy.go:23:2)
 	if r.namespace != nil {
@@ -1367,7 +1563,7 @@ func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // depl
 
 // All of the above as one JSON object (a rollout.Outcome of the golden-path pipeline): each query runs the
 // deploy again, so a caller that needs several fields reads this one.
-func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (../../../../../../modules/deploy/deploy.go:38:2)
+func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (../../../../../../modules/deploy/deploy.go:40:2)
 	if r.outcome != nil {
 		return *r.outcome, nil
 	}
@@ -1439,6 +1635,30 @@ func (r *DeployRollout) AsNode() Node {
 	}
 }
 
+// Create or update a binding of type DeployDoraReport in the environment
+func (r *Env) WithDeployDoraReportInput(name string, value *DeployDoraReport, description string) *Env { // deploy (../../../../../../modules/deploy/dora.go:17:6)
+	assertNotNil("value", value)
+	q := r.query.Select("withDeployDoraReportInput")
+	q = q.Arg("name", name)
+	q = q.Arg("value", value)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
+// Declare a desired DeployDoraReport output to be assigned in the environment
+func (r *Env) WithDeployDoraReportOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/dora.go:17:6)
+	q := r.query.Select("withDeployDoraReportOutput")
+	q = q.Arg("name", name)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
 // Create or update a binding of type Deploy in the environment
 func (r *Env) WithDeployInput(name string, value *Deploy, description string) *Env { // deploy (../../../../../../modules/deploy/main.go:26:6)
 	assertNotNil("value", value)
@@ -1453,7 +1673,7 @@ func (r *Env) WithDeployInput(name string, value *Deploy, description string) *E
 }
 
 // Create or update a binding of type DeployObjectOrigin in the environment
-func (r *Env) WithDeployObjectOriginInput(name string, value *DeployObjectOrigin, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:49:6)
+func (r *Env) WithDeployObjectOriginInput(name string, value *DeployObjectOrigin, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:52:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployObjectOriginInput")
 	q = q.Arg("name", name)
@@ -1466,7 +1686,7 @@ func (r *Env) WithDeployObjectOriginInput(name string, value *DeployObjectOrigin
 }
 
 // Declare a desired DeployObjectOrigin output to be assigned in the environment
-func (r *Env) WithDeployObjectOriginOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:49:6)
+func (r *Env) WithDeployObjectOriginOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:52:6)
 	q := r.query.Select("withDeployObjectOriginOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1536,7 +1756,7 @@ func (r *Env) WithDeployPublishedOutput(name string, description string) *Env { 
 }
 
 // Create or update a binding of type DeployRelease in the environment
-func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:18:6)
+func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:19:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployReleaseInput")
 	q = q.Arg("name", name)
@@ -1549,7 +1769,7 @@ func (r *Env) WithDeployReleaseInput(name string, value *DeployRelease, descript
 }
 
 // Declare a desired DeployRelease output to be assigned in the environment
-func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:18:6)
+func (r *Env) WithDeployReleaseOutput(name string, description string) *Env { // deploy (../../../../../../modules/deploy/render.go:19:6)
 	q := r.query.Select("withDeployReleaseOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
