@@ -241,7 +241,7 @@ func TestDeployAndRollBack(t *testing.T) {
 	next := shipDeploy(t, c, dir, newCommit(t), "120", "--commit-time", nextCommitTime, "rollout")
 	logs.WriteString(next.Stdout + next.Stderr)
 	assert.Assert(t, next.ExitCode == 0, next.ErrorText())
-	assert.Check(t, is.Regexp(`; lead time \d+m\d+s from commit to verified`, next.Stdout), "ship's summary gives the release's lead time")
+	assert.Check(t, is.Regexp(`; lead time (\d+h)?(\d+m)?\d+s from commit to verified`, next.Stdout), "ship's summary gives the release's lead time")
 	assert.Check(t, is.Contains(next.Stdout, "removed ConfigMap/hello-api-extra of revision 1"))
 	assert.Check(t, is.Equal(c.kubectl(t, "get", "configmap", "hello-api-extra", "-n", ns, "--ignore-not-found", "-o", "name"), ""))
 	recs := c.records(t, ns, "hello-api")

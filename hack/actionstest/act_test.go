@@ -185,7 +185,7 @@ func TestActPush(t *testing.T) {
 
 	summary := res.summary()
 	assert.Check(t, is.Contains(summary, "## ✅ Ship hello-api: passed"))
-	assert.Check(t, is.Regexp(`lead time \d+(h\d+m)?(\d+m)?\d+s from commit to verified`, summary), "the release's lead time")
+	assert.Check(t, is.Regexp(`lead time (\d+h)?(\d+m)?\d+s from commit to verified`, summary), "the release's lead time")
 	for _, stage := range []string{"config", "build", "test", "lint", "serve", "scan", "publish", "render", "observability", "policy", "deploy", "observe"} {
 		assert.Check(t, is.Regexp(`\| `+stage+` \| ✅ passed \|`, summary))
 	}
