@@ -513,6 +513,132 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*GoldenPath).Init(&parent, ctx, name, team, template)
+		case "Promote":
+			var parent GoldenPath
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var from string
+			if inputArgs["from"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["from"]), &from)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg from", err))
+				}
+			}
+			var to string
+			if inputArgs["to"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["to"]), &to)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg to", err))
+				}
+			}
+			var kubeconfig *dagger.Secret
+			if inputArgs["kubeconfig"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeconfig"]), &kubeconfig)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeconfig", err))
+				}
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			var commit string
+			if inputArgs["commit"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["commit"]), &commit)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg commit", err))
+				}
+			}
+			var kubeApi *dagger.Service
+			if inputArgs["kubeApi"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["kubeApi"]), &kubeApi)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeApi", err))
+				}
+			}
+			var runId string
+			if inputArgs["runId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["runId"]), &runId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runId", err))
+				}
+			}
+			var smokePath string
+			if inputArgs["smokePath"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["smokePath"]), &smokePath)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smokePath", err))
+				}
+			}
+			var rolloutTimeout int
+			if inputArgs["rolloutTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["rolloutTimeout"]), &rolloutTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg rolloutTimeout", err))
+				}
+			}
+			var prometheusUrl string
+			if inputArgs["prometheusUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["prometheusUrl"]), &prometheusUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prometheusUrl", err))
+				}
+			}
+			var prometheusTunnel *dagger.Service
+			if inputArgs["prometheusTunnel"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["prometheusTunnel"]), &prometheusTunnel)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prometheusTunnel", err))
+				}
+			}
+			var scrapeTimeout int
+			if inputArgs["scrapeTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["scrapeTimeout"]), &scrapeTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg scrapeTimeout", err))
+				}
+			}
+			var grafanaUrl string
+			if inputArgs["grafanaUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["grafanaUrl"]), &grafanaUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg grafanaUrl", err))
+				}
+			}
+			var grafanaToken *dagger.Secret
+			if inputArgs["grafanaToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["grafanaToken"]), &grafanaToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg grafanaToken", err))
+				}
+			}
+			var grafanaTunnel *dagger.Service
+			if inputArgs["grafanaTunnel"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["grafanaTunnel"]), &grafanaTunnel)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg grafanaTunnel", err))
+				}
+			}
+			var onObserveFailure string
+			if inputArgs["onObserveFailure"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["onObserveFailure"]), &onObserveFailure)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg onObserveFailure", err))
+				}
+			}
+			var noFail bool
+			if inputArgs["noFail"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["noFail"]), &noFail)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noFail", err))
+				}
+			}
+			return (*GoldenPath).Promote(&parent, ctx, from, to, kubeconfig, image, commit, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
 		case "Report":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

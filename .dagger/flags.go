@@ -10,6 +10,10 @@ import (
 // refuse, before anything runs, flags that would be silently ignored or
 // cannot work.
 type shipFlags struct {
+	// fn is the function the flags are of: ship when empty, or promote.
+	fn string
+	// given says of each flag the function has whether it was given; a rule about a flag the function does
+	// not have (promote has no --registry) does not apply.
 	given                         map[string]bool
 	rolloutTimeout, scrapeTimeout int
 	onObserveFailure              string
@@ -52,12 +56,16 @@ func (f shipFlags) check() error {
 		problems = append(problems, fmt.Sprintf("--on-observe-failure %q: give rollback (the default: a release Prometheus cannot scrape is rolled back) or warn (it stays)", f.onObserveFailure))
 	}
 	for _, n := range flagNeeds {
-		if f.given[n.flag] && !f.given[n.needs] {
+		if needed, has := f.given[n.needs]; f.given[n.flag] && has && !needed {
 			problems = append(problems, fmt.Sprintf("%s needs %s (%s): add %s, or remove %s", n.flag, n.needs, n.why, n.needs, n.flag))
 		}
 	}
 	if len(problems) == 0 {
 		return nil
 	}
-	return fmt.Errorf("ship: nothing ran, the flags do not fit together:\n  %s", strings.Join(problems, "\n  "))
+	fn := f.fn
+	if fn == "" {
+		fn = "ship"
+	}
+	return fmt.Errorf("%s: nothing ran, the flags do not fit together:\n  %s", fn, strings.Join(problems, "\n  "))
 }

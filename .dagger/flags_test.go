@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 
+	"dagger/golden-path/internal/dagger"
+
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 )
@@ -10,6 +12,9 @@ import (
 // given is a shipFlags with the named flags given and the default timeouts.
 func given(names ...string) shipFlags {
 	f := shipFlags{given: map[string]bool{}, rolloutTimeout: 180, scrapeTimeout: 120, onObserveFailure: "rollback"}
+	for _, n := range flagNeeds { // ship has every flag
+		f.given[n.flag], f.given[n.needs] = false, false
+	}
 	for _, n := range names {
 		f.given[n] = true
 	}
@@ -73,4 +78,19 @@ func TestShipTimeoutsMustBePositive(t *testing.T) {
 	err := f.check()
 	assert.ErrorContains(t, err, "--rollout-timeout 0: give the seconds a rollout may take")
 	assert.ErrorContains(t, err, "--scrape-timeout -5: give the seconds Prometheus has")
+}
+
+// A promotion has no publish flags (its image is published): the rules about them do not apply, the others
+// do, and its error names promote.
+func TestPromoteFlags(t *testing.T) {
+	to := target{kubeconfig: &dagger.Secret{}, rolloutTimeout: 180, onObserveFailure: "rollback",
+		observe: observeArgs{scrapeTimeout: 120}}
+	f := to.flags(nil)
+	f.fn = "promote"
+	assert.Check(t, f.check())
+	to.observe.grafanaUrl = "http://grafana"
+	f = to.flags(nil)
+	f.fn = "promote"
+	assert.Check(t, is.Error(f.check(), "promote: nothing ran, the flags do not fit together:\n"+
+		"  --grafana-url needs --grafana-token (Grafana takes a dashboard only from a service account token with the Editor role): add --grafana-token, or remove --grafana-url"))
 }

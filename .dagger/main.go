@@ -16,7 +16,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -293,14 +295,18 @@ func (m *GoldenPath) Ship(
 	// +optional
 	noFail bool,
 ) (*ShipResult, error) {
-	flags := shipFlags{given: map[string]bool{
+	to := target{
+		kubeconfig: kubeconfig, kubeApi: kubeApi, runId: runId, smokePath: smokePath, rolloutTimeout: rolloutTimeout,
+		observe: observeArgs{
+			prometheusUrl: prometheusUrl, prometheusTunnel: prometheusTunnel, scrapeTimeout: scrapeTimeout,
+			grafanaUrl: grafanaUrl, grafanaToken: grafanaToken, grafanaTunnel: grafanaTunnel, commit: commit,
+		},
+		onObserveFailure: onObserveFailure,
+	}
+	flags := to.flags(map[string]bool{
 		"--registry": registry != "", "--repository": repository != "", "--commit": commit != "",
 		"--username": username != "", "--password": password != nil, "--registry-tunnel": registryTunnel != nil, "--source-url": sourceUrl != "",
-		"--kubeconfig": kubeconfig != nil, "--kube-api": kubeApi != nil, "--run-id": runId != "", "--smoke-path": smokePath != "",
-		"--prometheus-url": prometheusUrl != "", "--prometheus-tunnel": prometheusTunnel != nil,
-		"--grafana-url": grafanaUrl != "", "--grafana-token": grafanaToken != nil, "--grafana-tunnel": grafanaTunnel != nil,
-		"--on-observe-failure": onObserveFailure != "rollback",
-	}, rolloutTimeout: rolloutTimeout, scrapeTimeout: scrapeTimeout, onObserveFailure: onObserveFailure}
+	})
 	if err := flags.check(); err != nil {
 		return nil, err
 	}
@@ -346,13 +352,49 @@ func (m *GoldenPath) Ship(
 	if kubeconfig == nil {
 		return run.result(ctx, res), nil
 	}
-	// deploy → verify: apply, wait for the rollout, smoke-test; a failure rolls back.
+	m.rollOut(ctx, run, res, deploy, release, obs, to)
+	if !run.passed() {
+		return run.end(ctx, res, noFail)
+	}
+	return run.result(ctx, res), nil
+}
+
+// target is where a release goes (ship's and promote's flags after the render): the cluster, the rollout's
+// bounds, and the observe stage's Prometheus and Grafana.
+type target struct {
+	kubeconfig       *dagger.Secret
+	kubeApi          *dagger.Service
+	runId            string
+	smokePath        string
+	rolloutTimeout   int
+	observe          observeArgs
+	onObserveFailure string
+}
+
+// flags are the release's flags, which were given, with more of the caller's (e.g. ship's publish flags),
+// to be checked before anything runs.
+func (t target) flags(more map[string]bool) shipFlags {
+	given := map[string]bool{
+		"--kubeconfig": t.kubeconfig != nil, "--kube-api": t.kubeApi != nil, "--run-id": t.runId != "", "--smoke-path": t.smokePath != "",
+		"--prometheus-url": t.observe.prometheusUrl != "", "--prometheus-tunnel": t.observe.prometheusTunnel != nil,
+		"--grafana-url": t.observe.grafanaUrl != "", "--grafana-token": t.observe.grafanaToken != nil,
+		"--grafana-tunnel": t.observe.grafanaTunnel != nil, "--on-observe-failure": t.onObserveFailure != "rollback",
+	}
+	maps.Copy(given, more)
+	return shipFlags{given: given, rolloutTimeout: t.rolloutTimeout, scrapeTimeout: t.observe.scrapeTimeout, onObserveFailure: t.onObserveFailure}
+}
+
+// rollOut runs the deploy and observe stages of a checked release: apply, wait for the rollout, smoke-test
+// (a failure rolls back), then Prometheus scrapes it and its dashboard is registered; a release Prometheus
+// was seen scraping is marked observed (promotable). A failed stage is in run.
+func (m *GoldenPath) rollOut(ctx context.Context, run *shipRun, res *ShipResult, deploy *dagger.Deploy, release *dagger.DeployRelease,
+	obs *dagger.ObserveObjects, t target) {
 	deployStart := time.Now()
 	var deployed rollout.Outcome
 	if err := run.stage(ctx, "deploy", func(ctx context.Context) (string, error) {
 		// One query, one deploy: every query of the deploy's fields would deploy again.
-		data, err := release.Deploy(kubeconfig, dagger.DeployReleaseDeployOpts{
-			KubeAPI: kubeApi, RunID: runId, SmokePath: smokePath, Timeout: rolloutTimeout,
+		data, err := release.Deploy(t.kubeconfig, dagger.DeployReleaseDeployOpts{
+			KubeAPI: t.kubeApi, RunID: t.runId, SmokePath: t.smokePath, Timeout: t.rolloutTimeout,
 		}).Outcome(ctx)
 		if err != nil {
 			return "", err
@@ -366,28 +408,36 @@ func (m *GoldenPath) Ship(
 		run.summary.SmokeURL = res.SmokeURL
 		return fmt.Sprintf("%s, revision %s: %s", out.Namespace, out.Revision, out.Result), nil
 	}); err != nil {
-		return run.end(ctx, res, noFail)
+		return
 	}
 	// observe: Prometheus scrapes the service and its counter moved after the smoke test; the dashboard is in
 	// Grafana.
-	if prometheusUrl == "" && grafanaUrl == "" {
-		return run.result(ctx, res), nil
+	a := t.observe
+	if a.prometheusUrl == "" && a.grafanaUrl == "" {
+		return
 	}
-	if err := run.stage(ctx, "observe", func(ctx context.Context) (string, error) {
-		detail, err := m.observe(ctx, obs, observeArgs{
-			prometheusUrl: prometheusUrl, prometheusTunnel: prometheusTunnel, since: deployStart, scrapeTimeout: scrapeTimeout,
-			grafanaUrl: grafanaUrl, grafanaToken: grafanaToken, grafanaTunnel: grafanaTunnel, commit: commit,
-		}, res, run)
+	a.since = deployStart
+	_ = run.stage(ctx, "observe", func(ctx context.Context) (string, error) {
+		detail, err := m.observe(ctx, obs, a, res, run)
+		if err == nil && a.prometheusUrl != "" {
+			// Seen scraped: the release may be promoted. A mark that fails leaves it serving, not promotable.
+			revision, _ := strconv.Atoi(deployed.Revision)
+			if err := deploy.Observed(ctx, t.kubeconfig, deployed.Namespace, deployed.Deployment, revision,
+				dagger.DeployObservedOpts{KubeAPI: t.kubeApi}); err != nil {
+				return "", stageWarning{fmt.Errorf("%s; but its record could not be marked observed, so it cannot be promoted until shipped again: %s",
+					detail, firstLine(err.Error()))}
+			}
+		}
 		if err == nil {
 			return detail, nil
 		}
-		if onObserveFailure == "warn" {
+		if t.onObserveFailure == "warn" {
 			return "", stageWarning{err}
 		}
 		// A release that Prometheus cannot scrape is not done: the one that served before comes back.
-		data, rbErr := deploy.Rollback(kubeconfig, deployed.Namespace, deployed.Deployment, dagger.DeployRollbackOpts{
-			KubeAPI: kubeApi, ToRevision: deployed.Previous, Failed: "the observe stage failed: " + firstLine(err.Error()),
-			RunID: runId, Timeout: rolloutTimeout,
+		data, rbErr := deploy.Rollback(t.kubeconfig, deployed.Namespace, deployed.Deployment, dagger.DeployRollbackOpts{
+			KubeAPI: t.kubeApi, ToRevision: deployed.Previous, Failed: "the observe stage failed: " + firstLine(err.Error()),
+			RunID: t.runId, Timeout: t.rolloutTimeout,
 		}).Outcome(ctx)
 		if rbErr != nil {
 			return "", detailedError{fmt.Errorf("%s\nThe release stays live: rolling it back failed too: %s", err.Error(), rbErr.Error()),
@@ -404,10 +454,7 @@ func (m *GoldenPath) Ship(
 		}
 		return "", detailedError{fmt.Errorf("%s\nThe release was rolled back: %s (pass --on-observe-failure=warn to keep a release Prometheus cannot scrape)",
 			err.Error(), back.Result), note}
-	}); err != nil {
-		return run.end(ctx, res, noFail)
-	}
-	return run.result(ctx, res), nil
+	})
 }
 
 // checkManifests runs the render, observability and policy stages on the
@@ -620,19 +667,10 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 	res := &ShipResult{}
 	source, dockerfile := m.Source, m.Dockerfile
 
-	// config: the one file a team edits.
-	var cfg *config.Config
-	if err := run.stage(ctx, "config", func(ctx context.Context) (string, error) {
-		var err error
-		if cfg, err = config.Read(func(name string) (string, error) { return source.File(name).Contents(ctx) }); err != nil {
-			return "", err
-		}
-		return cfg.Name + " (team " + cfg.Team + ")", nil
-	}); err != nil {
+	cfg, err := m.config(ctx, run, res)
+	if err != nil {
 		return run, res
 	}
-	res.Service, res.Team = cfg.Name, cfg.Team
-	run.summary.Service, run.summary.Team = cfg.Name, cfg.Team
 
 	b := dag.Build(dagger.BuildOpts{Source: source, Dockerfile: dockerfile, TestStage: cfg.Build.Test})
 	if err := run.stage(ctx, "build", func(ctx context.Context) (string, error) {
@@ -720,6 +758,24 @@ func (m *GoldenPath) gates(ctx context.Context) (*shipRun, *ShipResult) {
 	_ = g.Wait() // each failure is recorded in run
 	run.summary.Tests, run.summary.Lint, run.gate = tests, lints, gate
 	return run, res
+}
+
+// config is the run's config stage: golden-path.yaml, the one file a team edits, read once per run; the
+// service and team go into res and the summary.
+func (m *GoldenPath) config(ctx context.Context, run *shipRun, res *ShipResult) (*config.Config, error) {
+	var cfg *config.Config
+	if err := run.stage(ctx, "config", func(ctx context.Context) (string, error) {
+		var err error
+		if cfg, err = config.Read(func(name string) (string, error) { return m.Source.File(name).Contents(ctx) }); err != nil {
+			return "", err
+		}
+		return cfg.Name + " (team " + cfg.Team + ")", nil
+	}); err != nil {
+		return nil, err
+	}
+	res.Service, res.Team = cfg.Name, cfg.Team
+	run.summary.Service, run.summary.Team = cfg.Name, cfg.Team
+	return cfg, nil
 }
 
 func testDetail(r *testreport.Report) string {

@@ -125,7 +125,11 @@ func (r *shipRun) fail() error {
 	for _, p := range r.failed {
 		failed = append(failed, p.String())
 	}
-	return errors.New("ship " + service + " failed:\n" + strings.Join(failed, "\n") + "\n\n" + r.summary.Markdown())
+	verb := "ship"
+	if r.summary.Verb != "" {
+		verb = strings.ToLower(r.summary.Verb)
+	}
+	return errors.New(verb + " " + service + " failed:\n" + strings.Join(failed, "\n") + "\n\n" + r.summary.Markdown())
 }
 
 // end ends a red run: its error, or with noFail its result (Ok false).

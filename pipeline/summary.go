@@ -36,6 +36,9 @@ type StageResult struct {
 
 // ShipSummary gathers the results of a ship run for its step summary.
 type ShipSummary struct {
+	// Verb names the run in the title: Ship (when empty) or Promote. A
+	// promotion runs no gates: its summary has no tests or lint.
+	Verb string
 	// Service and Team come from golden-path.yaml.
 	Service, Team string
 	// Image is the published image reference; empty when nothing was
@@ -55,6 +58,9 @@ type ShipSummary struct {
 	Lint *lint.Report
 }
 
+// VerbPromote is the Verb of a promotion's summary.
+const VerbPromote = "Promote"
+
 // summaryListed caps the failing tests and lint findings the summary lists.
 const summaryListed = 10
 
@@ -68,14 +74,18 @@ func (s ShipSummary) Markdown() string {
 	if service == "" {
 		service = "(unnamed service)"
 	}
+	verb := s.Verb
+	if verb == "" {
+		verb = "Ship"
+	}
 	failed := s.firstFailed()
 	switch {
 	case failed != nil:
-		fmt.Fprintf(&b, "## ❌ Ship %s: failed at %s\n\n", markdown.Text(service), markdown.Text(failed.Name))
+		fmt.Fprintf(&b, "## ❌ %s %s: failed at %s\n\n", verb, markdown.Text(service), markdown.Text(failed.Name))
 	case len(s.Stages) > 0:
-		fmt.Fprintf(&b, "## ✅ Ship %s: passed\n\n", markdown.Text(service))
+		fmt.Fprintf(&b, "## ✅ %s %s: passed\n\n", verb, markdown.Text(service))
 	default:
-		fmt.Fprintf(&b, "## Ship %s\n\n", markdown.Text(service))
+		fmt.Fprintf(&b, "## %s %s\n\n", verb, markdown.Text(service))
 	}
 	if s.Team != "" {
 		fmt.Fprintf(&b, "Team: %s\n\n", markdown.Code(s.Team))
@@ -103,6 +113,9 @@ func (s ShipSummary) Markdown() string {
 		fmt.Fprintf(&b, "**Dashboard:** %s\n\n", s.Dashboard)
 	}
 
+	if s.Verb == VerbPromote {
+		return b.String()
+	}
 	if s.Tests != nil {
 		b.WriteString(s.Tests.MarkdownListing(summaryListed))
 	} else {

@@ -96,6 +96,21 @@ func TestShipSummaryMarkdown(t *testing.T) {
 			contains: []string{"(unnamed service)", `70000 is not a valid port \| see docs`, "No test report"},
 		},
 		{
+			name: "promoted",
+			summary: ShipSummary{
+				Verb:    VerbPromote,
+				Service: "hello-api",
+				Team:    "payments",
+				Image:   "registry.local:5000/payments/hello-api@sha256:3f1e0b5a9c7d2e4f6a8b0c1d3e5f7a9b1c3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f",
+				Stages: []StageResult{
+					{Name: "config", Status: StagePassed, Duration: 8 * time.Millisecond},
+					{Name: "promote", Status: StagePassed, Duration: 900 * time.Millisecond, Detail: "payments-staging revision 3, commit 0123456789ab"},
+					{Name: "deploy", Status: StagePassed, Duration: 40 * time.Second, Detail: "payments-prod, revision 1: rolled out 3/3 pods"},
+				},
+			},
+			contains: []string{"## ✅ Promote hello-api: passed", "| promote | ✅ passed |"},
+		},
+		{
 			name: "escaping",
 			summary: ShipSummary{
 				Service: "hello_<api>",

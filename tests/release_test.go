@@ -33,6 +33,8 @@ func TestMain(m *testing.M) {
 // tests that change a release ship their own.
 type release struct {
 	team, namespace, commit string
+	// dir is the service's copy that was shipped.
+	dir string
 	// The ship run: its exit code and what it printed.
 	run daggertest.Result
 	// The exported reports: summary.md, and outputs.env read as GitHub Actions reads it.
@@ -77,7 +79,7 @@ func shipShared(t *testing.T, c cluster, m monitoring, acr daggertest.Registry) 
 	}
 	shared.dirs = append(shared.dirs, base)
 	dir, reports := filepath.Join(base, "svc"), filepath.Join(base, "reports")
-	r := &release{commit: newCommit(t)}
+	r := &release{commit: newCommit(t), dir: dir}
 	r.team = "t" + r.commit[:8]
 	r.namespace = r.team + "-dev"
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, example))); err != nil {
@@ -137,7 +139,11 @@ func stepOutputs(text string) (map[string]string, error) {
 // remove deletes the shared release's namespace and folders.
 func (s *sharedState) remove() {
 	if s.rel != nil {
-		exec.Command("kubectl", "--kubeconfig", os.Getenv("KUBECONFIG"), "delete", "namespace", s.rel.namespace, "--wait=false").Run()
+		// Its own, and the environments it was promoted to (TestPromote).
+		for _, env := range []string{"dev", "staging", "prod"} {
+			exec.Command("kubectl", "--kubeconfig", os.Getenv("KUBECONFIG"), "delete", "namespace", s.rel.team+"-"+env,
+				"--wait=false", "--ignore-not-found").Run()
+		}
 	}
 	for _, d := range s.dirs {
 		os.RemoveAll(d)

@@ -205,6 +205,9 @@ type StoredRecord struct {
 	Status   Status
 	Finished time.Time
 	Message  string
+	// Observed is when the observe stage saw the release scraped (zero: not
+	// seen, or not asked).
+	Observed time.Time
 	// Manifests are the manifests the release applied.
 	Manifests []byte
 }
@@ -236,6 +239,9 @@ func ParseRecords(list []byte, service string) ([]StoredRecord, error) {
 		s.Message = c.Metadata.Annotations[AnnotationMessage]
 		if f := c.Metadata.Annotations[AnnotationFinished]; f != "" {
 			s.Finished, _ = time.Parse(time.RFC3339Nano, f)
+		}
+		if o := c.Metadata.Annotations[AnnotationObserved]; o != "" {
+			s.Observed, _ = time.Parse(time.RFC3339Nano, o)
 		}
 		out = append(out, s)
 	}

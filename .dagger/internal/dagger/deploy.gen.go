@@ -80,6 +80,8 @@ type Deploy struct { // deploy (../../../modules/deploy/main.go:26:6)
 	history      *string
 	id           *ID
 	kubectlImage *string
+	observed     *Void
+	promotable   *JSON
 	registry     *string
 	username     *string
 }
@@ -275,6 +277,37 @@ func (r *Deploy) KubectlImage(ctx context.Context) (string, error) { // deploy (
 	return response, q.Execute(ctx)
 }
 
+// DeployObservedOpts contains options for Deploy.Observed
+type DeployObservedOpts struct {
+	//
+	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443.
+	//
+	KubeAPI *Service // deploy (../../../modules/deploy/promote.go:75:2)
+}
+
+// Observed marks a service's release as observed now: the observe stage saw
+// Prometheus scrape it. A release is promotable only once observed. The
+// golden path marks it after its observe stage passes.
+func (r *Deploy) Observed(ctx context.Context, kubeconfig *Secret, namespace string, service string, revision int, opts ...DeployObservedOpts) error { // deploy (../../../modules/deploy/promote.go:63:1)
+	assertNotNil("kubeconfig", kubeconfig)
+	if r.observed != nil {
+		return nil
+	}
+	q := r.query.Select("observed")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `kubeApi` optional argument
+		if !querybuilder.IsZeroValue(opts[i].KubeAPI) {
+			q = q.Arg("kubeApi", opts[i].KubeAPI)
+		}
+	}
+	q = q.Arg("kubeconfig", kubeconfig)
+	q = q.Arg("namespace", namespace)
+	q = q.Arg("service", service)
+	q = q.Arg("revision", revision)
+
+	return q.Execute(ctx)
+}
+
 // Registry password or token.
 func (r *Deploy) Password() *Secret { // deploy (../../../modules/deploy/main.go:32:2)
 	q := r.query.Select("password")
@@ -307,6 +340,52 @@ func (r *Deploy) PolicyReport(manifests *File) *DeployPolicyReport { // deploy (
 	return &DeployPolicyReport{
 		query: q,
 	}
+}
+
+// DeployPromotableOpts contains options for Deploy.Promotable
+type DeployPromotableOpts struct {
+	//
+	// The image to promote, by digest (<registry>/<repository>@sha256:…); the one that serves when empty.
+	//
+	Image string // deploy (../../../modules/deploy/promote.go:34:2)
+	//
+	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443.
+	//
+	KubeAPI *Service // deploy (../../../modules/deploy/promote.go:37:2)
+}
+
+// Promotable reads a service's release records in a namespace and returns
+// the release that may be promoted from there, as JSON (a
+// rollout.Promotion: image by digest, commit and its time, revision): the
+// release that serves, verified by its rollout, its smoke test and the
+// observe stage; or, given --image, that image's latest release, which
+// must be the one that serves. It fails, saying why, when there is none,
+// or when that release failed, was rolled back or replaced, never finished
+// its deploy, or was never observed. It changes nothing.
+func (r *Deploy) Promotable(ctx context.Context, kubeconfig *Secret, namespace string, service string, opts ...DeployPromotableOpts) (JSON, error) { // deploy (../../../modules/deploy/promote.go:24:1)
+	assertNotNil("kubeconfig", kubeconfig)
+	if r.promotable != nil {
+		return *r.promotable, nil
+	}
+	q := r.query.Select("promotable")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `image` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Image) {
+			q = q.Arg("image", opts[i].Image)
+		}
+		// `kubeApi` optional argument
+		if !querybuilder.IsZeroValue(opts[i].KubeAPI) {
+			q = q.Arg("kubeApi", opts[i].KubeAPI)
+		}
+	}
+	q = q.Arg("kubeconfig", kubeconfig)
+	q = q.Arg("namespace", namespace)
+	q = q.Arg("service", service)
+
+	var response JSON
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
 }
 
 // DeployPublishOpts contains options for Deploy.Publish
