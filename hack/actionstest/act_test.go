@@ -41,12 +41,17 @@ func (p platform) gateArgs() string {
 // local ACR's user (its token user, 00000000-…, is ACR's alone) and tunnels to
 // the registry, the API server, Prometheus and Grafana.
 func (p platform) shipArgs(t *testing.T) string {
+	return "--username " + p.acrUser + " --registry-tunnel tcp://localhost:" + port(p.acr) + " " + p.promoteArgs(t)
+}
+
+// promoteArgs are the deploy and observe arguments this machine needs: tunnels to the API server,
+// Prometheus and Grafana.
+func (p platform) promoteArgs(t *testing.T) string {
 	prom, err := url.Parse(p.prometheus)
 	assert.NilError(t, err)
 	graf, err := url.Parse(p.grafana)
 	assert.NilError(t, err)
 	return strings.Join([]string{
-		"--username", p.acrUser, "--registry-tunnel", "tcp://localhost:" + port(p.acr),
 		"--kube-api", "tcp://localhost:6443",
 		"--prometheus-url", p.prometheus, "--prometheus-tunnel", "tcp://localhost:" + prom.Port(),
 		"--grafana-url", p.grafana, "--grafana-token", "file://" + p.grafanaTokenFile, "--grafana-tunnel", "tcp://localhost:" + graf.Port(),
@@ -63,7 +68,7 @@ func pushRun(t *testing.T, p platform, repo actRepo) actRun {
 		vars: map[string]string{
 			"AZURE_CLIENT_ID": azureClientID, "AZURE_TENANT_ID": azureTenantID, "AZURE_SUBSCRIPTION_ID": azureSubscriptionID,
 			"ACR_NAME": "goldenpathlocal", "AKS_RESOURCE_GROUP": "rg-golden-path", "AKS_CLUSTER": "aks-golden-path",
-			"GOLDEN_PATH_GATE_ARGS": p.gateArgs(), "GOLDEN_PATH_SHIP_ARGS": p.shipArgs(t),
+			"GOLDEN_PATH_GATE_ARGS": p.gateArgs(), "GOLDEN_PATH_SHIP_ARGS": p.shipArgs(t), "GOLDEN_PATH_PROMOTE_ARGS": p.promoteArgs(t),
 		},
 		env: map[string]string{"GOLDEN_PATH": absRepoRoot(t)},
 	}
@@ -75,16 +80,19 @@ const (
 	azureSubscriptionID = "33333333-3333-3333-3333-333333333333"
 )
 
-// ownTeam gives the copy a team of its own, so that its namespace
-// (<team>-dev) and image repository (<team>/hello-api) belong to this test;
-// the namespace is deleted at the end.
+// ownTeam gives the copy a team of its own, so that its namespaces
+// (<team>-dev, -staging, -prod) and image repository (<team>/hello-api)
+// belong to this test; the namespaces are deleted at the end.
 func ownTeam(t *testing.T, p platform) (team string, change func(dir string)) {
 	b := make([]byte, 4)
 	_, err := rand.Read(b)
 	assert.NilError(t, err)
 	team = "act" + hex.EncodeToString(b)
 	t.Cleanup(func() {
-		exec.Command("kubectl", "--kubeconfig", p.adminKubeconfig, "delete", "namespace", team+"-dev", "--wait=false").Run()
+		for _, env := range []string{"dev", "staging", "prod"} { // a push promotes to staging and prod
+			exec.Command("kubectl", "--kubeconfig", p.adminKubeconfig, "delete", "namespace", team+"-"+env,
+				"--wait=false", "--ignore-not-found").Run()
+		}
 	})
 	return team, func(dir string) {
 		edit(t, filepath.Join(dir, "golden-path.yaml"), "team: payments", "team: "+team)
@@ -164,9 +172,10 @@ func TestActPush(t *testing.T) {
 	team, change := ownTeam(t, p)
 	repo := newActRepo(t, change)
 	run := pushRun(t, p, repo)
-	res := run.run(t, act, p, repo)
+	all := run.run(t, act, p, repo)
+	res := all.job("ship")
 
-	assert.Assert(t, res.exitCode == 0 && res.jobResult() == "success", "act: exit %d, job %q\n%s", res.exitCode, res.jobResult(), res.tail(60))
+	assert.Assert(t, all.exitCode == 0 && res.jobResult() == "success", "act: exit %d, job %q\n%s", all.exitCode, res.jobResult(), all.tail(60))
 	assert.Check(t, is.DeepEqual(res.steps(), map[string]string{
 		"Check out": "success", "Commit time": "success", "Azure login (OIDC)": "success", "ACR token": "success", "AKS credentials": "success",
 		"Ship": "success", "Step summary, annotations and outputs": "success", "Upload SARIF to code scanning": "success",
@@ -199,7 +208,7 @@ func TestActPush(t *testing.T) {
 
 	// What the stand-ins were given: the OIDC login's variables, az's commands, the ship's arguments.
 	login := res.records(t, "azure-login")
-	assert.Assert(t, is.Len(login, 1))
+	assert.Assert(t, is.Len(login, 3), "ship's login, then each promotion's")
 	assert.Check(t, is.Equal(login[0]["client-id"], azureClientID))
 	assert.Check(t, is.Equal(login[0]["tenant-id"], azureTenantID))
 	assert.Check(t, is.Equal(login[0]["subscription-id"], azureSubscriptionID))
@@ -208,9 +217,10 @@ func TestActPush(t *testing.T) {
 		args := r["args"].([]any)
 		az = append(az, fmt.Sprint(args[0], " ", args[1]))
 	}
-	assert.Check(t, is.DeepEqual(az, []string{"acr login", "aks get-credentials", "account get-access-token"}))
+	assert.Check(t, is.DeepEqual(az, []string{"acr login", "aks get-credentials", "account get-access-token",
+		"aks get-credentials", "account get-access-token", "aks get-credentials", "account get-access-token"}), "ship's, then each promotion's")
 	dagger := res.records(t, "dagger")
-	assert.Assert(t, is.Len(dagger, 1))
+	assert.Assert(t, is.Len(dagger, 3), "ship, then promote to staging and to prod")
 	args := dagger[0]["args"].(string)
 	assert.Check(t, strings.HasPrefix(args, "--source . "+p.gateArgs()+" ship --registry "+p.acr+" "), args)
 	assert.Check(t, is.Contains(args, " --commit "+repo.sha+" "))
@@ -239,6 +249,32 @@ func TestActPush(t *testing.T) {
 	assert.Check(t, is.Equal(kubectl("get", "deployment", "hello-api", "-o", `jsonpath={.metadata.annotations.golden-path\.dev/commit}`), repo.sha))
 	assert.Check(t, is.Regexp(`^https://github.com/`+repo.repository+`/actions/runs/\d+$`,
 		kubectl("get", "deployment", "hello-api", "-o", `jsonpath={.metadata.annotations.golden-path\.dev/run}`)))
+
+	// Then the jobs bound to the staging and prod environments promote that image, by digest, with no rebuild:
+	// each deploys it to its namespace, and nothing more is pushed.
+	for i, env := range []string{"staging", "prod"} {
+		job := all.job(env)
+		assert.Check(t, is.Equal(job.jobResult(), "success"), "the %s job", env)
+		assert.Check(t, is.DeepEqual(job.steps(), map[string]string{
+			"Check out": "success", "Azure login (OIDC)": "success", "AKS credentials": "success", "Promote": "success",
+			"Step summary, annotations and outputs": "success",
+		}), "the %s job's steps", env)
+		summary := job.summary()
+		assert.Check(t, is.Contains(summary, "## ✅ Promote hello-api: passed"), "the %s job's summary", env)
+		from := []string{"dev", "staging"}[i]
+		assert.Check(t, is.Regexp(`\| promote \| ✅ passed \|.*\| `+team+`-`+from+` revision 1, commit `+repo.sha[:12]+`, verified \S+: `+regexp.QuoteMeta(image)+` \|`, summary))
+		assert.Check(t, is.Regexp(`\| deploy \| ✅ passed \|.*\| `+team+`-`+env+`, revision 1: `, summary))
+		assert.Check(t, is.Equal(job.outputs("reports")["image"], image))
+		args := dagger[i+1]["args"].(string)
+		assert.Check(t, is.Contains(args, " promote --from "+from+" --to "+env+" --commit "+repo.sha+" "), args)
+		assert.Check(t, !strings.Contains(args, "--password"), "a promotion is given a registry credential: %s", args)
+		out, err := exec.Command("kubectl", "--kubeconfig", p.adminKubeconfig, "-n", team+"-"+env, "get", "deployment", "hello-api",
+			"-o", "jsonpath={.spec.template.spec.containers[0].image}").CombinedOutput()
+		assert.Check(t, err == nil && string(out) == image, "%s serves %s (%v)", env, out, err)
+	}
+	got, status = tagDigest(t, p, team+"/hello-api", repo.sha)
+	assert.Check(t, is.Equal(status, http.StatusOK))
+	assert.Check(t, is.Equal(got, digest), "the commit's tag after the promotions")
 }
 
 // A push whose tests fail: the job fails at Ship, the red run's reports

@@ -77,7 +77,11 @@ func TestWorkflowsLint(t *testing.T) {
 		"the template's workflow is missing from %v", files)
 	for _, f := range files {
 		t.Run(strings.TrimPrefix(f, repoRoot+"/"), func(t *testing.T) {
-			errs, err := newLinter(t).LintFile(f, nil)
+			// The repository the workflow is for: the folder holding its .github (the template's is a
+			// service repository of its own), where its local actions and reusable workflows are.
+			project, err := actionlint.NewProject(filepath.Dir(filepath.Dir(filepath.Dir(f))))
+			assert.NilError(t, err)
+			errs, err := newLinter(t).LintFile(f, project)
 			assert.NilError(t, err)
 			assert.Check(t, len(errs) == 0, "actionlint found %d problem(s):%s", len(errs), messages(errs))
 		})

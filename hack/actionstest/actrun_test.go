@@ -212,6 +212,9 @@ func standIns(t *testing.T, workflow string) map[string]string {
 
 // logLine is one line of act's --json log.
 type logLine struct {
+	// Job is the job's name as act logs it: <workflow>/<job>, and for a job of a reusable workflow
+	// <calling job>/<workflow>/<job>.
+	Job        string            `json:"job"`
 	Msg        string            `json:"msg"`
 	Level      string            `json:"level"`
 	Step       string            `json:"step"`
@@ -246,7 +249,20 @@ type actResult struct {
 	recordsDir string   // GP_ACT_RECORDS
 }
 
-// jobResult is the job's conclusion: success or failure.
+// job is what the job named so logged: a job of the workflow, or the jobs of the reusable workflow that
+// job calls.
+func (r actResult) job(name string) actResult {
+	out := r
+	out.lines = nil
+	for _, l := range r.lines {
+		if before, after, ok := strings.Cut(l.Job, "/"); ok && (after == name || before == name) {
+			out.lines = append(out.lines, l)
+		}
+	}
+	return out
+}
+
+// jobResult is the (first) job's conclusion: success or failure.
 func (r actResult) jobResult() string {
 	for _, l := range r.lines {
 		if l.JobResult != "" {
