@@ -7,6 +7,7 @@ import (
 
 	"github.com/golden-path/golden-path/pipeline/internal/markdown"
 	"github.com/golden-path/golden-path/pipeline/lint"
+	"github.com/golden-path/golden-path/pipeline/rollout"
 	"github.com/golden-path/golden-path/pipeline/testreport"
 )
 
@@ -56,6 +57,9 @@ type ShipSummary struct {
 	Tests *testreport.Report
 	// Lint is the lint report; nil when lint did not run.
 	Lint *lint.Report
+	// Tenants are the release's tenant instances, one row each, when the
+	// environment has tenants (rollout.FanOut); nil otherwise.
+	Tenants []rollout.TenantResult
 }
 
 // VerbPromote is the Verb of a promotion's summary.
@@ -112,6 +116,9 @@ func (s ShipSummary) Markdown() string {
 	if s.Dashboard != "" {
 		fmt.Fprintf(&b, "**Dashboard:** %s\n\n", s.Dashboard)
 	}
+	if len(s.Tenants) > 0 {
+		b.WriteString(tenantTable(s.Tenants))
+	}
 
 	if s.Verb == VerbPromote {
 		return b.String()
@@ -128,6 +135,57 @@ func (s ShipSummary) Markdown() string {
 		b.WriteString("### Lint\n\nNo lint report: lint did not run.\n")
 	}
 	return b.String()
+}
+
+// tenantTable is the tenants' table: one row per tenant instance, in the
+// order of the waves.
+func tenantTable(rows []rollout.TenantResult) string {
+	var b strings.Builder
+	b.WriteString("### Tenants\n\n| Tenant | Namespace | Wave | Revision | Digest | Outcome | Time | Detail |\n")
+	b.WriteString("| --- | --- | ---: | ---: | --- | --- | ---: | --- |\n")
+	for _, r := range rows {
+		wave, revision, digest, took := "canary", "–", "–", "–"
+		if r.Wave > 1 {
+			wave = fmt.Sprint(r.Wave)
+		}
+		if r.Revision > 0 {
+			revision = fmt.Sprint(r.Revision)
+		}
+		if _, d, ok := strings.Cut(r.Image, "@"); ok {
+			digest = markdown.Code(shortDigest(d))
+		}
+		if r.Took > 0 {
+			took = markdown.Duration(r.Took)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", markdown.Text(r.Tenant), markdown.Code(r.Namespace), wave,
+			revision, digest, tenantOutcomeCell(r.Outcome), took, markdown.Text(r.Detail))
+	}
+	return b.String() + "\n"
+}
+
+// shortDigest is sha256: and the first 12 hex digits of a digest.
+func shortDigest(d string) string {
+	if algo, hex, ok := strings.Cut(d, ":"); ok && len(hex) > 12 {
+		return algo + ":" + hex[:12]
+	}
+	return d
+}
+
+func tenantOutcomeCell(o rollout.TenantOutcome) string {
+	switch o {
+	case rollout.TenantUpdated:
+		return "✅ updated"
+	case rollout.TenantUnchanged:
+		return "✅ unchanged"
+	case rollout.TenantFailed:
+		return "❌ failed, rolled back"
+	case rollout.TenantRolledBack:
+		return "↩️ rolled back"
+	case rollout.TenantNotStarted:
+		return "⏸ not started"
+	default:
+		return "❔ " + markdown.Text(string(o))
+	}
 }
 
 // firstFailed returns the first failed stage, or nil.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/golden-path/golden-path/pipeline/internal/markdown"
 	"github.com/golden-path/golden-path/pipeline/lint"
+	"github.com/golden-path/golden-path/pipeline/rollout"
 	"github.com/golden-path/golden-path/pipeline/testreport"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -109,6 +110,31 @@ func TestShipSummaryMarkdown(t *testing.T) {
 				},
 			},
 			contains: []string{"## ✅ Promote hello-api: passed", "| promote | ✅ passed |"},
+		},
+		{
+			name: "tenants",
+			summary: ShipSummary{
+				Verb:    VerbPromote,
+				Service: "hello-api",
+				Team:    "payments",
+				Image:   "registry.local:5000/payments/hello-api@sha256:3f1e0b5a9c7d2e4f6a8b0c1d3e5f7a9b1c3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f",
+				Stages: []StageResult{
+					{Name: "config", Status: StagePassed, Duration: 8 * time.Millisecond},
+					{Name: "deploy", Status: StageFailed, Duration: 95 * time.Second, Detail: "1 of 4 tenants failed and were rolled back"},
+				},
+				Tenants: []rollout.TenantResult{
+					{Tenant: "acme", Namespace: "payments-prod-acme", Wave: 1, Revision: 4, Outcome: rollout.TenantUpdated, Took: 41 * time.Second,
+						Image: "registry.local:5000/payments/hello-api@sha256:3f1e0b5a9c7d2e4f6a8b0c1d3e5f7a9b1c3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f", Detail: "3/3 pods ready"},
+					{Tenant: "globex", Namespace: "payments-prod-globex", Wave: 2, Revision: 2, Outcome: rollout.TenantFailed, Took: 50 * time.Second,
+						Image: "registry.local:5000/payments/hello-api@sha256:3f1e0b5a9c7d2e4f6a8b0c1d3e5f7a9b1c3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f", Detail: "0/3 pods ready: Insufficient memory | see history"},
+					{Tenant: "initech", Namespace: "payments-prod-initech", Wave: 2, Revision: 7, Outcome: rollout.TenantRolledBack, Took: 62 * time.Second,
+						Image: "registry.local:5000/payments/hello-api@sha256:3f1e0b5a9c7d2e4f6a8b0c1d3e5f7a9b1c3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f", Detail: "revision 7 rolled back: revision 6 serves again as revision 8"},
+					{Tenant: "umbrella", Namespace: "payments-prod-umbrella", Wave: 2, Outcome: rollout.TenantNotStarted},
+				},
+			},
+			contains: []string{"### Tenants", "| acme | `payments-prod-acme` | canary | 4 | `sha256:3f1e0b5a9c7d` | ✅ updated | 41.0s | 3/3 pods ready |",
+				`| globex | ` + "`payments-prod-globex`" + ` | 2 | 2 | ` + "`sha256:3f1e0b5a9c7d`" + ` | ❌ failed, rolled back | 50.0s | 0/3 pods ready: Insufficient memory \| see history |`,
+				"| umbrella | `payments-prod-umbrella` | 2 | – | – | ⏸ not started | – |  |"},
 		},
 		{
 			name: "escaping",

@@ -289,6 +289,97 @@ func (t *Teams) Team(name string) (Team, bool) {
 	return t.Teams[i], true
 }
 
+// Fleet is where a release of a team's service goes in an environment with
+// tenant instances: its tenants, wave by wave.
+type Fleet struct {
+	// Environment is the environment.
+	Environment string
+	// Waves are the tenants, the canary wave first (Team.Waves).
+	Waves [][]Tenant
+	// Parallelism and OnFailure are the environment's (Tenants).
+	Parallelism int
+	OnFailure   string
+}
+
+// Tenants are the fleet's tenants, wave by wave.
+func (f *Fleet) Tenants() []Tenant {
+	var out []Tenant
+	for _, w := range f.Waves {
+		out = append(out, w...)
+	}
+	return out
+}
+
+// Fleet returns where a release of team's service goes in environment: nil
+// when the environment has no tenants (the release goes to
+// <team>-<environment>), or when the file does not list the team (it
+// deploys where its deployer may). only, when not empty, keeps the tenants
+// of those names, in their waves (e.g. to ship again to the one that
+// failed). Errors name the file: an environment the file gives the team no
+// namespace or tenants in, a tenant the environment does not have, tenants
+// asked of an environment without any.
+func (t *Teams) Fleet(team, environment string, only []string) (*Fleet, error) {
+	tm, listed := t.Team(team)
+	ts := tm.Tenants[environment]
+	switch {
+	case !listed && len(only) > 0:
+		return nil, &Error{File: t.File, Problems: []string{fmt.Sprintf("team %s is not listed, so it has no tenants (asked for %s): "+
+			"ask the platform team to list the team and its tenants", team, strings.Join(only, ", "))}}
+	case !listed:
+		return nil, nil
+	case ts == nil && !slices.Contains(tm.Namespaces, team+"-"+environment):
+		return nil, &Error{File: t.File, Problems: []string{fmt.Sprintf("team %s has no namespace %s-%s and no tenants in %s "+
+			"(its environments: %s): deploy to one of those, or ask the platform team to add it", team, team, environment, environment,
+			strings.Join(tm.environments(), ", "))}}
+	case ts == nil && len(only) > 0:
+		return nil, &Error{File: t.File, Problems: []string{fmt.Sprintf("team %s has no tenants in %s (asked for %s): "+
+			"a release of %s goes to %s-%s", team, environment, strings.Join(only, ", "), environment, team, environment)}}
+	case ts == nil:
+		return nil, nil
+	}
+	f := &Fleet{Environment: environment, Parallelism: ts.Parallelism, OnFailure: ts.OnFailure}
+	var unknown []string
+	for _, name := range only {
+		if !slices.ContainsFunc(ts.Instances, func(i Tenant) bool { return i.Name == name }) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		var names []string
+		for _, i := range ts.Instances {
+			names = append(names, i.Name)
+		}
+		return nil, &Error{File: t.File, Problems: []string{fmt.Sprintf("team %s has no tenant %s in %s (its tenants there: %s): "+
+			"name one of those, or ask the platform team to add it", team, strings.Join(unknown, ", "), environment, strings.Join(names, ", "))}}
+	}
+	for _, wave := range tm.Waves(environment) {
+		if len(only) > 0 {
+			wave = slices.DeleteFunc(slices.Clone(wave), func(i Tenant) bool { return !slices.Contains(only, i.Name) })
+		}
+		if len(wave) > 0 {
+			f.Waves = append(f.Waves, wave)
+		}
+	}
+	return f, nil
+}
+
+// environments are the team's environments: those of its <team>-<environment>
+// namespaces and its tenants'.
+func (t Team) environments() []string {
+	var envs []string
+	for _, ns := range t.Namespaces {
+		if env, ok := strings.CutPrefix(ns, t.Name+"-"); ok {
+			envs = append(envs, env)
+		}
+	}
+	for _, env := range slices.Sorted(maps.Keys(t.Tenants)) {
+		if !slices.Contains(envs, env) {
+			envs = append(envs, env)
+		}
+	}
+	return envs
+}
+
 // reservedNamespaces are namespaces no service deploys to (besides kube-*):
 // Kubernetes' default and the platform's own.
 var reservedNamespaces = []string{"default", "monitoring", "gatekeeper-system", "golden-path-system"}

@@ -131,3 +131,43 @@ func TestParseTenantErrors(t *testing.T) {
 		})
 	}
 }
+
+// A release's fleet: the environment's tenants in waves, some of them when
+// named, none where the environment has no tenants or the team is not
+// listed; what the file does not give is an error naming it.
+func TestFleet(t *testing.T) {
+	teams, err := Parse([]byte(withTenants), File)
+	assert.NilError(t, err)
+	f, err := teams.Fleet("payments", "prod", nil)
+	assert.NilError(t, err)
+	assert.Check(t, is.DeepEqual(f, &Fleet{Environment: "prod", Parallelism: 2, OnFailure: OnFailureKeep, Waves: [][]Tenant{
+		{{Name: "acme", Namespace: "payments-prod-acme"}},
+		{{Name: "globex", Namespace: "payments-prod-globex", Cluster: "aks-weu-2"}, {Name: "initech", Namespace: "payments-prod-initech"}},
+	}}))
+	assert.Check(t, is.Len(f.Tenants(), 3))
+
+	f, err = teams.Fleet("payments", "prod", []string{"initech"})
+	assert.NilError(t, err)
+	assert.Check(t, is.DeepEqual(f.Waves, [][]Tenant{{{Name: "initech", Namespace: "payments-prod-initech"}}}), "the named tenant alone")
+
+	for _, none := range [][2]string{{"payments", "dev"}, {"ledger", "dev"}, {"unlisted", "prod"}} {
+		f, err := teams.Fleet(none[0], none[1], nil)
+		assert.Check(t, err)
+		assert.Check(t, f == nil, "%s %s: one namespace, no tenants", none[0], none[1])
+	}
+
+	for _, tc := range []struct {
+		team, env string
+		only      []string
+		want      string
+	}{
+		{"payments", "prod", []string{"acme", "hooli"}, "platform/teams.yaml: team payments has no tenant hooli in prod (its tenants there: acme, globex, initech)"},
+		{"payments", "qa", nil, "platform/teams.yaml: team payments has no namespace payments-qa and no tenants in qa (its environments: dev, prod): deploy to one of those"},
+		{"payments", "dev", []string{"acme"}, "team payments has no tenants in dev (asked for acme): a release of dev goes to payments-dev"},
+		{"unlisted", "prod", []string{"acme"}, "team unlisted is not listed, so it has no tenants (asked for acme)"},
+	} {
+		f, err := teams.Fleet(tc.team, tc.env, tc.only)
+		assert.Check(t, f == nil)
+		assert.Check(t, is.ErrorContains(err, tc.want))
+	}
+}
