@@ -6,7 +6,8 @@ const (
 	// LabelName is the service's name from golden-path.yaml. A selector
 	// label.
 	LabelName = "app.kubernetes.io/name"
-	// LabelInstance is <name>-<environment>. A selector label.
+	// LabelInstance is <name>-<environment>, or <name>-<environment>-<tenant>
+	// for a tenant instance. A selector label.
 	LabelInstance = "app.kubernetes.io/instance"
 	// LabelVersion is the short commit SHA of the release. Never in a
 	// selector: selectors must stay the same across releases.
@@ -19,6 +20,9 @@ const (
 	LabelTeam = "team"
 	// LabelEnvironment is the environment (dev, staging, prod, ...).
 	LabelEnvironment = "environment"
+	// LabelTenant is the tenant instance (platform/teams.yaml) the object
+	// serves; only on a tenant's objects.
+	LabelTenant = "golden-path.dev/tenant"
 )
 
 // The values of LabelPartOf and LabelManagedBy.

@@ -54,6 +54,24 @@ type Release struct {
 	Image string
 	// Commit is the full (or at least 7-digit) hex SHA of the commit built.
 	Commit string
+	// Tenant names the tenant instance to render for, as the platform's
+	// teams file (platform/teams.yaml) lists it under Environment; empty for
+	// the environment's own namespace. Its overlay is
+	// k8s/tenants/<Environment>/<Tenant> when the service has one (it builds
+	// on the environment's, ../../../overlays/<Environment>), else the
+	// environment's.
+	Tenant string
+	// Namespace is the tenant's namespace, from the teams file: given with
+	// Tenant, and only then (without a tenant, the namespace is
+	// <team>-<environment>).
+	Namespace string
+}
+
+// TenantOverlay is the folder of a tenant's overlay inside the manifests
+// folder. It is not inside the environment's overlay, which kustomize
+// could not then build on.
+func TenantOverlay(environment, tenant string) string {
+	return path.Join("tenants", environment, tenant)
 }
 
 // Object identifies one rendered object.
@@ -212,6 +230,9 @@ func Render(fsys filesys.FileSystem, cfg *config.Config, rel Release, opts ...Op
 			Known:       knownEnvironments(work, overlays),
 		}
 	}
+	if t := path.Join(workManifests, TenantOverlay(rel.Environment, rel.Tenant)); rel.Tenant != "" && isKustomizationDir(work, t) {
+		overlay = t
+	}
 	if err := checkKustomizationTree(work, overlay, disp); err != nil {
 		var me *ManifestError
 		if errors.As(err, &me) {
@@ -335,7 +356,21 @@ func checkInputs(fsys filesys.FileSystem, cfg *config.Config, rel Release, o opt
 		return nil, &InputError{Field: "commit", Reason: fmt.Sprintf("%q is not a git commit SHA: pass the hex SHA of the commit built (git rev-parse HEAD)", rel.Commit)}
 	}
 	ns := cfg.Namespace(rel.Environment)
-	if why := tenancy.ReservedNamespace(ns); why != "" {
+	instance := cfg.Name + "-" + rel.Environment
+	switch {
+	case rel.Tenant == "" && rel.Namespace != "":
+		return nil, &InputError{Field: "namespace", Reason: fmt.Sprintf("%q is given without a tenant: a service's namespace is <team>-<environment>; only a tenant instance of the platform's teams file has its own", rel.Namespace)}
+	case rel.Tenant != "" && !dnsLabel.MatchString(rel.Tenant):
+		return nil, &InputError{Field: "tenant", Reason: fmt.Sprintf("%q is not a tenant name: use the name the platform's teams file (%s) gives it", rel.Tenant, tenancy.File)}
+	case rel.Tenant != "" && !dnsLabel.MatchString(rel.Namespace):
+		return nil, &InputError{Field: "namespace", Reason: fmt.Sprintf("%q is not a namespace: give tenant %s's namespace as the platform's teams file (%s) lists it", rel.Namespace, rel.Tenant, tenancy.File)}
+	case rel.Tenant != "":
+		ns, instance = rel.Namespace, instance+"-"+rel.Tenant
+		if why := tenancy.ReservedNamespace(ns); why != "" {
+			return nil, &InputError{Field: "namespace", Reason: fmt.Sprintf("%q (tenant %s): %s, no service deploys there; ask the platform team to give the tenant a namespace of its own in %s", ns, rel.Tenant, why, tenancy.File)}
+		}
+	}
+	if why := tenancy.ReservedNamespace(ns); rel.Tenant == "" && why != "" {
 		return nil, &InputError{Field: "namespace", Reason: fmt.Sprintf("%q (team-environment): %s, no service deploys there; "+
 			"set team in golden-path.yaml to your team's name, and name the environment's overlay dev, staging or prod", ns, why)}
 	}
@@ -346,7 +381,6 @@ func checkInputs(fsys filesys.FileSystem, cfg *config.Config, rel Release, o opt
 	if err != nil {
 		return nil, err
 	}
-	instance := cfg.Name + "-" + rel.Environment
 	if len(instance) > 63 {
 		instance = instance[:63]
 	}
@@ -366,6 +400,9 @@ func checkInputs(fsys filesys.FileSystem, cfg *config.Config, rel Release, o opt
 			policy.LabelTeam:        cfg.Team,
 			policy.LabelEnvironment: rel.Environment,
 		},
+	}
+	if rel.Tenant != "" {
+		in.labels[policy.LabelTenant] = rel.Tenant
 	}
 	return in, nil
 }

@@ -96,6 +96,47 @@ func TestRenderTemplate(t *testing.T) {
 	}
 }
 
+// TestRenderTenant renders prod for two tenant instances: one without an
+// overlay of its own gets the environment's, in its namespace, labelled
+// with the tenant; the other's overlay patches the environment's.
+func TestRenderTenant(t *testing.T) {
+	cfg := templateConfig(t)
+	fsys := templateFS(t)
+	assert.NilError(t, fsys.WriteFile("k8s/tenants/prod/globex/kustomization.yaml", []byte(
+		"# globex's instance: prod, with its own settings.\nresources: [../../../overlays/prod]\npatches:\n  - path: tenant.yaml\n")))
+	assert.NilError(t, fsys.WriteFile("k8s/tenants/prod/globex/tenant.yaml",
+		appPatch("          env:\n            - {name: TENANT_REGION, value: eu-west}\n")))
+
+	prod, err := Render(fsys, cfg, release("prod"))
+	assert.NilError(t, err)
+	rel := release("prod")
+	rel.Tenant, rel.Namespace = "acme", "payments-prod-acme"
+	acme, err := Render(fsys, cfg, rel)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(acme.Namespace, "payments-prod-acme"))
+	assert.Check(t, is.Equal(acme.Labels[policy.LabelTenant], "acme"))
+	assert.Check(t, is.Equal(acme.Labels[policy.LabelInstance], "hello-api-prod-acme"))
+	want := strings.NewReplacer(
+		"namespace: payments-prod\n", "namespace: payments-prod-acme\n",
+		"app.kubernetes.io/instance: hello-api-prod\n", "app.kubernetes.io/instance: hello-api-prod-acme\n",
+	).Replace(string(prod.YAML))
+	var got []string
+	for line := range strings.Lines(string(acme.YAML)) {
+		if strings.TrimSpace(line) != "golden-path.dev/tenant: acme" {
+			got = append(got, line)
+		}
+	}
+	assert.Check(t, is.Equal(strings.Join(got, ""), want), "acme: prod's release, in its namespace")
+	assert.Check(t, is.Equal(strings.Count(string(acme.YAML), "golden-path.dev/tenant: acme\n"),
+		strings.Count(string(acme.YAML), " environment: prod\n")), "the tenant label wherever the environment's is")
+
+	rel.Tenant, rel.Namespace = "globex", "payments-prod-globex"
+	globex, err := Render(fsys, cfg, rel)
+	assert.NilError(t, err)
+	assert.Check(t, is.Contains(string(globex.YAML), "name: TENANT_REGION"))
+	golden.Assert(t, dumpResult(globex), filepath.Join("template", "prod-tenant-globex.yaml"))
+}
+
 // TestRenderErrors renders broken inputs and compares each error with
 // testdata/errors/<name>.golden; it also checks the error's type, which
 // callers rely on.
@@ -144,6 +185,14 @@ func TestRenderErrors(t *testing.T) {
 			target: new(*InputError)},
 		{name: "platform-namespace", cfg: func(c *config.Config) { c.Team = "golden-path" }, rel: func(r *Release) { r.Environment = "system" },
 			target: new(*InputError)},
+		{name: "namespace-without-tenant", rel: func(r *Release) { r.Namespace = "payments-dev-acme" }, target: new(*InputError)},
+		{name: "tenant-name", rel: func(r *Release) { r.Tenant, r.Namespace = "Acme Corp", "payments-dev-acme" }, target: new(*InputError)},
+		{name: "tenant-without-namespace", rel: func(r *Release) { r.Tenant = "acme" }, target: new(*InputError)},
+		{name: "tenant-reserved-namespace", rel: func(r *Release) { r.Tenant, r.Namespace = "acme", "kube-system" }, target: new(*InputError)},
+		{name: "tenant-overlay-missing-patch", change: func(t *testing.T, fsys filesys.FileSystem) {
+			assert.NilError(t, fsys.WriteFile("k8s/tenants/dev/acme/kustomization.yaml",
+				[]byte("resources: [../../../overlays/dev]\npatches:\n  - path: memory.yaml\n")))
+		}, rel: func(r *Release) { r.Tenant, r.Namespace = "acme", "payments-dev-acme" }, target: new(*MissingFileError)},
 		// A team's manifests may not change what the whole cluster shares.
 		{name: "cluster-scoped-kind", change: func(t *testing.T, fsys filesys.FileSystem) {
 			assert.NilError(t, fsys.WriteFile("k8s/base/clusterrole.yaml", []byte("apiVersion: rbac.authorization.k8s.io/v1\n"+
