@@ -117,6 +117,7 @@ func (r ShipResult) MarshalJSON() ([]byte, error) {
 		SmokeURL     string
 		DashboardURL string
 		Targets      []string
+		Tenants      []*TenantRelease
 		Stages       []*Stage
 		Ok           bool
 		Problems     []*Problem
@@ -135,6 +136,7 @@ func (r ShipResult) MarshalJSON() ([]byte, error) {
 	concrete.SmokeURL = r.SmokeURL
 	concrete.DashboardURL = r.DashboardURL
 	concrete.Targets = r.Targets
+	concrete.Tenants = r.Tenants
 	concrete.Stages = r.Stages
 	concrete.Ok = r.Ok
 	concrete.Problems = r.Problems
@@ -157,6 +159,7 @@ func (r *ShipResult) UnmarshalJSON(bs []byte) error {
 		SmokeURL     string
 		DashboardURL string
 		Targets      []string
+		Tenants      []*TenantRelease
 		Stages       []*Stage
 		Ok           bool
 		Problems     []*Problem
@@ -179,6 +182,7 @@ func (r *ShipResult) UnmarshalJSON(bs []byte) error {
 	r.SmokeURL = concrete.SmokeURL
 	r.DashboardURL = concrete.DashboardURL
 	r.Targets = concrete.Targets
+	r.Tenants = concrete.Tenants
 	r.Stages = concrete.Stages
 	r.Ok = concrete.Ok
 	r.Problems = concrete.Problems
@@ -292,6 +296,54 @@ func (r *ScanSummary) UnmarshalJSON(bs []byte) error {
 	r.Summary = concrete.Summary
 	r.Sarif = concrete.Sarif
 	r.Sbom = concrete.Sbom
+	return nil
+}
+
+func (r TenantRelease) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Tenant    string
+		Namespace string
+		Wave      int
+		Revision  int
+		Image     string
+		Outcome   string
+		Seconds   float64
+		Detail    string
+	}
+	concrete.Tenant = r.Tenant
+	concrete.Namespace = r.Namespace
+	concrete.Wave = r.Wave
+	concrete.Revision = r.Revision
+	concrete.Image = r.Image
+	concrete.Outcome = r.Outcome
+	concrete.Seconds = r.Seconds
+	concrete.Detail = r.Detail
+	return json.Marshal(&concrete)
+}
+
+func (r *TenantRelease) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Tenant    string
+		Namespace string
+		Wave      int
+		Revision  int
+		Image     string
+		Outcome   string
+		Seconds   float64
+		Detail    string
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Tenant = concrete.Tenant
+	r.Namespace = concrete.Namespace
+	r.Wave = concrete.Wave
+	r.Revision = concrete.Revision
+	r.Image = concrete.Image
+	r.Outcome = concrete.Outcome
+	r.Seconds = concrete.Seconds
+	r.Detail = concrete.Detail
 	return nil
 }
 
@@ -540,6 +592,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeconfig", err))
 				}
 			}
+			var teams *dagger.File
+			if inputArgs["teams"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["teams"]), &teams)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg teams", err))
+				}
+			}
+			var tenant []string
+			if inputArgs["tenant"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tenant"]), &tenant)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tenant", err))
+				}
+			}
 			var image string
 			if inputArgs["image"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
@@ -638,7 +704,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noFail", err))
 				}
 			}
-			return (*GoldenPath).Promote(&parent, ctx, from, to, kubeconfig, image, commit, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
+			return (*GoldenPath).Promote(&parent, ctx, from, to, kubeconfig, teams, tenant, image, commit, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
 		case "Report":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)
@@ -713,6 +779,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				err = json.Unmarshal([]byte(inputArgs["environment"]), &environment)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg environment", err))
+				}
+			}
+			var teams *dagger.File
+			if inputArgs["teams"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["teams"]), &teams)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg teams", err))
+				}
+			}
+			var tenant []string
+			if inputArgs["tenant"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tenant"]), &tenant)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tenant", err))
 				}
 			}
 			var kubeconfig *dagger.Secret
@@ -806,7 +886,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noFail", err))
 				}
 			}
-			return (*GoldenPath).Ship(&parent, ctx, registry, repository, commit, commitTime, username, password, registryTunnel, sourceUrl, environment, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
+			return (*GoldenPath).Ship(&parent, ctx, registry, repository, commit, commitTime, username, password, registryTunnel, sourceUrl, environment, teams, tenant, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

@@ -16,11 +16,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"dagger/golden-path/internal/dagger"
 
@@ -32,6 +29,7 @@ import (
 
 	"github.com/golden-path/golden-path/pipeline"
 	"github.com/golden-path/golden-path/pipeline/rollout"
+	"github.com/golden-path/golden-path/pipeline/tenancy"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -112,7 +110,8 @@ type ShipResult struct {
 	Scan *ScanSummary
 	// The published image by digest, <registry>/<repository>@sha256:…; empty when nothing was published.
 	Published string
-	// The manifests rendered for the environment, policy-checked; nil when nothing was published.
+	// The manifests rendered for the environment, policy-checked (with tenants, the first tenant's); nil when
+	// nothing was published.
 	Manifests *dagger.File
 	// The rollout's outcome; empty when nothing was deployed.
 	Rollout string
@@ -122,6 +121,9 @@ type ShipResult struct {
 	DashboardURL string
 	// The service's scrape targets Prometheus has up; empty without --prometheus-url.
 	Targets []string
+	// What became of the release in each tenant instance of the environment, when it has tenants (the
+	// platform's teams file), in the order of the waves.
+	Tenants []*TenantRelease
 	// Every stage in the order it ran, with its outcome and time.
 	Stages []*Stage
 	// Whether every stage passed.
@@ -246,6 +248,15 @@ func (m *GoldenPath) Ship(
 	// +optional
 	// +default="dev"
 	environment string,
+	// The platform's teams file: the namespaces of each team and, per environment, its tenant instances, to
+	// which a release goes in waves (the canary wave alone, then the others, so many at once); the one this
+	// module was released with (platform/teams.yaml) when not given.
+	// +optional
+	teams *dagger.File,
+	// Deploy to these tenants of the environment only (by name; the teams file's), e.g. the one that failed,
+	// once fixed; every tenant when empty.
+	// +optional
+	tenant []string,
 	// Kubeconfig of the cluster to deploy to, with its credential in the file (kubectl runs in a container with
 	// no exec plugin such as kubelogin: for AKS, an Entra ID token in place of the exec, as the template's
 	// workflow writes it); without it nothing is deployed.
@@ -310,19 +321,25 @@ func (m *GoldenPath) Ship(
 	if err := flags.check(); err != nil {
 		return nil, err
 	}
+	platform, err := readTeams(ctx, teams)
+	if err != nil {
+		return nil, err
+	}
 	deploy := dag.Deploy(dagger.DeployOpts{
 		Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel,
 	})
 	if registry == "" {
-		return m.pullRequest(ctx, deploy, noFail)
+		return m.pullRequest(ctx, deploy, platform, tenant, noFail)
 	}
 	run, res := m.gates(ctx)
 	if !run.passed() {
 		return run.end(ctx, res, noFail)
 	}
 	// render → observability → policy, before anything is pushed: the manifests of the environment to deploy
-	// to, rendered with a placeholder image and checked; its release then gets the published image.
-	release, obs, err := m.checkManifests(ctx, run, deploy, []string{environment}, environment, commit, commitTime)
+	// to (of each of its tenants, when it has tenants), rendered with a placeholder image and checked; its
+	// releases then get the published image.
+	fleets, releases, err := m.checkManifests(ctx, run, deploy, placement{teams: platform, team: res.Team, envs: []string{environment}, only: tenant},
+		commit, commitTime)
 	if err != nil {
 		return run.end(ctx, res, noFail)
 	}
@@ -340,11 +357,13 @@ func (m *GoldenPath) Ship(
 			return "", fmt.Errorf("the publish result is not readable (%s): rebuild the deploy module at the version of this one", err.Error())
 		}
 		run.summary.Image, res.Published = pushed.Ref, pushed.Ref
-		release = release.WithImage(pushed.Ref)
-		if _, err := release.Image(ctx); err != nil {
-			return "", err
+		for _, c := range releases {
+			c.release = c.release.WithImage(pushed.Ref)
+			if _, err := c.release.Image(ctx); err != nil {
+				return "", err
+			}
 		}
-		res.Manifests = release.Manifests()
+		res.Manifests = releases[0].release.Manifests()
 		return pushed.Summary(), nil
 	}); err != nil {
 		return run.end(ctx, res, noFail)
@@ -352,125 +371,44 @@ func (m *GoldenPath) Ship(
 	if kubeconfig == nil {
 		return run.result(ctx, res), nil
 	}
-	m.rollOut(ctx, run, res, deploy, release, obs, to)
+	if fleet := fleets[environment]; fleet != nil {
+		m.fanOut(ctx, run, res, deploy, fleet, releases, to)
+	} else {
+		m.rollOut(ctx, run, res, deploy, releases[0], to)
+	}
 	if !run.passed() {
 		return run.end(ctx, res, noFail)
 	}
 	return run.result(ctx, res), nil
 }
 
-// target is where a release goes (ship's and promote's flags after the render): the cluster, the rollout's
-// bounds, and the observe stage's Prometheus and Grafana.
-type target struct {
-	kubeconfig       *dagger.Secret
-	kubeApi          *dagger.Service
-	runId            string
-	smokePath        string
-	rolloutTimeout   int
-	observe          observeArgs
-	onObserveFailure string
+// checked is where a release goes, its manifests rendered and checked: an environment's namespace, or
+// one tenant instance of it.
+type checked struct {
+	env     string
+	tenant  tenancy.Tenant // none: the environment's own namespace
+	release *dagger.DeployRelease
+	obs     *dagger.ObserveObjects
+	note    string
 }
 
-// flags are the release's flags, which were given, with more of the caller's (e.g. ship's publish flags),
-// to be checked before anything runs.
-func (t target) flags(more map[string]bool) shipFlags {
-	given := map[string]bool{
-		"--kubeconfig": t.kubeconfig != nil, "--kube-api": t.kubeApi != nil, "--run-id": t.runId != "", "--smoke-path": t.smokePath != "",
-		"--prometheus-url": t.observe.prometheusUrl != "", "--prometheus-tunnel": t.observe.prometheusTunnel != nil,
-		"--grafana-url": t.observe.grafanaUrl != "", "--grafana-token": t.observe.grafanaToken != nil,
-		"--grafana-tunnel": t.observe.grafanaTunnel != nil, "--on-observe-failure": t.onObserveFailure != "rollback",
+// name is the instance as the stages' lines give it: dev, or prod/acme.
+func (c *checked) name() string {
+	if c.tenant.Name != "" {
+		return c.env + "/" + c.tenant.Name
 	}
-	maps.Copy(given, more)
-	return shipFlags{given: given, rolloutTimeout: t.rolloutTimeout, scrapeTimeout: t.observe.scrapeTimeout, onObserveFailure: t.onObserveFailure}
-}
-
-// rollOut runs the deploy and observe stages of a checked release: apply, wait for the rollout, smoke-test
-// (a failure rolls back), then Prometheus scrapes it and its dashboard is registered; a release Prometheus
-// was seen scraping is marked observed (promotable). A failed stage is in run.
-func (m *GoldenPath) rollOut(ctx context.Context, run *shipRun, res *ShipResult, deploy *dagger.Deploy, release *dagger.DeployRelease,
-	obs *dagger.ObserveObjects, t target) {
-	deployStart := time.Now()
-	var deployed rollout.Outcome
-	if err := run.stage(ctx, "deploy", func(ctx context.Context) (string, error) {
-		// One query, one deploy: every query of the deploy's fields would deploy again.
-		data, err := release.Deploy(t.kubeconfig, dagger.DeployReleaseDeployOpts{
-			KubeAPI: t.kubeApi, RunID: t.runId, SmokePath: t.smokePath, Timeout: t.rolloutTimeout,
-		}).Outcome(ctx)
-		if err != nil {
-			return "", err
-		}
-		out, err := readOutcome(data)
-		if err != nil {
-			return "", err
-		}
-		deployed = out
-		res.Rollout, res.SmokeURL = out.Result, out.SmokeURL
-		run.summary.SmokeURL = res.SmokeURL
-		return fmt.Sprintf("%s, revision %s: %s", out.Namespace, out.Revision, out.Result), nil
-	}); err != nil {
-		return
-	}
-	// observe: Prometheus scrapes the service and its counter moved after the smoke test; the dashboard is in
-	// Grafana.
-	a := t.observe
-	if a.prometheusUrl == "" && a.grafanaUrl == "" {
-		return
-	}
-	a.since = deployStart
-	_ = run.stage(ctx, "observe", func(ctx context.Context) (string, error) {
-		detail, err := m.observe(ctx, obs, a, res, run)
-		if err == nil && a.prometheusUrl != "" {
-			// Seen scraped: the release may be promoted. A mark that fails leaves it serving, not promotable.
-			revision, _ := strconv.Atoi(deployed.Revision)
-			if err := deploy.Observed(ctx, t.kubeconfig, deployed.Namespace, deployed.Deployment, revision,
-				dagger.DeployObservedOpts{KubeAPI: t.kubeApi}); err != nil {
-				return "", stageWarning{fmt.Errorf("%s; but its record could not be marked observed, so it cannot be promoted until shipped again: %s",
-					detail, firstLine(err.Error()))}
-			}
-		}
-		if err == nil {
-			return detail, nil
-		}
-		if t.onObserveFailure == "warn" {
-			return "", stageWarning{err}
-		}
-		// A release that Prometheus cannot scrape is not done: the one that served before comes back.
-		data, rbErr := deploy.Rollback(t.kubeconfig, deployed.Namespace, deployed.Deployment, dagger.DeployRollbackOpts{
-			KubeAPI: t.kubeApi, ToRevision: deployed.Previous, Failed: "the observe stage failed: " + firstLine(err.Error()),
-			RunID: t.runId, Timeout: t.rolloutTimeout,
-		}).Outcome(ctx)
-		if rbErr != nil {
-			return "", detailedError{fmt.Errorf("%s\nThe release stays live: rolling it back failed too: %s", err.Error(), rbErr.Error()),
-				"revision " + deployed.Revision + " stays live: its rollback failed"}
-		}
-		back, rbErr := readOutcome(data)
-		if rbErr != nil {
-			return "", fmt.Errorf("%s\nThe release was rolled back; %s", err.Error(), rbErr.Error())
-		}
-		res.Rollout = back.Result
-		note := fmt.Sprintf("revision %s rolled back: revision %d serves again as revision %s", deployed.Revision, deployed.Previous, back.Revision)
-		if deployed.Previous == 0 {
-			note = "revision " + deployed.Revision + " removed: there was no previous release"
-		}
-		return "", detailedError{fmt.Errorf("%s\nThe release was rolled back: %s (pass --on-observe-failure=warn to keep a release Prometheus cannot scrape)",
-			err.Error(), back.Result), note}
-	})
+	return c.env
 }
 
 // checkManifests runs the render, observability and policy stages on the
-// manifests of envs (every environment the service has when nil), rendered
-// with a placeholder image, side by side; a stage that fails in one
-// environment fails. It returns the release of environment, with its
-// observability objects, checked.
-func (m *GoldenPath) checkManifests(ctx context.Context, run *shipRun, deploy *dagger.Deploy, envs []string, environment, commit, commitTime string) (*dagger.DeployRelease, *dagger.ObserveObjects, error) {
+// manifests of each instance of the placement, rendered with a placeholder
+// image, side by side; a stage that fails in one instance fails. It returns
+// the fleets of the environments with tenants, and the instances with their
+// releases and observability objects checked.
+func (m *GoldenPath) checkManifests(ctx context.Context, run *shipRun, deploy *dagger.Deploy, where placement, commit, commitTime string) (map[string]*tenancy.Fleet, []*checked, error) {
 	source := m.Source
-	type checked struct {
-		env     string
-		release *dagger.DeployRelease
-		obs     *dagger.ObserveObjects
-		note    string
-	}
 	var all []*checked
+	var fleets map[string]*tenancy.Fleet
 	// each runs fn on every environment at once and returns their notes, or the first environment's error.
 	each := func(ctx context.Context, fn func(context.Context, *checked) error) ([]string, error) {
 		var g errgroup.Group
@@ -489,32 +427,39 @@ func (m *GoldenPath) checkManifests(ctx context.Context, run *shipRun, deploy *d
 		return notes, nil
 	}
 	if err := run.stage(ctx, "render", func(ctx context.Context) (string, error) {
+		envs := where.envs
 		if envs == nil {
 			var err error
 			if envs, err = deploy.Environments(ctx, dagger.DeployEnvironmentsOpts{Source: source}); err != nil {
 				return "", err
 			}
 		}
-		for _, env := range envs {
-			all = append(all, &checked{env: env})
+		var err error
+		if fleets, all, err = where.fleets(envs); err != nil {
+			return "", err
 		}
 		notes, err := each(ctx, func(ctx context.Context, c *checked) error {
-			c.release = deploy.Render(dagger.DeployRenderOpts{Source: source, Environment: c.env, Commit: commit, CommitTime: commitTime})
+			c.release = deploy.Render(dagger.DeployRenderOpts{Source: source, Environment: c.env, Commit: commit, CommitTime: commitTime,
+				Tenant: c.tenant.Name, Namespace: c.tenant.Namespace})
 			ns, err := c.release.Namespace(ctx)
-			c.note = c.env + " → namespace " + ns
+			c.note = c.name() + " → namespace " + ns
 			return err
 		})
-		return strings.Join(notes, ", "), err
+		return abridge(notes), err
 	}); err != nil {
 		return nil, nil, err
 	}
 	names := ""
 	if len(all) > 1 {
-		names = " (" + strings.Join(envs, ", ") + ")"
+		var each []string
+		for _, c := range all {
+			each = append(each, c.name())
+		}
+		names = " (" + abridge(each) + ")"
 	}
 	if err := run.stage(ctx, "observability", func(ctx context.Context) (string, error) {
 		notes, err := each(ctx, func(ctx context.Context, c *checked) error {
-			c.obs = dag.Observe().Generate(dagger.ObserveGenerateOpts{Source: source, Environment: c.env})
+			c.obs = dag.Observe().Generate(dagger.ObserveGenerateOpts{Source: source, Environment: c.env, Namespace: c.tenant.Namespace})
 			if err := c.obs.Check(ctx, c.release.Manifests()); err != nil {
 				return err
 			}
@@ -539,7 +484,7 @@ func (m *GoldenPath) checkManifests(ctx context.Context, run *shipRun, deploy *d
 			// What the environment only warns of (its enforcement, set by the platform) passes, and is told.
 			warnings, err := c.release.PolicyReport().Warnings(ctx)
 			if len(warnings) > 0 {
-				c.note = fmt.Sprintf("%s: %d warning(s), not enforced there yet: %s", c.env, len(warnings), strings.Join(warnings, "; "))
+				c.note = fmt.Sprintf("%s: %d warning(s), not enforced there yet: %s", c.name(), len(warnings), strings.Join(warnings, "; "))
 			}
 			return err
 		})
@@ -554,53 +499,16 @@ func (m *GoldenPath) checkManifests(ctx context.Context, run *shipRun, deploy *d
 	}); err != nil {
 		return nil, nil, err
 	}
-	for _, c := range all {
-		if c.env == environment {
-			return c.release, c.obs, nil
-		}
-	}
-	return nil, nil, nil
+	return fleets, all, nil
 }
 
-// observeArgs are ship's flags for the observe stage.
-type observeArgs struct {
-	prometheusUrl    string
-	prometheusTunnel *dagger.Service
-	since            time.Time // when the deploy started
-	scrapeTimeout    int
-	grafanaUrl       string
-	grafanaToken     *dagger.Secret
-	grafanaTunnel    *dagger.Service
-	commit           string
-}
-
-// observe checks that Prometheus scrapes the deployed service (its counter
-// moved after the smoke test) and registers its dashboard in Grafana; it
-// returns the stage's detail.
-func (m *GoldenPath) observe(ctx context.Context, obs *dagger.ObserveObjects, a observeArgs, res *ShipResult, run *shipRun) (string, error) {
-	var detail []string
-	if a.prometheusUrl != "" {
-		v := obs.Verify(a.prometheusUrl, dagger.ObserveObjectsVerifyOpts{
-			PrometheusTunnel: a.prometheusTunnel, Since: a.since.UTC().Format(time.RFC3339Nano), Timeout: a.scrapeTimeout,
-		})
-		var err error
-		if res.Targets, err = v.Targets(ctx); err != nil {
-			return "", err
-		}
-		detail = append(detail, fmt.Sprintf("%d target(s) up", len(res.Targets)))
+// abridge lists items for a stage's line: all of them when few, else the first two, the last and how many
+// (a fleet of tenants).
+func abridge(items []string) string {
+	if len(items) <= 4 {
+		return strings.Join(items, ", ")
 	}
-	if a.grafanaUrl != "" {
-		reg := obs.Register(a.grafanaUrl, a.grafanaToken, dagger.ObserveObjectsRegisterOpts{
-			GrafanaTunnel: a.grafanaTunnel, Overwrite: true, Message: "golden-path ship " + a.commit,
-		})
-		var err error
-		if res.DashboardURL, err = reg.URL(ctx); err != nil {
-			return "", err
-		}
-		run.summary.Dashboard = res.DashboardURL
-		detail = append(detail, "dashboard "+res.DashboardURL)
-	}
-	return strings.Join(detail, ", "), nil
+	return fmt.Sprintf("%s, %s, …, %s (%d)", items[0], items[1], items[len(items)-1], len(items))
 }
 
 // readOutcome decodes a deploy module's outcome.
@@ -626,7 +534,11 @@ func firstLine(s string) string {
 // constructor's arguments from the repository's .env.
 // +check
 func (m *GoldenPath) Gates(ctx context.Context) (string, error) {
-	res, err := m.pullRequest(ctx, dag.Deploy(), false)
+	platform, err := readTeams(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := m.pullRequest(ctx, dag.Deploy(), platform, nil, false)
 	if err != nil {
 		return "", err
 	}
@@ -636,12 +548,12 @@ func (m *GoldenPath) Gates(ctx context.Context) (string, error) {
 // pullRequest is ship without a registry: the gates, then every environment's manifests (with the service's
 // ServiceMonitor, PrometheusRule and dashboard ConfigMap) rendered with a placeholder image and checked for
 // observability and policy. Nothing is published or deployed.
-func (m *GoldenPath) pullRequest(ctx context.Context, deploy *dagger.Deploy, noFail bool) (*ShipResult, error) {
+func (m *GoldenPath) pullRequest(ctx context.Context, deploy *dagger.Deploy, platform *tenancy.Teams, tenant []string, noFail bool) (*ShipResult, error) {
 	run, res := m.gates(ctx)
 	if !run.passed() {
 		return run.end(ctx, res, noFail)
 	}
-	if _, _, err := m.checkManifests(ctx, run, deploy, nil, "", "", ""); err != nil {
+	if _, _, err := m.checkManifests(ctx, run, deploy, placement{teams: platform, team: res.Team, only: tenant}, "", ""); err != nil {
 		return run.end(ctx, res, noFail)
 	}
 	return run.result(ctx, res), nil

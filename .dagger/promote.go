@@ -10,6 +10,7 @@ import (
 
 	"github.com/golden-path/golden-path/pipeline"
 	"github.com/golden-path/golden-path/pipeline/rollout"
+	"golang.org/x/sync/errgroup"
 )
 
 // Promote deploys to an environment the release that serves verified in
@@ -31,6 +32,14 @@ func (m *GoldenPath) Promote(
 	to string,
 	// Kubeconfig of the cluster, with its credential in the file (as ship's --kubeconfig).
 	kubeconfig *dagger.Secret,
+	// The platform's teams file (as ship's; the one this module was released with when not given): where --from
+	// has tenants, each must serve the release verified; where --to has tenants, the release goes to them in
+	// waves.
+	// +optional
+	teams *dagger.File,
+	// Promote to these tenants of --to only (by name); every tenant when empty.
+	// +optional
+	tenant []string,
 	// The image to promote, by digest; the one that serves in --from when empty. It must be the one that serves.
 	// +optional
 	image string,
@@ -94,6 +103,10 @@ func (m *GoldenPath) Promote(
 	if from == "" || to == "" || from == to {
 		return nil, fmt.Errorf("promote: --from %q --to %q: give the environment whose release serves verified and another to deploy it to, e.g. --from staging --to prod", from, to)
 	}
+	platform, err := readTeams(ctx, teams)
+	if err != nil {
+		return nil, err
+	}
 	run := &shipRun{repoPath: m.RepoPath}
 	run.summary.Verb = pipeline.VerbPromote
 	res := &ShipResult{}
@@ -103,23 +116,41 @@ func (m *GoldenPath) Promote(
 	}
 	deploy := dag.Deploy()
 
-	// promote: what serves verified in --from, by its release records; nothing is built or pushed.
+	// promote: what serves verified in --from (in each of its tenants, when it has tenants), by the release
+	// records; nothing is built or pushed.
 	var p rollout.Promotion
 	if err := run.stage(ctx, "promote", func(ctx context.Context) (string, error) {
-		data, err := deploy.Promotable(ctx, kubeconfig, cfg.Namespace(from), cfg.Name,
-			dagger.DeployPromotableOpts{Image: image, KubeAPI: kubeApi})
+		sources, err := placement{teams: platform, team: cfg.Team}.namespaces(cfg, from)
 		if err != nil {
 			return "", err
 		}
-		if err := json.Unmarshal([]byte(data), &p); err != nil {
-			return "", fmt.Errorf("the promotable release is not readable (%s): rebuild the deploy module at the version of this one", err.Error())
+		found := make([]rollout.Promotion, len(sources))
+		var g errgroup.Group
+		for i, ns := range sources {
+			g.Go(func() error {
+				data, err := deploy.Promotable(ctx, kubeconfig, ns, cfg.Name, dagger.DeployPromotableOpts{Image: image, Commit: commit, KubeAPI: kubeApi})
+				if err != nil {
+					return err
+				}
+				if err := json.Unmarshal([]byte(data), &found[i]); err != nil {
+					return fmt.Errorf("the promotable release is not readable (%s): rebuild the deploy module at the version of this one", err.Error())
+				}
+				return nil
+			})
 		}
-		if commit != "" && commit != p.Commit {
-			return "", fmt.Errorf("promote: %s serves commit %s (revision %d), not %s, this checkout's: promote from a run of that commit, or ship %s to %s first",
-				cfg.Namespace(from), p.Commit, p.Revision, commit, commit, from)
+		if err := g.Wait(); err != nil {
+			return "", err
+		}
+		p = found[0]
+		if err := rollout.SameRelease(found); err != nil {
+			return "", err
 		}
 		run.summary.Image, res.Published = p.Image, p.Image
-		return fmt.Sprintf("%s revision %d, commit %s, verified %s: %s", cfg.Namespace(from), p.Revision, short(p.Commit),
+		where := cfg.Namespace(from)
+		if len(found) > 1 {
+			where = fmt.Sprintf("%s (%d tenants)", from, len(found))
+		}
+		return fmt.Sprintf("%s revision %d, commit %s, verified %s: %s", where, p.Revision, rollout.ShortCommit(p.Commit),
 			p.Verified.UTC().Format(time.RFC3339), p.Image), nil
 	}); err != nil {
 		return run.end(ctx, res, noFail)
@@ -129,24 +160,23 @@ func (m *GoldenPath) Promote(
 		commitTime = p.CommitTime.UTC().Format(time.RFC3339)
 	}
 	// render → observability → policy of the target environment, then its release gets the promoted image.
-	release, obs, err := m.checkManifests(ctx, run, deploy, []string{to}, to, p.Commit, commitTime)
+	fleets, releases, err := m.checkManifests(ctx, run, deploy, placement{teams: platform, team: cfg.Team, envs: []string{to}, only: tenant},
+		p.Commit, commitTime)
 	if err != nil {
 		return run.end(ctx, res, noFail)
 	}
-	release = release.WithImage(p.Image)
-	res.Manifests = release.Manifests()
+	for _, c := range releases {
+		c.release = c.release.WithImage(p.Image)
+	}
+	res.Manifests = releases[0].release.Manifests()
 	dest.observe.commit = p.Commit
-	m.rollOut(ctx, run, res, deploy, release, obs, dest)
+	if fleet := fleets[to]; fleet != nil {
+		m.fanOut(ctx, run, res, deploy, fleet, releases, dest)
+	} else {
+		m.rollOut(ctx, run, res, deploy, releases[0], dest)
+	}
 	if !run.passed() {
 		return run.end(ctx, res, noFail)
 	}
 	return run.result(ctx, res), nil
-}
-
-// short is a commit SHA as people read it.
-func short(commit string) string {
-	if len(commit) > 12 {
-		return commit[:12]
-	}
-	return commit
 }

@@ -61,7 +61,7 @@ func TestPromote(t *testing.T) {
 	// A job started for another commit than the one that serves promotes nothing.
 	other := daggertest.CLI(t, root, promoteArgs(t, c, m, r.dir, "dev", "staging", "--commit", newCommit(t), "summary")...)
 	assert.Check(t, other.ExitCode != 0, "promoted another commit:\n%s", other.Stdout)
-	assert.Check(t, is.Contains(other.ErrorText(), r.namespace+" serves commit "+r.commit+" (revision 1), not "))
+	assert.Check(t, is.Contains(other.ErrorText(), "revision 1 (image "+image+") is of commit "+r.commit[:12]+", not "))
 
 	for _, step := range []struct{ from, to string }{{"dev", "staging"}, {"staging", "prod"}} {
 		ns := r.team + "-" + step.to

@@ -104,7 +104,7 @@ func TestToolchain(t *testing.T) {
 func copyModule(t *testing.T, root, dst string) {
 	t.Helper()
 	out, err := exec.Command("git", "-C", root, "ls-files", "-co", "--exclude-standard",
-		"dagger.json", "go.mod", "go.sum", ".dagger", "modules", "pipeline", "policy", "internal").Output()
+		"dagger.json", "go.mod", "go.sum", ".dagger", "modules", "pipeline", "platform", "policy", "internal").Output()
 	assert.NilError(t, err)
 	files := strings.Fields(string(out))
 	assert.Assert(t, len(files) > 50, "the module's files: %d", len(files))

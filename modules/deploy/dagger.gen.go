@@ -206,6 +206,7 @@ func (r Release) MarshalJSON() ([]byte, error) {
 		CommitTime   string
 		HealthPaths  []string
 		Environment  string
+		Tenant       string
 		Namespace    string
 		Image        string
 		Objects      []string
@@ -221,6 +222,7 @@ func (r Release) MarshalJSON() ([]byte, error) {
 	concrete.CommitTime = r.CommitTime
 	concrete.HealthPaths = r.HealthPaths
 	concrete.Environment = r.Environment
+	concrete.Tenant = r.Tenant
 	concrete.Namespace = r.Namespace
 	concrete.Image = r.Image
 	concrete.Objects = r.Objects
@@ -240,6 +242,7 @@ func (r *Release) UnmarshalJSON(bs []byte) error {
 		CommitTime   string
 		HealthPaths  []string
 		Environment  string
+		Tenant       string
 		Namespace    string
 		Image        string
 		Objects      []string
@@ -259,6 +262,7 @@ func (r *Release) UnmarshalJSON(bs []byte) error {
 	r.CommitTime = concrete.CommitTime
 	r.HealthPaths = concrete.HealthPaths
 	r.Environment = concrete.Environment
+	r.Tenant = concrete.Tenant
 	r.Namespace = concrete.Namespace
 	r.Image = concrete.Image
 	r.Objects = concrete.Objects
@@ -276,11 +280,12 @@ func (r Rollout) MarshalJSON() ([]byte, error) {
 		Namespace  string
 		Deployment string
 		Image      string
-		Revision   string
+		Revision   int
 		SmokeUrl   string
 		Result     string
 		Previous   int
 		LeadTime   string
+		Unchanged  bool
 		Outcome    dagger.JSON
 	}
 	concrete.Namespace = r.Namespace
@@ -291,6 +296,7 @@ func (r Rollout) MarshalJSON() ([]byte, error) {
 	concrete.Result = r.Result
 	concrete.Previous = r.Previous
 	concrete.LeadTime = r.LeadTime
+	concrete.Unchanged = r.Unchanged
 	concrete.Outcome = r.Outcome
 	return json.Marshal(&concrete)
 }
@@ -300,11 +306,12 @@ func (r *Rollout) UnmarshalJSON(bs []byte) error {
 		Namespace  string
 		Deployment string
 		Image      string
-		Revision   string
+		Revision   int
 		SmokeUrl   string
 		Result     string
 		Previous   int
 		LeadTime   string
+		Unchanged  bool
 		Outcome    dagger.JSON
 	}
 	err := json.Unmarshal(bs, &concrete)
@@ -319,6 +326,7 @@ func (r *Rollout) UnmarshalJSON(bs []byte) error {
 	r.Result = concrete.Result
 	r.Previous = concrete.Previous
 	r.LeadTime = concrete.LeadTime
+	r.Unchanged = concrete.Unchanged
 	r.Outcome = concrete.Outcome
 	return nil
 }
@@ -490,6 +498,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg namespaces", err))
 				}
 			}
+			var team string
+			if inputArgs["team"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["team"]), &team)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg team", err))
+				}
+			}
+			var teams *dagger.File
+			if inputArgs["teams"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["teams"]), &teams)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg teams", err))
+				}
+			}
 			var service string
 			if inputArgs["service"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
@@ -511,7 +533,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeApi", err))
 				}
 			}
-			return (*Deploy).Dora(&parent, ctx, kubeconfig, namespaces, service, since, kubeApi)
+			return (*Deploy).Dora(&parent, ctx, kubeconfig, namespaces, team, teams, service, since, kubeApi)
 		case "Environments":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)
@@ -658,6 +680,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
 				}
 			}
+			var commit string
+			if inputArgs["commit"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["commit"]), &commit)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg commit", err))
+				}
+			}
 			var kubeApi *dagger.Service
 			if inputArgs["kubeApi"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["kubeApi"]), &kubeApi)
@@ -665,7 +694,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg kubeApi", err))
 				}
 			}
-			return (*Deploy).Promotable(&parent, ctx, kubeconfig, namespace, service, image, kubeApi)
+			return (*Deploy).Promotable(&parent, ctx, kubeconfig, namespace, service, image, commit, kubeApi)
 		case "Publish":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)
@@ -749,7 +778,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg environment", err))
 				}
 			}
-			return (*Deploy).Render(&parent, ctx, source, image, commit, commitTime, environment)
+			var tenant string
+			if inputArgs["tenant"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tenant"]), &tenant)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tenant", err))
+				}
+			}
+			var namespace string
+			if inputArgs["namespace"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["namespace"]), &namespace)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg namespace", err))
+				}
+			}
+			return (*Deploy).Render(&parent, ctx, source, image, commit, commitTime, environment, tenant, namespace)
 		case "Rollback":
 			var parent Deploy
 			err = json.Unmarshal(parentJSON, &parent)

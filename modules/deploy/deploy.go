@@ -26,7 +26,7 @@ type Rollout struct {
 	// The image now serving, by digest.
 	Image string
 	// The release's revision (its record is <service>.release.v<revision>).
-	Revision string
+	Revision int
 	// The URL the smoke test called last.
 	SmokeUrl string
 	// What happened: e.g. "3/3 pods ready, smoke test passed".
@@ -35,6 +35,8 @@ type Rollout struct {
 	Previous int
 	// From the commit's time (Render's --commit-time) to verified live, e.g. 14m3s; empty when not known.
 	LeadTime string
+	// Whether the release served already: applied again as recorded and verified, no new revision (a re-run).
+	Unchanged bool
 	// All of the above as one JSON object (a rollout.Outcome of the golden-path pipeline): each query runs the
 	// deploy again, so a caller that needs several fields reads this one.
 	Outcome dagger.JSON
@@ -235,7 +237,7 @@ func (d *deployment) deploy(ctx context.Context, smokePath string) (*Rollout, er
 		return nil, err
 	}
 
-	res := &Rollout{Namespace: ns, Deployment: name, Image: d.r.Image, Revision: strconv.Itoa(rec.Revision), Previous: rec.Previous}
+	res := &Rollout{Namespace: ns, Deployment: name, Image: d.r.Image, Revision: rec.Revision, Previous: rec.Previous}
 	failure := d.verify(ctx, res, smokePath)
 	if errors.Is(context.Cause(ctx), errLockLost) {
 		return nil, errLockLost
@@ -312,7 +314,7 @@ func (d *deployment) annotations() map[string]string {
 // error says so.
 func (d *deployment) reverify(ctx context.Context, current *rollout.StoredRecord, smokePath string) (*Rollout, error) {
 	res := &Rollout{Namespace: d.r.Namespace, Deployment: d.r.Service, Image: current.Image,
-		Revision: strconv.Itoa(current.Revision), Previous: current.Previous}
+		Revision: current.Revision, Previous: current.Previous, Unchanged: true}
 	if err := d.mount(ctx, previousPath, current.Manifests); err != nil {
 		return nil, err
 	}
@@ -598,7 +600,7 @@ func firstLine(s string) string {
 func (r *Rollout) withOutcome() (*Rollout, error) {
 	data, err := json.Marshal(rollout.Outcome{
 		Namespace: r.Namespace, Deployment: r.Deployment, Image: r.Image, Revision: r.Revision, SmokeURL: r.SmokeUrl, Result: r.Result,
-		Previous: r.Previous, LeadTime: r.LeadTime,
+		Previous: r.Previous, LeadTime: r.LeadTime, Unchanged: r.Unchanged,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("deploy: %s", err.Error())

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"dagger/deploy/internal/dagger"
 
 	"github.com/golden-path/golden-path/pipeline/dora"
 	"github.com/golden-path/golden-path/pipeline/rollout"
+	"github.com/golden-path/golden-path/pipeline/tenancy"
+	"github.com/golden-path/golden-path/platform"
 )
 
 // DoraReport is a team's or a service's delivery metrics over a window.
@@ -35,8 +38,17 @@ func (d *Deploy) Dora(
 	ctx context.Context,
 	// Kubeconfig of the cluster.
 	kubeconfig *dagger.Secret,
-	// The namespaces to read: a team's <team>-<environment>, e.g. payments-dev,payments-prod.
+	// The namespaces to read, e.g. payments-dev,payments-prod; or give --team.
+	// +optional
 	namespaces []string,
+	// The team whose namespaces to read, as the platform's teams file lists them (its environments' and its
+	// tenants').
+	// +optional
+	team string,
+	// The platform's teams file (for --team); the one this module was released with (platform/teams.yaml) when
+	// not given.
+	// +optional
+	teams *dagger.File,
 	// Only this service's releases; every service's when empty.
 	// +optional
 	service string,
@@ -52,8 +64,15 @@ func (d *Deploy) Dora(
 	if err != nil || window <= 0 {
 		return nil, fmt.Errorf("dora: --since %q: give a positive duration, e.g. 720h (30 days) or 168h (a week)", since)
 	}
-	if len(namespaces) == 0 {
-		return nil, fmt.Errorf("dora: give --namespaces, e.g. payments-dev,payments-prod (a team's <team>-<environment>)")
+	switch {
+	case team != "" && len(namespaces) > 0:
+		return nil, fmt.Errorf("dora: give --team or --namespaces, not both")
+	case team != "":
+		if namespaces, err = teamNamespaces(ctx, teams, team); err != nil {
+			return nil, err
+		}
+	case len(namespaces) == 0:
+		return nil, fmt.Errorf("dora: give --team (its namespaces from the platform's teams file) or --namespaces, e.g. payments-dev,payments-prod")
 	}
 	now := time.Now() // the report's one clock
 	k, err := connect(ctx, d.KubectlImage, kubeconfig, kubeApi, "dora-"+strconv.FormatInt(now.UnixNano(), 36))
@@ -88,4 +107,30 @@ func (d *Deploy) Dora(
 		return nil, fmt.Errorf("dora: %s", err.Error())
 	}
 	return &DoraReport{Markdown: dora.Markdown(metrics, window), Json: dagger.JSON(data)}, nil
+}
+
+// teamNamespaces are team's namespaces in the teams file: its environments'
+// and its tenants'.
+func teamNamespaces(ctx context.Context, teams *dagger.File, team string) ([]string, error) {
+	data := platform.Teams
+	if teams != nil {
+		contents, err := teams.Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("dora: the teams file cannot be read: %s", err.Error())
+		}
+		data = []byte(contents)
+	}
+	file, err := tenancy.Parse(data, tenancy.File)
+	if err != nil {
+		return nil, fmt.Errorf("dora: %w", err)
+	}
+	t, ok := file.Team(team)
+	if !ok {
+		var names []string
+		for _, t := range file.Teams {
+			names = append(names, t.Name)
+		}
+		return nil, fmt.Errorf("dora: %s lists no team %s (its teams: %s)", tenancy.File, team, strings.Join(names, ", "))
+	}
+	return t.AllNamespaces(), nil
 }

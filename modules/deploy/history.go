@@ -62,11 +62,7 @@ func historyTable(records []rollout.StoredRecord) string {
 		if !r.Finished.IsZero() {
 			finished = r.Finished.UTC().Format(time.RFC3339)
 		}
-		commit := r.Commit
-		if len(commit) > 12 {
-			commit = commit[:12]
-		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s |\n", r.Revision, r.Status, commit, r.Image,
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s |\n", r.Revision, r.Status, rollout.ShortCommit(r.Commit), r.Image,
 			r.Started.UTC().Format(time.RFC3339), finished, strings.ReplaceAll(note, "|", `\|`))
 	}
 	return b.String()
@@ -151,7 +147,7 @@ func (d *deployment) rollbackTo(ctx context.Context, to int, failed string) (*Ro
 		if err := d.setStatus(ctx, updates...); err != nil {
 			return nil, err
 		}
-		res := &Rollout{Namespace: ns, Deployment: name, Revision: strconv.Itoa(current.Revision),
+		res := &Rollout{Namespace: ns, Deployment: name, Revision: current.Revision,
 			Result: fmt.Sprintf("revision %d was removed (%s): there was no previous release", current.Revision, refList(owned))}
 		return res.withOutcome()
 	}
@@ -193,7 +189,7 @@ func (d *deployment) rollbackTo(ctx context.Context, to int, failed string) (*Ro
 		}
 	}
 	d.r.Image, d.r.Commit, d.r.HealthPaths = rec.Image, rec.Commit, rec.HealthPaths
-	res := &Rollout{Namespace: ns, Deployment: name, Image: rec.Image, Revision: strconv.Itoa(rec.Revision), Previous: current.Revision}
+	res := &Rollout{Namespace: ns, Deployment: name, Image: rec.Image, Revision: rec.Revision, Previous: current.Revision}
 	replaced := rollout.StatusUpdate{Revision: current.Revision, Status: rollout.StatusSuperseded, Finished: current.Finished,
 		Message: fmt.Sprintf("rolled back to revision %d (revision %d)", target.Revision, rec.Revision)}
 	if failed != "" {

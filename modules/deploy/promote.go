@@ -19,7 +19,8 @@ import (
 // observe stage; or, given --image, that image's latest release, which
 // must be the one that serves. It fails, saying why, when there is none,
 // or when that release failed, was rolled back or replaced, never finished
-// its deploy, or was never observed. It changes nothing.
+// its deploy, or was never observed, or is of another commit than
+// --commit. It changes nothing.
 // +cache="never"
 func (d *Deploy) Promotable(
 	ctx context.Context,
@@ -32,6 +33,9 @@ func (d *Deploy) Promotable(
 	// The image to promote, by digest (<registry>/<repository>@sha256:…); the one that serves when empty.
 	// +optional
 	image string,
+	// The commit the release must be of (e.g. the one a CI job was started for); any when empty.
+	// +optional
+	commit string,
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443.
 	// +optional
 	kubeApi *dagger.Service,
@@ -48,7 +52,7 @@ func (d *Deploy) Promotable(
 	if err != nil {
 		return "", stageError("promote", err)
 	}
-	p, err := rollout.Promotable(records, image)
+	p, err := rollout.Promotable(records, image, commit)
 	if err != nil {
 		return "", stageError("promote", fmt.Errorf("promote: %s in %s: %w", service, namespace, err))
 	}

@@ -27,7 +27,9 @@ type Release struct {
 	HealthPaths []string
 	// The environment: the overlay k8s/overlays/<environment>.
 	Environment string
-	// The namespace the objects go to: <team>-<environment>.
+	// The tenant instance the release is for (platform/teams.yaml); empty for the environment's own namespace.
+	Tenant string
+	// The namespace the objects go to: <team>-<environment>, or the tenant's.
 	Namespace string
 	// The image the service runs, by digest.
 	Image string
@@ -60,7 +62,9 @@ type ObjectOrigin struct {
 
 // Render renders the service's k8s/ base and the environment's overlay with
 // kustomize, the image set to its digest and the names, labels, port, probes
-// and resources of golden-path.yaml, into the namespace <team>-<environment>.
+// and resources of golden-path.yaml, into the namespace <team>-<environment>;
+// for a tenant instance of the environment, into the tenant's namespace, with
+// its overlay k8s/tenants/<environment>/<tenant> when the service has one.
 // Without an image (a pull request's checks, or the checks before the push)
 // the release runs a placeholder that no registry serves; WithImage gives it
 // the published image.
@@ -85,6 +89,13 @@ func (d *Deploy) Render(
 	// +optional
 	// +default="dev"
 	environment string,
+	// The tenant instance of the environment to render for, as the platform's teams file
+	// (platform/teams.yaml) names it; empty for the environment's own namespace. Give --namespace with it.
+	// +optional
+	tenant string,
+	// The tenant's namespace, as the platform's teams file lists it; only with --tenant.
+	// +optional
+	namespace string,
 ) (_ *Release, rerr error) {
 	defer func() {
 		if rerr != nil {
@@ -112,17 +123,21 @@ func (d *Deploy) Render(
 		}
 		commitTime = t.UTC().Format(time.RFC3339)
 	}
-	res, err := render.Render(mem, cfg, render.Release{Environment: environment, Image: image, Commit: commit})
+	res, err := render.Render(mem, cfg, render.Release{Environment: environment, Image: image, Commit: commit, Tenant: tenant, Namespace: namespace})
 	if err != nil {
 		return nil, err
 	}
-	manifests, err := workdirFile(ctx, environment+".yaml", res.YAML)
+	name := environment
+	if tenant != "" {
+		name += "-" + tenant
+	}
+	manifests, err := workdirFile(ctx, name+".yaml", res.YAML)
 	if err != nil {
 		return nil, fmt.Errorf("render: %s", err.Error())
 	}
 	rel := &Release{
 		Service: cfg.Name, Commit: commit, CommitTime: commitTime, HealthPaths: []string{cfg.Health.Readiness, cfg.Health.Liveness},
-		Environment: environment, Namespace: res.Namespace, Image: res.Image,
+		Environment: environment, Tenant: tenant, Namespace: res.Namespace, Image: res.Image,
 		Manifests:    manifests,
 		KubectlImage: d.KubectlImage,
 		GatorImage:   d.GatorImage,

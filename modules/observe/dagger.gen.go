@@ -443,7 +443,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg environment", err))
 				}
 			}
-			return (*Observe).Generate(&parent, ctx, source, environment)
+			var namespace string
+			if inputArgs["namespace"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["namespace"]), &namespace)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg namespace", err))
+				}
+			}
+			return (*Observe).Generate(&parent, ctx, source, environment, namespace)
 		case "Lint":
 			var parent Observe
 			err = json.Unmarshal(parentJSON, &parent)

@@ -20,7 +20,7 @@ type Objects struct {
 	Team string
 	// The environment the objects were generated for; empty when generated without one.
 	Environment string
-	// The namespace of the objects, <team>-<environment>; empty without an environment.
+	// The namespace of the objects: <team>-<environment>, or a tenant's; empty without an environment.
 	Namespace string
 	// The counter of the service's requests (golden-path.yaml's metrics.requests): what verify waits to see move.
 	RequestCounter string
@@ -53,13 +53,15 @@ func (m *Observe) Generate(
 	// <team>-<environment>, and the alerts are scoped to it. Empty leaves the objects without a namespace.
 	// +optional
 	environment string,
+	// The namespace the objects go to, when not <team>-<environment>: a tenant instance's (platform/teams.yaml).
+	// +optional
+	namespace string,
 ) (*Objects, error) {
 	cfg, err := config.Read(func(name string) (string, error) { return source.File(name).Contents(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("observe: %s", err.Error())
 	}
-	var namespace string
-	if environment != "" {
+	if namespace == "" && environment != "" {
 		namespace = cfg.Namespace(environment)
 	}
 	objs, err := observe.Generate(cfg, namespace, observe.WithNamespace(namespace))
@@ -119,6 +121,6 @@ func (m *Observe) Lint(
 	// +ignore=["*", "!golden-path.yaml"]
 	source *dagger.Directory,
 ) error {
-	_, err := m.Generate(ctx, source, "")
+	_, err := m.Generate(ctx, source, "", "")
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -68,8 +69,10 @@ func refuse(format string, args ...any) error {
 // promote: with image "", the release that serves; else image's latest
 // release, which must be the one that serves. It is refused, saying why and
 // what to do, when there is none, or when it failed, was rolled back, was
-// replaced, never finished its deploy, or was never observed.
-func Promotable(records []StoredRecord, image string) (*Promotion, error) {
+// replaced, never finished its deploy, or was never observed; and, with
+// commit not "", when it is of another commit (a job promotes the commit it
+// was started for).
+func Promotable(records []StoredRecord, image, commit string) (*Promotion, error) {
 	if len(records) == 0 {
 		return nil, refuse("there is no release to promote: nothing was ever deployed there; ship to that environment first")
 	}
@@ -98,6 +101,10 @@ func Promotable(records []StoredRecord, image string) (*Promotion, error) {
 		return nil, refuse("revision %d (image %s) passed its rollout and smoke test but was never observed: the observe stage did not see Prometheus scrape it (shipped without --prometheus-url, or with --on-observe-failure=warn when it failed); ship it again with Prometheus",
 			rec.Revision, rec.Image)
 	}
+	if commit != "" && commit != rec.Commit {
+		return nil, refuse("revision %d (image %s) is of commit %s, not %s: promote from a run of that commit, or ship %s there first",
+			rec.Revision, rec.Image, ShortCommit(rec.Commit), ShortCommit(commit), ShortCommit(commit))
+	}
 	return &Promotion{
 		Service: rec.Service, Namespace: rec.Namespace, Environment: rec.Environment, Revision: rec.Revision,
 		Image: rec.Image, Commit: rec.Commit, CommitTime: rec.CommitTime, Verified: rec.Observed,
@@ -119,4 +126,29 @@ func statusPhrase(r StoredRecord) string {
 		return "never finished its deploy (its run died before the verdict)"
 	}
 	return "is " + string(r.Status) + why
+}
+
+// ShortCommit is a commit SHA as people read it: its first 12 digits.
+func ShortCommit(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}
+
+// SameRelease says why promotions, one per tenant of an environment, are
+// not of one release (the same image and commit), or returns nil: an
+// environment whose tenants serve different releases is not promoted.
+func SameRelease(found []Promotion) error {
+	var differ []string
+	for _, p := range found[1:] {
+		if p.Image != found[0].Image || p.Commit != found[0].Commit {
+			differ = append(differ, fmt.Sprintf("%s serves %s (revision %d, commit %s)", p.Namespace, p.Image, p.Revision, ShortCommit(p.Commit)))
+		}
+	}
+	if len(differ) == 0 {
+		return nil
+	}
+	return refuse("the tenants do not serve one release: %s serves %s (revision %d, commit %s), but %s; ship or promote one release to all of them first",
+		found[0].Namespace, found[0].Image, found[0].Revision, ShortCommit(found[0].Commit), strings.Join(differ, "; "))
 }

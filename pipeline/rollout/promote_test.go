@@ -49,11 +49,11 @@ func TestPromotable(t *testing.T) {
 		rec(5, "aa", StatusDeployed, observed, ""),
 	}
 
-	got, err := Promotable(history, "")
+	got, err := Promotable(history, "", "")
 	assert.NilError(t, err)
 	assert.Check(t, is.DeepEqual(got, &Promotion{Service: "hello-api", Namespace: "payments-staging", Environment: "staging",
 		Revision: 5, Image: img + "aa", Commit: "caa", CommitTime: commitTime, Verified: observed}))
-	got, err = Promotable(history, img+"aa")
+	got, err = Promotable(history, img+"aa", "caa")
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(got.Revision, 5), "an image's latest release")
 
@@ -61,6 +61,7 @@ func TestPromotable(t *testing.T) {
 		name    string
 		records []StoredRecord
 		image   string
+		commit  string
 		want    string
 	}{
 		{name: "nothing deployed", want: "nothing was ever deployed there; ship to that environment first"},
@@ -72,11 +73,13 @@ func TestPromotable(t *testing.T) {
 		{name: "none serves", records: history[:2], want: "no release serves verified: the last, revision 2 (image " + img + "bb), failed and was rolled back"},
 		{name: "pending", records: []StoredRecord{rec(1, "aa", StatusPending, time.Time{}, "")}, image: img + "aa",
 			want: "revision 1, never finished its deploy"},
+		{name: "another commit", records: history, commit: "c0123456789abcdef",
+			want: "revision 5 (image " + img + "aa) is of commit caa, not c0123456789a: promote from a run of that commit, or ship c0123456789a there first"},
 		{name: "not observed", records: []StoredRecord{rec(1, "aa", StatusDeployed, time.Time{}, "")},
 			want: "revision 1 (image " + img + "aa) passed its rollout and smoke test but was never observed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Promotable(tc.records, tc.image)
+			got, err := Promotable(tc.records, tc.image, tc.commit)
 			assert.Check(t, got == nil)
 			assert.Check(t, is.ErrorContains(err, tc.want))
 			assert.Check(t, IsNotPromotable(err))

@@ -107,7 +107,7 @@ type Outcome struct {
 	// Image is the image now serving, by digest.
 	Image string `json:"image"`
 	// Revision is the release's revision (its record is <service>.release.v<revision>).
-	Revision string `json:"revision"`
+	Revision int `json:"revision"`
 	// SmokeURL is the URL the smoke test called last.
 	SmokeURL string `json:"smokeUrl"`
 	// Result says what happened, e.g. "3/3 pods ready, smoke test passed".
@@ -117,4 +117,7 @@ type Outcome struct {
 	// LeadTime is from the commit's time to verified live, e.g. "14m3s";
 	// empty when the commit's time was not given.
 	LeadTime string `json:"leadTime,omitempty"`
+	// Unchanged says the release served already: it was applied again as
+	// recorded and verified, and no revision was made (a re-run).
+	Unchanged bool `json:"unchanged,omitempty"`
 }

@@ -19,7 +19,7 @@ func (r *Binding) AsDeploy() *Deploy { // deploy (../../../modules/deploy/main.g
 }
 
 // Retrieve the binding value, as type DeployDoraReport
-func (r *Binding) AsDeployDoraReport() *DeployDoraReport { // deploy (../../../modules/deploy/dora.go:17:6)
+func (r *Binding) AsDeployDoraReport() *DeployDoraReport { // deploy (../../../modules/deploy/dora.go:20:6)
 	q := r.query.Select("asDeployDoraReport")
 
 	return &DeployDoraReport{
@@ -28,7 +28,7 @@ func (r *Binding) AsDeployDoraReport() *DeployDoraReport { // deploy (../../../m
 }
 
 // Retrieve the binding value, as type DeployObjectOrigin
-func (r *Binding) AsDeployObjectOrigin() *DeployObjectOrigin { // deploy (../../../modules/deploy/render.go:52:6)
+func (r *Binding) AsDeployObjectOrigin() *DeployObjectOrigin { // deploy (../../../modules/deploy/render.go:54:6)
 	q := r.query.Select("asDeployObjectOrigin")
 
 	return &DeployObjectOrigin{
@@ -95,19 +95,33 @@ func (r *Deploy) WithGraphQLQuery(q *querybuilder.Selection) *Deploy {
 // DeployDoraOpts contains options for Deploy.Dora
 type DeployDoraOpts struct {
 	//
+	// The namespaces to read, e.g. payments-dev,payments-prod; or give --team.
+	//
+	Namespaces []string // deploy (../../../modules/deploy/dora.go:43:2)
+	//
+	// The team whose namespaces to read, as the platform's teams file lists them (its environments' and its
+	// tenants').
+	//
+	Team string // deploy (../../../modules/deploy/dora.go:47:2)
+	//
+	// The platform's teams file (for --team); the one this module was released with (platform/teams.yaml) when
+	// not given.
+	//
+	Teams *File // deploy (../../../modules/deploy/dora.go:51:2)
+	//
 	// Only this service's releases; every service's when empty.
 	//
-	Service string // deploy (../../../modules/deploy/dora.go:42:2)
+	Service string // deploy (../../../modules/deploy/dora.go:54:2)
 	//
 	// The window, a Go duration back from now, e.g. 720h (30 days).
 	//
 	//
 	// Default: "720h"
-	Since string // deploy (../../../modules/deploy/dora.go:46:2)
+	Since string // deploy (../../../modules/deploy/dora.go:58:2)
 	//
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443.
 	//
-	KubeAPI *Service // deploy (../../../modules/deploy/dora.go:49:2)
+	KubeAPI *Service // deploy (../../../modules/deploy/dora.go:61:2)
 }
 
 // Dora reads the release records of namespaces (a team's, or a service's)
@@ -117,10 +131,22 @@ type DeployDoraOpts struct {
 // failure rate (changes that failed their deploy or were rolled back after
 // it) and time to restore (a failed change to the next verified release).
 // The records hold the last 10 releases of each service.
-func (r *Deploy) Dora(kubeconfig *Secret, namespaces []string, opts ...DeployDoraOpts) *DeployDoraReport { // deploy (../../../modules/deploy/dora.go:34:1)
+func (r *Deploy) Dora(kubeconfig *Secret, opts ...DeployDoraOpts) *DeployDoraReport { // deploy (../../../modules/deploy/dora.go:37:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("dora")
 	for i := len(opts) - 1; i >= 0; i-- {
+		// `namespaces` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Namespaces) {
+			q = q.Arg("namespaces", opts[i].Namespaces)
+		}
+		// `team` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Team) {
+			q = q.Arg("team", opts[i].Team)
+		}
+		// `teams` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Teams) {
+			q = q.Arg("teams", opts[i].Teams)
+		}
 		// `service` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Service) {
 			q = q.Arg("service", opts[i].Service)
@@ -135,7 +161,6 @@ func (r *Deploy) Dora(kubeconfig *Secret, namespaces []string, opts ...DeployDor
 		}
 	}
 	q = q.Arg("kubeconfig", kubeconfig)
-	q = q.Arg("namespaces", namespaces)
 
 	return &DeployDoraReport{
 		query: q,
@@ -147,12 +172,12 @@ type DeployEnvironmentsOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../modules/deploy/render.go:182:2)
+	Source *Directory // deploy (../../../modules/deploy/render.go:197:2)
 }
 
 // Environments lists the environments the service can be rendered for: the
 // folders of k8s/overlays holding a kustomization.yaml, sorted.
-func (r *Deploy) Environments(ctx context.Context, opts ...DeployEnvironmentsOpts) ([]string, error) { // deploy (../../../modules/deploy/render.go:177:1)
+func (r *Deploy) Environments(ctx context.Context, opts ...DeployEnvironmentsOpts) ([]string, error) { // deploy (../../../modules/deploy/render.go:192:1)
 	q := r.query.Select("environments")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -282,13 +307,13 @@ type DeployObservedOpts struct {
 	//
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443.
 	//
-	KubeAPI *Service // deploy (../../../modules/deploy/promote.go:75:2)
+	KubeAPI *Service // deploy (../../../modules/deploy/promote.go:79:2)
 }
 
 // Observed marks a service's release as observed now: the observe stage saw
 // Prometheus scrape it. A release is promotable only once observed. The
 // golden path marks it after its observe stage passes.
-func (r *Deploy) Observed(ctx context.Context, kubeconfig *Secret, namespace string, service string, revision int, opts ...DeployObservedOpts) error { // deploy (../../../modules/deploy/promote.go:63:1)
+func (r *Deploy) Observed(ctx context.Context, kubeconfig *Secret, namespace string, service string, revision int, opts ...DeployObservedOpts) error { // deploy (../../../modules/deploy/promote.go:67:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	if r.observed != nil {
 		return nil
@@ -347,11 +372,15 @@ type DeployPromotableOpts struct {
 	//
 	// The image to promote, by digest (<registry>/<repository>@sha256:…); the one that serves when empty.
 	//
-	Image string // deploy (../../../modules/deploy/promote.go:34:2)
+	Image string // deploy (../../../modules/deploy/promote.go:35:2)
+	//
+	// The commit the release must be of (e.g. the one a CI job was started for); any when empty.
+	//
+	Commit string // deploy (../../../modules/deploy/promote.go:38:2)
 	//
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443.
 	//
-	KubeAPI *Service // deploy (../../../modules/deploy/promote.go:37:2)
+	KubeAPI *Service // deploy (../../../modules/deploy/promote.go:41:2)
 }
 
 // Promotable reads a service's release records in a namespace and returns
@@ -361,8 +390,9 @@ type DeployPromotableOpts struct {
 // observe stage; or, given --image, that image's latest release, which
 // must be the one that serves. It fails, saying why, when there is none,
 // or when that release failed, was rolled back or replaced, never finished
-// its deploy, or was never observed. It changes nothing.
-func (r *Deploy) Promotable(ctx context.Context, kubeconfig *Secret, namespace string, service string, opts ...DeployPromotableOpts) (JSON, error) { // deploy (../../../modules/deploy/promote.go:24:1)
+// its deploy, or was never observed, or is of another commit than
+// --commit. It changes nothing.
+func (r *Deploy) Promotable(ctx context.Context, kubeconfig *Secret, namespace string, service string, opts ...DeployPromotableOpts) (JSON, error) { // deploy (../../../modules/deploy/promote.go:25:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	if r.promotable != nil {
 		return *r.promotable, nil
@@ -372,6 +402,10 @@ func (r *Deploy) Promotable(ctx context.Context, kubeconfig *Secret, namespace s
 		// `image` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Image) {
 			q = q.Arg("image", opts[i].Image)
+		}
+		// `commit` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Commit) {
+			q = q.Arg("commit", opts[i].Commit)
 		}
 		// `kubeApi` optional argument
 		if !querybuilder.IsZeroValue(opts[i].KubeAPI) {
@@ -457,36 +491,47 @@ type DeployRenderOpts struct {
 	//
 	// The service's source folder: golden-path.yaml and k8s/.
 	//
-	Source *Directory // deploy (../../../modules/deploy/render.go:72:2)
+	Source *Directory // deploy (../../../modules/deploy/render.go:76:2)
 	//
 	// The image to deploy, by digest: <registry>/<repository>@sha256:… (what publish returns); a placeholder
 	// when empty.
 	//
-	Image string // deploy (../../../modules/deploy/render.go:76:2)
+	Image string // deploy (../../../modules/deploy/render.go:80:2)
 	//
 	// The git commit SHA being deployed: the version label (0000000 when empty).
 	//
-	Commit string // deploy (../../../modules/deploy/render.go:79:2)
+	Commit string // deploy (../../../modules/deploy/render.go:83:2)
 	//
 	// When the commit was made, RFC 3339 (e.g. from `git log -1 --format=%cI`): recorded with the release, the
 	// start of its lead time (commit to verified live).
 	//
-	CommitTime string // deploy (../../../modules/deploy/render.go:83:2)
+	CommitTime string // deploy (../../../modules/deploy/render.go:87:2)
 	//
 	// Environment to render: the name of an overlay in k8s/overlays (dev, staging, prod).
 	//
 	//
 	// Default: "dev"
-	Environment string // deploy (../../../modules/deploy/render.go:87:2)
+	Environment string // deploy (../../../modules/deploy/render.go:91:2)
+	//
+	// The tenant instance of the environment to render for, as the platform's teams file
+	// (platform/teams.yaml) names it; empty for the environment's own namespace. Give --namespace with it.
+	//
+	Tenant string // deploy (../../../modules/deploy/render.go:95:2)
+	//
+	// The tenant's namespace, as the platform's teams file lists it; only with --tenant.
+	//
+	Namespace string // deploy (../../../modules/deploy/render.go:98:2)
 }
 
 // Render renders the service's k8s/ base and the environment's overlay with
 // kustomize, the image set to its digest and the names, labels, port, probes
-// and resources of golden-path.yaml, into the namespace <team>-<environment>.
+// and resources of golden-path.yaml, into the namespace <team>-<environment>;
+// for a tenant instance of the environment, into the tenant's namespace, with
+// its overlay k8s/tenants/<environment>/<tenant> when the service has one.
 // Without an image (a pull request's checks, or the checks before the push)
 // the release runs a placeholder that no registry serves; WithImage gives it
 // the published image.
-func (r *Deploy) Render(opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../modules/deploy/render.go:67:1)
+func (r *Deploy) Render(opts ...DeployRenderOpts) *DeployRelease { // deploy (../../../modules/deploy/render.go:71:1)
 	q := r.query.Select("render")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -509,6 +554,14 @@ func (r *Deploy) Render(opts ...DeployRenderOpts) *DeployRelease { // deploy (..
 		if !querybuilder.IsZeroValue(opts[i].Environment) {
 			q = q.Arg("environment", opts[i].Environment)
 		}
+		// `tenant` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Tenant) {
+			q = q.Arg("tenant", opts[i].Tenant)
+		}
+		// `namespace` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Namespace) {
+			q = q.Arg("namespace", opts[i].Namespace)
+		}
 	}
 
 	return &DeployRelease{
@@ -521,25 +574,25 @@ type DeployRollbackOpts struct {
 	//
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443.
 	//
-	KubeAPI *Service // deploy (../../../modules/deploy/history.go:94:2)
+	KubeAPI *Service // deploy (../../../modules/deploy/history.go:90:2)
 	//
 	// The revision to put back (see history); 0: the one that served before the current release.
 	//
-	ToRevision int // deploy (../../../modules/deploy/history.go:97:2)
+	ToRevision int // deploy (../../../modules/deploy/history.go:93:2)
 	//
 	// Why the current release failed; it is recorded, and a first release is then removed.
 	//
-	Failed string // deploy (../../../modules/deploy/history.go:100:2)
+	Failed string // deploy (../../../modules/deploy/history.go:96:2)
 	//
 	// Identifies this pipeline run in the records and annotations, e.g. a GitHub Actions run URL.
 	//
-	RunID string // deploy (../../../modules/deploy/history.go:103:2)
+	RunID string // deploy (../../../modules/deploy/history.go:99:2)
 	//
 	// How long the rollout may take, in seconds.
 	//
 	//
 	// Default: 180
-	Timeout int // deploy (../../../modules/deploy/history.go:107:2)
+	Timeout int // deploy (../../../modules/deploy/history.go:103:2)
 }
 
 // Rollback puts back an earlier release of a service, whole, from its
@@ -550,7 +603,7 @@ type DeployRollbackOpts struct {
 // --to-revision, the release that served before the current one is put
 // back. --failed marks the current release failed with that reason (e.g.
 // the observe stage's error); a first release given --failed is removed.
-func (r *Deploy) Rollback(kubeconfig *Secret, namespace string, service string, opts ...DeployRollbackOpts) *DeployRollout { // deploy (../../../modules/deploy/history.go:84:1)
+func (r *Deploy) Rollback(kubeconfig *Secret, namespace string, service string, opts ...DeployRollbackOpts) *DeployRollout { // deploy (../../../modules/deploy/history.go:80:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("rollback")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -606,7 +659,7 @@ func (r *Deploy) AsNode() Node {
 }
 
 // DoraReport is a team's or a service's delivery metrics over a window.
-type DeployDoraReport struct { // deploy (../../../modules/deploy/dora.go:17:6)
+type DeployDoraReport struct { // deploy (../../../modules/deploy/dora.go:20:6)
 	query *querybuilder.Selection
 
 	id       *ID
@@ -672,7 +725,7 @@ func (r *DeployDoraReport) UnmarshalJSON(bs []byte) error {
 // The same figures as JSON: a list of {service, environment, deployments, deploymentsPerDay,
 // leadTimeNanoseconds, leadTimes, changes, failures, changeFailureRate, timeToRestoreNanoseconds, restores,
 // unrestored}.
-func (r *DeployDoraReport) JSON(ctx context.Context) (JSON, error) { // deploy (../../../modules/deploy/dora.go:23:2)
+func (r *DeployDoraReport) JSON(ctx context.Context) (JSON, error) { // deploy (../../../modules/deploy/dora.go:26:2)
 	if r.json != nil {
 		return *r.json, nil
 	}
@@ -685,7 +738,7 @@ func (r *DeployDoraReport) JSON(ctx context.Context) (JSON, error) { // deploy (
 }
 
 // Markdown: one row per service and environment.
-func (r *DeployDoraReport) Markdown(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/dora.go:19:2)
+func (r *DeployDoraReport) Markdown(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/dora.go:22:2)
 	if r.markdown != nil {
 		return *r.markdown, nil
 	}
@@ -706,7 +759,7 @@ func (r *DeployDoraReport) AsNode() Node {
 }
 
 // ObjectOrigin is where an object of a release is defined in k8s/.
-type DeployObjectOrigin struct { // deploy (../../../modules/deploy/render.go:52:6)
+type DeployObjectOrigin struct { // deploy (../../../modules/deploy/render.go:54:6)
 	query *querybuilder.Selection
 
 	file   *string
@@ -722,7 +775,7 @@ func (r *DeployObjectOrigin) WithGraphQLQuery(q *querybuilder.Selection) *Deploy
 }
 
 // The file of k8s/ that defines it (an overlay's patches may have changed it).
-func (r *DeployObjectOrigin) File(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:56:2)
+func (r *DeployObjectOrigin) File(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:58:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -784,7 +837,7 @@ func (r *DeployObjectOrigin) UnmarshalJSON(bs []byte) error {
 }
 
 // The line of the object's kind in File; 0 when unknown.
-func (r *DeployObjectOrigin) Line(ctx context.Context) (int, error) { // deploy (../../../modules/deploy/render.go:58:2)
+func (r *DeployObjectOrigin) Line(ctx context.Context) (int, error) { // deploy (../../../modules/deploy/render.go:60:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -797,7 +850,7 @@ func (r *DeployObjectOrigin) Line(ctx context.Context) (int, error) { // deploy 
 }
 
 // The object, as Kind/namespace/name.
-func (r *DeployObjectOrigin) Object(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:54:2)
+func (r *DeployObjectOrigin) Object(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:56:2)
 	if r.object != nil {
 		return *r.object, nil
 	}
@@ -1133,6 +1186,7 @@ type DeployRelease struct { // deploy (../../../modules/deploy/render.go:19:6)
 	kubectlImage *string
 	namespace    *string
 	service      *string
+	tenant       *string
 }
 type WithDeployReleaseFunc func(r *DeployRelease) *DeployRelease
 
@@ -1193,21 +1247,21 @@ type DeployReleaseDeployOpts struct {
 	// A service reaching the API server when it is on the caller's loopback, e.g. tcp://localhost:6443; it is
 	// bound as host "kube-api", the server name the kubeconfig must use.
 	//
-	KubeAPI *Service // deploy (../../../modules/deploy/deploy.go:69:2)
+	KubeAPI *Service // deploy (../../../modules/deploy/deploy.go:71:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. a GitHub Actions run URL.
 	//
-	RunID string // deploy (../../../modules/deploy/deploy.go:72:2)
+	RunID string // deploy (../../../modules/deploy/deploy.go:74:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	Timeout int // deploy (../../../modules/deploy/deploy.go:76:2)
+	Timeout int // deploy (../../../modules/deploy/deploy.go:78:2)
 	//
 	// A request the smoke test makes after the health paths, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // deploy (../../../modules/deploy/deploy.go:79:2)
+	SmokePath string // deploy (../../../modules/deploy/deploy.go:81:2)
 }
 
 // Deploy applies the release to the cluster (server-side apply, one field
@@ -1228,7 +1282,7 @@ type DeployReleaseDeployOpts struct {
 // renewed while the deploy runs (a killed run's lock frees itself a minute
 // after its last renewal). Every query deploys (a side effect is never
 // answered from a cache): read one field, Outcome when you need several.
-func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/deploy.go:62:1)
+func (r *DeployRelease) Deploy(kubeconfig *Secret, opts ...DeployReleaseDeployOpts) *DeployRollout { // deploy (../../../modules/deploy/deploy.go:64:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("deploy")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -1270,7 +1324,7 @@ func (r *DeployRelease) Environment(ctx context.Context) (string, error) { // de
 }
 
 // The gator image that evaluates the platform's policy on the release.
-func (r *DeployRelease) GatorImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:48:2)
+func (r *DeployRelease) GatorImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:50:2)
 	if r.gatorImage != nil {
 		return *r.gatorImage, nil
 	}
@@ -1342,7 +1396,7 @@ func (r *DeployRelease) UnmarshalJSON(bs []byte) error {
 }
 
 // The image the service runs, by digest.
-func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:33:2)
+func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:35:2)
 	if r.image != nil {
 		return *r.image, nil
 	}
@@ -1355,7 +1409,7 @@ func (r *DeployRelease) Image(ctx context.Context) (string, error) { // deploy (
 }
 
 // The kubectl image that applies and verifies the release.
-func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:46:2)
+func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:48:2)
 	if r.kubectlImage != nil {
 		return *r.kubectlImage, nil
 	}
@@ -1369,7 +1423,7 @@ func (r *DeployRelease) KubectlImage(ctx context.Context) (string, error) { // d
 
 // The labels every object of the release carries, as key=value, sorted: the service's name, instance,
 // version, team and environment.
-func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:40:2)
+func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:42:2)
 	q := r.query.Select("labels")
 
 	var response []string
@@ -1379,7 +1433,7 @@ func (r *DeployRelease) Labels(ctx context.Context) ([]string, error) { // deplo
 }
 
 // The rendered manifests: one multi-document YAML, ready for kubectl apply.
-func (r *DeployRelease) Manifests() *File { // deploy (../../../modules/deploy/render.go:44:2)
+func (r *DeployRelease) Manifests() *File { // deploy (../../../modules/deploy/render.go:46:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -1387,8 +1441,8 @@ func (r *DeployRelease) Manifests() *File { // deploy (../../../modules/deploy/r
 	}
 }
 
-// The namespace the objects go to: <team>-<environment>.
-func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:31:2)
+// The namespace the objects go to: <team>-<environment>, or the tenant's.
+func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:33:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -1401,7 +1455,7 @@ func (r *DeployRelease) Namespace(ctx context.Context) (string, error) { // depl
 }
 
 // The rendered objects as Kind/namespace/name.
-func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:35:2)
+func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:37:2)
 	q := r.query.Select("objects")
 
 	var response []string
@@ -1411,7 +1465,7 @@ func (r *DeployRelease) Objects(ctx context.Context) ([]string, error) { // depl
 }
 
 // Where each object of k8s/ is defined: what a policy violation is annotated at.
-func (r *DeployRelease) Origins(ctx context.Context) ([]DeployObjectOrigin, error) { // deploy (../../../modules/deploy/render.go:37:2)
+func (r *DeployRelease) Origins(ctx context.Context) ([]DeployObjectOrigin, error) { // deploy (../../../modules/deploy/render.go:39:2)
 	q := r.query.Select("origins")
 
 	q = q.Select("id")
@@ -1444,7 +1498,7 @@ func (r *DeployRelease) Origins(ctx context.Context) ([]DeployObjectOrigin, erro
 }
 
 // Values written in k8s/ that golden-path.yaml replaced, each with where to change it.
-func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:42:2)
+func (r *DeployRelease) Overrides(ctx context.Context) ([]string, error) { // deploy (../../../modules/deploy/render.go:44:2)
 	q := r.query.Select("overrides")
 
 	var response []string
@@ -1481,10 +1535,23 @@ func (r *DeployRelease) Service(ctx context.Context) (string, error) { // deploy
 	return response, q.Execute(ctx)
 }
 
+// The tenant instance the release is for (platform/teams.yaml); empty for the environment's own namespace.
+func (r *DeployRelease) Tenant(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/render.go:31:2)
+	if r.tenant != nil {
+		return *r.tenant, nil
+	}
+	q := r.query.Select("tenant")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // WithImage returns the release with its service's image replaced by image,
 // which must be pinned by digest: how a release rendered and checked before
 // the push gets the image publish returned. Nothing else changes.
-func (r *DeployRelease) WithImage(image string) *DeployRelease { // deploy (../../../modules/deploy/render.go:149:1)
+func (r *DeployRelease) WithImage(image string) *DeployRelease { // deploy (../../../modules/deploy/render.go:164:1)
 	q := r.query.Select("withImage")
 	q = q.Arg("image", image)
 
@@ -1529,8 +1596,9 @@ type DeployRollout struct { // deploy (../../../modules/deploy/deploy.go:21:6)
 	outcome    *JSON
 	previous   *int
 	result     *string
-	revision   *string
+	revision   *int
 	smokeUrl   *string
+	unchanged  *bool
 }
 
 func (r *DeployRollout) WithGraphQLQuery(q *querybuilder.Selection) *DeployRollout {
@@ -1642,7 +1710,7 @@ func (r *DeployRollout) Namespace(ctx context.Context) (string, error) { // depl
 
 // All of the above as one JSON object (a rollout.Outcome of the golden-path pipeline): each query runs the
 // deploy again, so a caller that needs several fields reads this one.
-func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (../../../modules/deploy/deploy.go:40:2)
+func (r *DeployRollout) Outcome(ctx context.Context) (JSON, error) { // deploy (../../../modules/deploy/deploy.go:42:2)
 	if r.outcome != nil {
 		return *r.outcome, nil
 	}
@@ -1681,13 +1749,13 @@ func (r *DeployRollout) Result(ctx context.Context) (string, error) { // deploy 
 }
 
 // The release's revision (its record is <service>.release.v<revision>).
-func (r *DeployRollout) Revision(ctx context.Context) (string, error) { // deploy (../../../modules/deploy/deploy.go:29:2)
+func (r *DeployRollout) Revision(ctx context.Context) (int, error) { // deploy (../../../modules/deploy/deploy.go:29:2)
 	if r.revision != nil {
 		return *r.revision, nil
 	}
 	q := r.query.Select("revision")
 
-	var response string
+	var response int
 
 	q = q.Bind(&response)
 	return response, q.Execute(ctx)
@@ -1706,6 +1774,19 @@ func (r *DeployRollout) SmokeURL(ctx context.Context) (string, error) { // deplo
 	return response, q.Execute(ctx)
 }
 
+// Whether the release served already: applied again as recorded and verified, no new revision (a re-run).
+func (r *DeployRollout) Unchanged(ctx context.Context) (bool, error) { // deploy (../../../modules/deploy/deploy.go:39:2)
+	if r.unchanged != nil {
+		return *r.unchanged, nil
+	}
+	q := r.query.Select("unchanged")
+
+	var response bool
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // AsNode returns this DeployRollout as a Node.
 // This is a local type conversion — no GraphQL call.
 func (r *DeployRollout) AsNode() Node {
@@ -1715,7 +1796,7 @@ func (r *DeployRollout) AsNode() Node {
 }
 
 // Create or update a binding of type DeployDoraReport in the environment
-func (r *Env) WithDeployDoraReportInput(name string, value *DeployDoraReport, description string) *Env { // deploy (../../../modules/deploy/dora.go:17:6)
+func (r *Env) WithDeployDoraReportInput(name string, value *DeployDoraReport, description string) *Env { // deploy (../../../modules/deploy/dora.go:20:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployDoraReportInput")
 	q = q.Arg("name", name)
@@ -1728,7 +1809,7 @@ func (r *Env) WithDeployDoraReportInput(name string, value *DeployDoraReport, de
 }
 
 // Declare a desired DeployDoraReport output to be assigned in the environment
-func (r *Env) WithDeployDoraReportOutput(name string, description string) *Env { // deploy (../../../modules/deploy/dora.go:17:6)
+func (r *Env) WithDeployDoraReportOutput(name string, description string) *Env { // deploy (../../../modules/deploy/dora.go:20:6)
 	q := r.query.Select("withDeployDoraReportOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1752,7 +1833,7 @@ func (r *Env) WithDeployInput(name string, value *Deploy, description string) *E
 }
 
 // Create or update a binding of type DeployObjectOrigin in the environment
-func (r *Env) WithDeployObjectOriginInput(name string, value *DeployObjectOrigin, description string) *Env { // deploy (../../../modules/deploy/render.go:52:6)
+func (r *Env) WithDeployObjectOriginInput(name string, value *DeployObjectOrigin, description string) *Env { // deploy (../../../modules/deploy/render.go:54:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withDeployObjectOriginInput")
 	q = q.Arg("name", name)
@@ -1765,7 +1846,7 @@ func (r *Env) WithDeployObjectOriginInput(name string, value *DeployObjectOrigin
 }
 
 // Declare a desired DeployObjectOrigin output to be assigned in the environment
-func (r *Env) WithDeployObjectOriginOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:52:6)
+func (r *Env) WithDeployObjectOriginOutput(name string, description string) *Env { // deploy (../../../modules/deploy/render.go:54:6)
 	q := r.query.Select("withDeployObjectOriginOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)

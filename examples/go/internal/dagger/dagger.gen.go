@@ -260,6 +260,9 @@ type GoldenPathShipResultID string
 type GoldenPathStageID string
 
 // A unique identifier for an object.
+type GoldenPathTenantReleaseID string
+
+// A unique identifier for an object.
 type GoldenPathTestSummaryID string
 
 // A unique identifier for an object.
@@ -13166,6 +13169,16 @@ func (r *Query) LoadGoldenPathStageFromID(id GoldenPathStageID) *GoldenPathStage
 	q = q.Arg("id", id)
 
 	return &GoldenPathStage{
+		query: q,
+	}
+}
+
+// Load a GoldenPathTenantRelease from its ID.
+func (r *Query) LoadGoldenPathTenantReleaseFromID(id GoldenPathTenantReleaseID) *GoldenPathTenantRelease {
+	q := r.query.Select("loadGoldenPathTenantReleaseFromID")
+	q = q.Arg("id", id)
+
+	return &GoldenPathTenantRelease{
 		query: q,
 	}
 }

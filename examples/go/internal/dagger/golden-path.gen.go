@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type GoldenPath
-func (r *Binding) AsGoldenPath() *GoldenPath { // golden-path (../../../../.dagger/main.go:39:6)
+func (r *Binding) AsGoldenPath() *GoldenPath { // golden-path (../../../../.dagger/main.go:37:6)
 	q := r.query.Select("asGoldenPath")
 
 	return &GoldenPath{
@@ -19,7 +19,7 @@ func (r *Binding) AsGoldenPath() *GoldenPath { // golden-path (../../../../.dagg
 }
 
 // Retrieve the binding value, as type GoldenPathLintSummary
-func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:166:6)
+func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:168:6)
 	q := r.query.Select("asGoldenPathLintSummary")
 
 	return &GoldenPathLintSummary{
@@ -28,7 +28,7 @@ func (r *Binding) AsGoldenPathLintSummary() *GoldenPathLintSummary { // golden-p
 }
 
 // Retrieve the binding value, as type GoldenPathProblem
-func (r *Binding) AsGoldenPathProblem() *GoldenPathProblem { // golden-path (../../../../.dagger/main.go:138:6)
+func (r *Binding) AsGoldenPathProblem() *GoldenPathProblem { // golden-path (../../../../.dagger/main.go:140:6)
 	q := r.query.Select("asGoldenPathProblem")
 
 	return &GoldenPathProblem{
@@ -37,7 +37,7 @@ func (r *Binding) AsGoldenPathProblem() *GoldenPathProblem { // golden-path (../
 }
 
 // Retrieve the binding value, as type GoldenPathScanSummary
-func (r *Binding) AsGoldenPathScanSummary() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:174:6)
+func (r *Binding) AsGoldenPathScanSummary() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:176:6)
 	q := r.query.Select("asGoldenPathScanSummary")
 
 	return &GoldenPathScanSummary{
@@ -46,7 +46,7 @@ func (r *Binding) AsGoldenPathScanSummary() *GoldenPathScanSummary { // golden-p
 }
 
 // Retrieve the binding value, as type GoldenPathShipResult
-func (r *Binding) AsGoldenPathShipResult() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:100:6)
+func (r *Binding) AsGoldenPathShipResult() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:98:6)
 	q := r.query.Select("asGoldenPathShipResult")
 
 	return &GoldenPathShipResult{
@@ -55,7 +55,7 @@ func (r *Binding) AsGoldenPathShipResult() *GoldenPathShipResult { // golden-pat
 }
 
 // Retrieve the binding value, as type GoldenPathStage
-func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../../../.dagger/main.go:192:6)
+func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../../../.dagger/main.go:194:6)
 	q := r.query.Select("asGoldenPathStage")
 
 	return &GoldenPathStage{
@@ -63,8 +63,17 @@ func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../.
 	}
 }
 
+// Retrieve the binding value, as type GoldenPathTenantRelease
+func (r *Binding) AsGoldenPathTenantRelease() *GoldenPathTenantRelease { // golden-path (../../../../.dagger/tenants.go:196:6)
+	q := r.query.Select("asGoldenPathTenantRelease")
+
+	return &GoldenPathTenantRelease{
+		query: q,
+	}
+}
+
 // Retrieve the binding value, as type GoldenPathTestSummary
-func (r *Binding) AsGoldenPathTestSummary() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:150:6)
+func (r *Binding) AsGoldenPathTestSummary() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:152:6)
 	q := r.query.Select("asGoldenPathTestSummary")
 
 	return &GoldenPathTestSummary{
@@ -73,7 +82,7 @@ func (r *Binding) AsGoldenPathTestSummary() *GoldenPathTestSummary { // golden-p
 }
 
 // Create or update a binding of type GoldenPath in the environment
-func (r *Env) WithGoldenPathInput(name string, value *GoldenPath, description string) *Env { // golden-path (../../../../.dagger/main.go:39:6)
+func (r *Env) WithGoldenPathInput(name string, value *GoldenPath, description string) *Env { // golden-path (../../../../.dagger/main.go:37:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathInput")
 	q = q.Arg("name", name)
@@ -86,7 +95,7 @@ func (r *Env) WithGoldenPathInput(name string, value *GoldenPath, description st
 }
 
 // Create or update a binding of type GoldenPathLintSummary in the environment
-func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:166:6)
+func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:168:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathLintSummaryInput")
 	q = q.Arg("name", name)
@@ -99,7 +108,7 @@ func (r *Env) WithGoldenPathLintSummaryInput(name string, value *GoldenPathLintS
 }
 
 // Declare a desired GoldenPathLintSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathLintSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:166:6)
+func (r *Env) WithGoldenPathLintSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:168:6)
 	q := r.query.Select("withGoldenPathLintSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -110,7 +119,7 @@ func (r *Env) WithGoldenPathLintSummaryOutput(name string, description string) *
 }
 
 // Declare a desired GoldenPath output to be assigned in the environment
-func (r *Env) WithGoldenPathOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:39:6)
+func (r *Env) WithGoldenPathOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:37:6)
 	q := r.query.Select("withGoldenPathOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -121,7 +130,7 @@ func (r *Env) WithGoldenPathOutput(name string, description string) *Env { // go
 }
 
 // Create or update a binding of type GoldenPathProblem in the environment
-func (r *Env) WithGoldenPathProblemInput(name string, value *GoldenPathProblem, description string) *Env { // golden-path (../../../../.dagger/main.go:138:6)
+func (r *Env) WithGoldenPathProblemInput(name string, value *GoldenPathProblem, description string) *Env { // golden-path (../../../../.dagger/main.go:140:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathProblemInput")
 	q = q.Arg("name", name)
@@ -134,7 +143,7 @@ func (r *Env) WithGoldenPathProblemInput(name string, value *GoldenPathProblem, 
 }
 
 // Declare a desired GoldenPathProblem output to be assigned in the environment
-func (r *Env) WithGoldenPathProblemOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:138:6)
+func (r *Env) WithGoldenPathProblemOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:140:6)
 	q := r.query.Select("withGoldenPathProblemOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -145,7 +154,7 @@ func (r *Env) WithGoldenPathProblemOutput(name string, description string) *Env 
 }
 
 // Create or update a binding of type GoldenPathScanSummary in the environment
-func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:174:6)
+func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:176:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathScanSummaryInput")
 	q = q.Arg("name", name)
@@ -158,7 +167,7 @@ func (r *Env) WithGoldenPathScanSummaryInput(name string, value *GoldenPathScanS
 }
 
 // Declare a desired GoldenPathScanSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathScanSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:174:6)
+func (r *Env) WithGoldenPathScanSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:176:6)
 	q := r.query.Select("withGoldenPathScanSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -169,7 +178,7 @@ func (r *Env) WithGoldenPathScanSummaryOutput(name string, description string) *
 }
 
 // Create or update a binding of type GoldenPathShipResult in the environment
-func (r *Env) WithGoldenPathShipResultInput(name string, value *GoldenPathShipResult, description string) *Env { // golden-path (../../../../.dagger/main.go:100:6)
+func (r *Env) WithGoldenPathShipResultInput(name string, value *GoldenPathShipResult, description string) *Env { // golden-path (../../../../.dagger/main.go:98:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathShipResultInput")
 	q = q.Arg("name", name)
@@ -182,7 +191,7 @@ func (r *Env) WithGoldenPathShipResultInput(name string, value *GoldenPathShipRe
 }
 
 // Declare a desired GoldenPathShipResult output to be assigned in the environment
-func (r *Env) WithGoldenPathShipResultOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:100:6)
+func (r *Env) WithGoldenPathShipResultOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:98:6)
 	q := r.query.Select("withGoldenPathShipResultOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -193,7 +202,7 @@ func (r *Env) WithGoldenPathShipResultOutput(name string, description string) *E
 }
 
 // Create or update a binding of type GoldenPathStage in the environment
-func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, description string) *Env { // golden-path (../../../../.dagger/main.go:192:6)
+func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, description string) *Env { // golden-path (../../../../.dagger/main.go:194:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathStageInput")
 	q = q.Arg("name", name)
@@ -206,7 +215,7 @@ func (r *Env) WithGoldenPathStageInput(name string, value *GoldenPathStage, desc
 }
 
 // Declare a desired GoldenPathStage output to be assigned in the environment
-func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:192:6)
+func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:194:6)
 	q := r.query.Select("withGoldenPathStageOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -216,8 +225,32 @@ func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { 
 	}
 }
 
+// Create or update a binding of type GoldenPathTenantRelease in the environment
+func (r *Env) WithGoldenPathTenantReleaseInput(name string, value *GoldenPathTenantRelease, description string) *Env { // golden-path (../../../../.dagger/tenants.go:196:6)
+	assertNotNil("value", value)
+	q := r.query.Select("withGoldenPathTenantReleaseInput")
+	q = q.Arg("name", name)
+	q = q.Arg("value", value)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
+// Declare a desired GoldenPathTenantRelease output to be assigned in the environment
+func (r *Env) WithGoldenPathTenantReleaseOutput(name string, description string) *Env { // golden-path (../../../../.dagger/tenants.go:196:6)
+	q := r.query.Select("withGoldenPathTenantReleaseOutput")
+	q = q.Arg("name", name)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
 // Create or update a binding of type GoldenPathTestSummary in the environment
-func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:150:6)
+func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestSummary, description string) *Env { // golden-path (../../../../.dagger/main.go:152:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathTestSummaryInput")
 	q = q.Arg("name", name)
@@ -230,7 +263,7 @@ func (r *Env) WithGoldenPathTestSummaryInput(name string, value *GoldenPathTestS
 }
 
 // Declare a desired GoldenPathTestSummary output to be assigned in the environment
-func (r *Env) WithGoldenPathTestSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:150:6)
+func (r *Env) WithGoldenPathTestSummaryOutput(name string, description string) *Env { // golden-path (../../../../.dagger/main.go:152:6)
 	q := r.query.Select("withGoldenPathTestSummaryOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -241,7 +274,7 @@ func (r *Env) WithGoldenPathTestSummaryOutput(name string, description string) *
 }
 
 // GoldenPath is the golden path for one service, with its gates' settings.
-type GoldenPath struct { // golden-path (../../../../.dagger/main.go:39:6)
+type GoldenPath struct { // golden-path (../../../../.dagger/main.go:37:6)
 	query *querybuilder.Selection
 
 	dockerfile        *string
@@ -261,7 +294,7 @@ func (r *GoldenPath) WithGraphQLQuery(q *querybuilder.Selection) *GoldenPath {
 }
 
 // Path of the Dockerfile inside the source folder.
-func (r *GoldenPath) Dockerfile(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:43:2)
+func (r *GoldenPath) Dockerfile(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:41:2)
 	if r.dockerfile != nil {
 		return *r.dockerfile, nil
 	}
@@ -280,7 +313,7 @@ func (r *GoldenPath) Dockerfile(ctx context.Context) (string, error) { // golden
 // summary. A check: in a service's repository that installed the golden path
 // as a toolchain, `dagger check` runs it (golden-path:gates), with the
 // constructor's arguments from the repository's .env.
-func (r *GoldenPath) Gates(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:628:1)
+func (r *GoldenPath) Gates(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:536:1)
 	if r.gates != nil {
 		return *r.gates, nil
 	}
@@ -372,7 +405,7 @@ func (r *GoldenPath) Init(name string, team string, opts ...GoldenPathInitOpts) 
 }
 
 // The platform the runtime image is built for.
-func (r *GoldenPath) Platform(ctx context.Context) (Platform, error) { // golden-path (../../../../.dagger/main.go:45:2)
+func (r *GoldenPath) Platform(ctx context.Context) (Platform, error) { // golden-path (../../../../.dagger/main.go:43:2)
 	if r.platform != nil {
 		return *r.platform, nil
 	}
@@ -387,68 +420,78 @@ func (r *GoldenPath) Platform(ctx context.Context) (Platform, error) { // golden
 // GoldenPathPromoteOpts contains options for GoldenPath.Promote
 type GoldenPathPromoteOpts struct {
 	//
+	// The platform's teams file (as ship's; the one this module was released with when not given): where --from
+	// has tenants, each must serve the release verified; where --to has tenants, the release goes to them in
+	// waves.
+	//
+	Teams *File // golden-path (../../../../.dagger/promote.go:39:2)
+	//
+	// Promote to these tenants of --to only (by name); every tenant when empty.
+	//
+	Tenant []string // golden-path (../../../../.dagger/promote.go:42:2)
+	//
 	// The image to promote, by digest; the one that serves in --from when empty. It must be the one that serves.
 	//
-	Image string // golden-path (../../../../.dagger/promote.go:36:2)
+	Image string // golden-path (../../../../.dagger/promote.go:45:2)
 	//
 	// The commit this checkout is (in GitHub Actions, ${{ github.sha }}): the promotion is refused when --from
 	// serves another commit, so that a job promotes the commit it was started for.
 	//
-	Commit string // golden-path (../../../../.dagger/promote.go:40:2)
+	Commit string // golden-path (../../../../.dagger/promote.go:49:2)
 	//
 	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
 	//
-	KubeAPI *Service // golden-path (../../../../.dagger/promote.go:43:2)
+	KubeAPI *Service // golden-path (../../../../.dagger/promote.go:52:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. the GitHub Actions run URL.
 	//
-	RunID string // golden-path (../../../../.dagger/promote.go:46:2)
+	RunID string // golden-path (../../../../.dagger/promote.go:55:2)
 	//
 	// A request the smoke test makes after the health checks, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // golden-path (../../../../.dagger/promote.go:49:2)
+	SmokePath string // golden-path (../../../../.dagger/promote.go:58:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	RolloutTimeout int // golden-path (../../../../.dagger/promote.go:53:2)
+	RolloutTimeout int // golden-path (../../../../.dagger/promote.go:62:2)
 	//
 	// Prometheus' URL; after the deploy, promote waits until it scrapes the service.
 	//
-	PrometheusURL string // golden-path (../../../../.dagger/promote.go:56:2)
+	PrometheusURL string // golden-path (../../../../.dagger/promote.go:65:2)
 	//
 	// A service reaching Prometheus on the caller's loopback, e.g. tcp://localhost:9090.
 	//
-	PrometheusTunnel *Service // golden-path (../../../../.dagger/promote.go:59:2)
+	PrometheusTunnel *Service // golden-path (../../../../.dagger/promote.go:68:2)
 	//
 	// How long to wait for Prometheus to scrape the service, in seconds.
 	//
 	//
 	// Default: 120
-	ScrapeTimeout int // golden-path (../../../../.dagger/promote.go:63:2)
+	ScrapeTimeout int // golden-path (../../../../.dagger/promote.go:72:2)
 	//
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	//
-	GrafanaURL string // golden-path (../../../../.dagger/promote.go:66:2)
+	GrafanaURL string // golden-path (../../../../.dagger/promote.go:75:2)
 	//
 	// A Grafana service account token (Editor), e.g. env://GRAFANA_TOKEN.
 	//
-	GrafanaToken *Secret // golden-path (../../../../.dagger/promote.go:69:2)
+	GrafanaToken *Secret // golden-path (../../../../.dagger/promote.go:78:2)
 	//
 	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
 	//
-	GrafanaTunnel *Service // golden-path (../../../../.dagger/promote.go:72:2)
+	GrafanaTunnel *Service // golden-path (../../../../.dagger/promote.go:81:2)
 	//
 	// What a failed observe stage does: rollback (the default) or warn, as ship's.
 	//
 	//
 	// Default: "rollback"
-	OnObserveFailure string // golden-path (../../../../.dagger/promote.go:76:2)
+	OnObserveFailure string // golden-path (../../../../.dagger/promote.go:85:2)
 	//
 	// Return the result of a red run (ok false) instead of failing, as ship's.
 	//
-	NoFail bool // golden-path (../../../../.dagger/promote.go:79:2)
+	NoFail bool // golden-path (../../../../.dagger/promote.go:88:2)
 }
 
 // Promote deploys to an environment the release that serves verified in
@@ -461,10 +504,18 @@ type GoldenPathPromoteOpts struct {
 // target's enforcement), then deployed and observed as ship does; the
 // release keeps its commit and commit time, so its lead time runs from the
 // commit. The summary names what was promoted from where.
-func (r *GoldenPath) Promote(from string, to string, kubeconfig *Secret, opts ...GoldenPathPromoteOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/promote.go:26:1)
+func (r *GoldenPath) Promote(from string, to string, kubeconfig *Secret, opts ...GoldenPathPromoteOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/promote.go:27:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("promote")
 	for i := len(opts) - 1; i >= 0; i-- {
+		// `teams` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Teams) {
+			q = q.Arg("teams", opts[i].Teams)
+		}
+		// `tenant` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Tenant) {
+			q = q.Arg("tenant", opts[i].Tenant)
+		}
 		// `image` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Image) {
 			q = q.Arg("image", opts[i].Image)
@@ -532,7 +583,7 @@ func (r *GoldenPath) Promote(from string, to string, kubeconfig *Secret, opts ..
 }
 
 // The service's folder inside its git repository; empty when the service is the repository.
-func (r *GoldenPath) RepoPath(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:53:2)
+func (r *GoldenPath) RepoPath(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:51:2)
 	if r.repoPath != nil {
 		return *r.repoPath, nil
 	}
@@ -550,7 +601,7 @@ func (r *GoldenPath) RepoPath(ctx context.Context) (string, error) { // golden-p
 // that ships runs `ship --no-fail`, whose result reports every stage.) Its result
 // is kept for the session only: the vulnerability DB changes daily, and a
 // cached report must not contradict a ship that failed on a new finding.
-func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:657:1)
+func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:569:1)
 	q := r.query.Select("report")
 
 	return &GoldenPathShipResult{
@@ -559,7 +610,7 @@ func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../.
 }
 
 // Vulnerabilities at or above this severity fail the scan gate.
-func (r *GoldenPath) Severity(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:47:2)
+func (r *GoldenPath) Severity(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:45:2)
 	if r.severity != nil {
 		return *r.severity, nil
 	}
@@ -576,94 +627,105 @@ type GoldenPathShipOpts struct {
 	//
 	// Registry to publish to, e.g. myacr.azurecr.io; without it nothing is published.
 	//
-	Registry string // golden-path (../../../../.dagger/main.go:221:2)
+	Registry string // golden-path (../../../../.dagger/main.go:223:2)
 	//
 	// Repository inside the registry; <team>/<name> from golden-path.yaml when empty.
 	//
-	Repository string // golden-path (../../../../.dagger/main.go:224:2)
+	Repository string // golden-path (../../../../.dagger/main.go:226:2)
 	//
 	// The git commit SHA being shipped: the image's immutable tag (in GitHub Actions, ${{ github.sha }}).
 	//
-	Commit string // golden-path (../../../../.dagger/main.go:227:2)
+	Commit string // golden-path (../../../../.dagger/main.go:229:2)
 	//
 	// When the commit was made, RFC 3339 (`git log -1 --format=%cI`): kept in the release record; the summary
 	// gives the release's lead time (commit to verified live), and the deploy module's dora reads it.
 	//
-	CommitTime string // golden-path (../../../../.dagger/main.go:231:2)
+	CommitTime string // golden-path (../../../../.dagger/main.go:233:2)
 	//
 	// Registry user name (for an ACR token: 00000000-0000-0000-0000-000000000000).
 	//
-	Username string // golden-path (../../../../.dagger/main.go:234:2)
+	Username string // golden-path (../../../../.dagger/main.go:236:2)
 	//
 	// Registry password or token, e.g. env://ACR_TOKEN.
 	//
-	Password *Secret // golden-path (../../../../.dagger/main.go:237:2)
+	Password *Secret // golden-path (../../../../.dagger/main.go:239:2)
 	//
 	// A service reaching a registry on the caller's loopback, e.g. tcp://localhost:5001.
 	//
-	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:240:2)
+	RegistryTunnel *Service // golden-path (../../../../.dagger/main.go:242:2)
 	//
 	// URL of the repository the commit is in, e.g. https://github.com/acme/orders: a label of the published image.
 	//
-	SourceURL string // golden-path (../../../../.dagger/main.go:243:2)
+	SourceURL string // golden-path (../../../../.dagger/main.go:245:2)
 	//
 	// Environment to deploy to: an overlay in k8s/overlays (dev, staging, prod); without --registry every
 	// environment is rendered and checked.
 	//
 	//
 	// Default: "dev"
-	Environment string // golden-path (../../../../.dagger/main.go:248:2)
+	Environment string // golden-path (../../../../.dagger/main.go:250:2)
+	//
+	// The platform's teams file: the namespaces of each team and, per environment, its tenant instances, to
+	// which a release goes in waves (the canary wave alone, then the others, so many at once); the one this
+	// module was released with (platform/teams.yaml) when not given.
+	//
+	Teams *File // golden-path (../../../../.dagger/main.go:255:2)
+	//
+	// Deploy to these tenants of the environment only (by name; the teams file's), e.g. the one that failed,
+	// once fixed; every tenant when empty.
+	//
+	Tenant []string // golden-path (../../../../.dagger/main.go:259:2)
 	//
 	// Kubeconfig of the cluster to deploy to, with its credential in the file (kubectl runs in a container with
 	// no exec plugin such as kubelogin: for AKS, an Entra ID token in place of the exec, as the template's
 	// workflow writes it); without it nothing is deployed.
 	//
-	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:253:2)
+	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:264:2)
 	//
 	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
 	//
-	KubeAPI *Service // golden-path (../../../../.dagger/main.go:256:2)
+	KubeAPI *Service // golden-path (../../../../.dagger/main.go:267:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. the GitHub Actions run URL.
 	//
-	RunID string // golden-path (../../../../.dagger/main.go:259:2)
+	RunID string // golden-path (../../../../.dagger/main.go:270:2)
 	//
 	// A request the smoke test makes after the health checks, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // golden-path (../../../../.dagger/main.go:262:2)
+	SmokePath string // golden-path (../../../../.dagger/main.go:273:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	RolloutTimeout int // golden-path (../../../../.dagger/main.go:266:2)
+	RolloutTimeout int // golden-path (../../../../.dagger/main.go:277:2)
 	//
 	// Prometheus' URL; after the deploy, ship waits until it scrapes the service (e.g.
 	// http://prometheus-operated.monitoring:9090).
 	//
-	PrometheusURL string // golden-path (../../../../.dagger/main.go:270:2)
+	PrometheusURL string // golden-path (../../../../.dagger/main.go:281:2)
 	//
 	// A service reaching Prometheus on the caller's loopback, e.g. tcp://localhost:9090.
 	//
-	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:273:2)
+	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:284:2)
 	//
 	// How long to wait for Prometheus to scrape the service, in seconds.
 	//
 	//
 	// Default: 120
-	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:277:2)
+	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:288:2)
 	//
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	//
-	GrafanaURL string // golden-path (../../../../.dagger/main.go:280:2)
+	GrafanaURL string // golden-path (../../../../.dagger/main.go:291:2)
 	//
 	// A Grafana service account token (Editor), e.g. env://GRAFANA_TOKEN.
 	//
-	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:283:2)
+	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:294:2)
 	//
 	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
 	//
-	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:286:2)
+	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:297:2)
 	//
 	// What a failed observe stage does: rollback (the release that served before is put back, whole, and ship
 	// fails: a release Prometheus cannot scrape is not done) or warn (the release stays, the stage is marked
@@ -671,12 +733,12 @@ type GoldenPathShipOpts struct {
 	//
 	//
 	// Default: "rollback"
-	OnObserveFailure string // golden-path (../../../../.dagger/main.go:292:2)
+	OnObserveFailure string // golden-path (../../../../.dagger/main.go:303:2)
 	//
 	// Return the result of a red run (ok false, the stage that failed and why, what was published and what was
 	// rolled back) instead of failing: CI exports this run's own reports, then fails the job when ok is false.
 	//
-	NoFail bool // golden-path (../../../../.dagger/main.go:296:2)
+	NoFail bool // golden-path (../../../../.dagger/main.go:307:2)
 }
 
 // Ship runs the golden path on a service: it reads golden-path.yaml, builds
@@ -692,7 +754,7 @@ type GoldenPathShipOpts struct {
 // cannot scrape, is rolled back whole. With --no-fail a red run returns its
 // result (ok false) instead of failing, so that CI exports the reports of
 // that very run: `ship --no-fail ... reports export --path reports`.
-func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:217:1)
+func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:219:1)
 	q := r.query.Select("ship")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `registry` optional argument
@@ -730,6 +792,14 @@ func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { //
 		// `environment` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Environment) {
 			q = q.Arg("environment", opts[i].Environment)
+		}
+		// `teams` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Teams) {
+			q = q.Arg("teams", opts[i].Teams)
+		}
+		// `tenant` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Tenant) {
+			q = q.Arg("tenant", opts[i].Tenant)
 		}
 		// `kubeconfig` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Kubeconfig) {
@@ -791,7 +861,7 @@ func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { //
 }
 
 // The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
-func (r *GoldenPath) Source() *Directory { // golden-path (../../../../.dagger/main.go:41:2)
+func (r *GoldenPath) Source() *Directory { // golden-path (../../../../.dagger/main.go:39:2)
 	q := r.query.Select("source")
 
 	return &Directory{
@@ -800,7 +870,7 @@ func (r *GoldenPath) Source() *Directory { // golden-path (../../../../.dagger/m
 }
 
 // A service reaching the DB's registry, bound as host "db-registry".
-func (r *GoldenPath) TrivyDbRegistry() *Service { // golden-path (../../../../.dagger/main.go:51:2)
+func (r *GoldenPath) TrivyDbRegistry() *Service { // golden-path (../../../../.dagger/main.go:49:2)
 	q := r.query.Select("trivyDbRegistry")
 
 	return &Service{
@@ -809,7 +879,7 @@ func (r *GoldenPath) TrivyDbRegistry() *Service { // golden-path (../../../../.d
 }
 
 // OCI repository of Trivy's vulnerability DB.
-func (r *GoldenPath) TrivyDbRepository(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:49:2)
+func (r *GoldenPath) TrivyDbRepository(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:47:2)
 	if r.trivyDbRepository != nil {
 		return *r.trivyDbRepository, nil
 	}
@@ -822,7 +892,7 @@ func (r *GoldenPath) TrivyDbRepository(ctx context.Context) (string, error) { //
 }
 
 // Version returns the golden-path release these modules belong to.
-func (r *GoldenPath) Version(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:95:1)
+func (r *GoldenPath) Version(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:93:1)
 	if r.version != nil {
 		return *r.version, nil
 	}
@@ -843,7 +913,7 @@ func (r *GoldenPath) AsNode() Node {
 }
 
 // LintSummary is the lint stage's outcome.
-type GoldenPathLintSummary struct { // golden-path (../../../../.dagger/main.go:166:6)
+type GoldenPathLintSummary struct { // golden-path (../../../../.dagger/main.go:168:6)
 	query *querybuilder.Selection
 
 	id   *ID
@@ -857,7 +927,7 @@ func (r *GoldenPathLintSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // Each finding as file:line:col: CODE message.
-func (r *GoldenPathLintSummary) Findings(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:170:2)
+func (r *GoldenPathLintSummary) Findings(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:172:2)
 	q := r.query.Select("findings")
 
 	var response []string
@@ -916,7 +986,7 @@ func (r *GoldenPathLintSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // The linter's command.
-func (r *GoldenPathLintSummary) Tool(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:168:2)
+func (r *GoldenPathLintSummary) Tool(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:170:2)
 	if r.tool != nil {
 		return *r.tool, nil
 	}
@@ -937,7 +1007,7 @@ func (r *GoldenPathLintSummary) AsNode() Node {
 }
 
 // Problem is a failed stage with what to fix.
-type GoldenPathProblem struct { // golden-path (../../../../.dagger/main.go:138:6)
+type GoldenPathProblem struct { // golden-path (../../../../.dagger/main.go:140:6)
 	query *querybuilder.Selection
 
 	file    *string
@@ -954,7 +1024,7 @@ func (r *GoldenPathProblem) WithGraphQLQuery(q *querybuilder.Selection) *GoldenP
 }
 
 // The file at fault, relative to the service's folder; empty when the problem is about no one file.
-func (r *GoldenPathProblem) File(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:144:2)
+func (r *GoldenPathProblem) File(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:146:2)
 	if r.file != nil {
 		return *r.file, nil
 	}
@@ -1016,7 +1086,7 @@ func (r *GoldenPathProblem) UnmarshalJSON(bs []byte) error {
 }
 
 // The line of the problem in File; 0 when unknown.
-func (r *GoldenPathProblem) Line(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:146:2)
+func (r *GoldenPathProblem) Line(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:148:2)
 	if r.line != nil {
 		return *r.line, nil
 	}
@@ -1029,7 +1099,7 @@ func (r *GoldenPathProblem) Line(ctx context.Context) (int, error) { // golden-p
 }
 
 // What failed and how to fix it.
-func (r *GoldenPathProblem) Message(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:142:2)
+func (r *GoldenPathProblem) Message(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:144:2)
 	if r.message != nil {
 		return *r.message, nil
 	}
@@ -1042,7 +1112,7 @@ func (r *GoldenPathProblem) Message(ctx context.Context) (string, error) { // go
 }
 
 // The stage that failed.
-func (r *GoldenPathProblem) Stage(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:140:2)
+func (r *GoldenPathProblem) Stage(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:142:2)
 	if r.stage != nil {
 		return *r.stage, nil
 	}
@@ -1063,7 +1133,7 @@ func (r *GoldenPathProblem) AsNode() Node {
 }
 
 // ScanSummary is the scan stage's outcome.
-type GoldenPathScanSummary struct { // golden-path (../../../../.dagger/main.go:174:6)
+type GoldenPathScanSummary struct { // golden-path (../../../../.dagger/main.go:176:6)
 	query *querybuilder.Selection
 
 	critical *int
@@ -1081,7 +1151,7 @@ func (r *GoldenPathScanSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // CRITICAL findings.
-func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:176:2)
+func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:178:2)
 	if r.critical != nil {
 		return *r.critical, nil
 	}
@@ -1094,7 +1164,7 @@ func (r *GoldenPathScanSummary) Critical(ctx context.Context) (int, error) { // 
 }
 
 // HIGH findings.
-func (r *GoldenPathScanSummary) High(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:178:2)
+func (r *GoldenPathScanSummary) High(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:180:2)
 	if r.high != nil {
 		return *r.high, nil
 	}
@@ -1156,7 +1226,7 @@ func (r *GoldenPathScanSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // LOW findings.
-func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:182:2)
+func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:184:2)
 	if r.low != nil {
 		return *r.low, nil
 	}
@@ -1169,7 +1239,7 @@ func (r *GoldenPathScanSummary) Low(ctx context.Context) (int, error) { // golde
 }
 
 // MEDIUM findings.
-func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:180:2)
+func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:182:2)
 	if r.medium != nil {
 		return *r.medium, nil
 	}
@@ -1182,7 +1252,7 @@ func (r *GoldenPathScanSummary) Medium(ctx context.Context) (int, error) { // go
 }
 
 // The findings as SARIF 2.1.0, for GitHub code scanning.
-func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dagger/main.go:186:2)
+func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dagger/main.go:188:2)
 	q := r.query.Select("sarif")
 
 	return &File{
@@ -1191,7 +1261,7 @@ func (r *GoldenPathScanSummary) Sarif() *File { // golden-path (../../../../.dag
 }
 
 // The image's packages as a CycloneDX SBOM.
-func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagger/main.go:188:2)
+func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagger/main.go:190:2)
 	q := r.query.Select("sbom")
 
 	return &File{
@@ -1200,7 +1270,7 @@ func (r *GoldenPathScanSummary) Sbom() *File { // golden-path (../../../../.dagg
 }
 
 // Markdown: counts by severity and the blocking findings.
-func (r *GoldenPathScanSummary) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:184:2)
+func (r *GoldenPathScanSummary) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:186:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -1221,7 +1291,7 @@ func (r *GoldenPathScanSummary) AsNode() Node {
 }
 
 // ShipResult is what a ship run produced.
-type GoldenPathShipResult struct { // golden-path (../../../../.dagger/main.go:100:6)
+type GoldenPathShipResult struct { // golden-path (../../../../.dagger/main.go:98:6)
 	query *querybuilder.Selection
 
 	dashboardUrl *string
@@ -1242,7 +1312,7 @@ func (r *GoldenPathShipResult) WithGraphQLQuery(q *querybuilder.Selection) *Gold
 }
 
 // The service's Grafana dashboard; empty without --grafana-url.
-func (r *GoldenPathShipResult) DashboardURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:122:2)
+func (r *GoldenPathShipResult) DashboardURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:121:2)
 	if r.dashboardUrl != nil {
 		return *r.dashboardUrl, nil
 	}
@@ -1304,7 +1374,7 @@ func (r *GoldenPathShipResult) UnmarshalJSON(bs []byte) error {
 }
 
 // The service's runtime image, built from its Dockerfile.
-func (r *GoldenPathShipResult) Image() *Container { // golden-path (../../../../.dagger/main.go:106:2)
+func (r *GoldenPathShipResult) Image() *Container { // golden-path (../../../../.dagger/main.go:104:2)
 	q := r.query.Select("image")
 
 	return &Container{
@@ -1313,7 +1383,7 @@ func (r *GoldenPathShipResult) Image() *Container { // golden-path (../../../../
 }
 
 // What the linter found.
-func (r *GoldenPathShipResult) Lint() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:110:2)
+func (r *GoldenPathShipResult) Lint() *GoldenPathLintSummary { // golden-path (../../../../.dagger/main.go:108:2)
 	q := r.query.Select("lint")
 
 	return &GoldenPathLintSummary{
@@ -1321,8 +1391,9 @@ func (r *GoldenPathShipResult) Lint() *GoldenPathLintSummary { // golden-path (.
 	}
 }
 
-// The manifests rendered for the environment, policy-checked; nil when nothing was published.
-func (r *GoldenPathShipResult) Manifests() *File { // golden-path (../../../../.dagger/main.go:116:2)
+// The manifests rendered for the environment, policy-checked (with tenants, the first tenant's); nil when
+// nothing was published.
+func (r *GoldenPathShipResult) Manifests() *File { // golden-path (../../../../.dagger/main.go:115:2)
 	q := r.query.Select("manifests")
 
 	return &File{
@@ -1331,7 +1402,7 @@ func (r *GoldenPathShipResult) Manifests() *File { // golden-path (../../../../.
 }
 
 // Whether every stage passed.
-func (r *GoldenPathShipResult) Ok(ctx context.Context) (bool, error) { // golden-path (../../../../.dagger/main.go:128:2)
+func (r *GoldenPathShipResult) Ok(ctx context.Context) (bool, error) { // golden-path (../../../../.dagger/main.go:130:2)
 	if r.ok != nil {
 		return *r.ok, nil
 	}
@@ -1344,7 +1415,7 @@ func (r *GoldenPathShipResult) Ok(ctx context.Context) (bool, error) { // golden
 }
 
 // Each failed stage with what to fix.
-func (r *GoldenPathShipResult) Problems(ctx context.Context) ([]GoldenPathProblem, error) { // golden-path (../../../../.dagger/main.go:130:2)
+func (r *GoldenPathShipResult) Problems(ctx context.Context) ([]GoldenPathProblem, error) { // golden-path (../../../../.dagger/main.go:132:2)
 	q := r.query.Select("problems")
 
 	q = q.Select("id")
@@ -1377,7 +1448,7 @@ func (r *GoldenPathShipResult) Problems(ctx context.Context) ([]GoldenPathProble
 }
 
 // The published image by digest, <registry>/<repository>@sha256:…; empty when nothing was published.
-func (r *GoldenPathShipResult) Published(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:114:2)
+func (r *GoldenPathShipResult) Published(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:112:2)
 	if r.published != nil {
 		return *r.published, nil
 	}
@@ -1390,7 +1461,7 @@ func (r *GoldenPathShipResult) Published(ctx context.Context) (string, error) { 
 }
 
 // The reports for CI: summary.md, and junit.xml, lint.txt, scan.sarif, sbom.cdx.json when their stage ran.
-func (r *GoldenPathShipResult) Reports() *Directory { // golden-path (../../../../.dagger/main.go:134:2)
+func (r *GoldenPathShipResult) Reports() *Directory { // golden-path (../../../../.dagger/main.go:136:2)
 	q := r.query.Select("reports")
 
 	return &Directory{
@@ -1399,7 +1470,7 @@ func (r *GoldenPathShipResult) Reports() *Directory { // golden-path (../../../.
 }
 
 // The rollout's outcome; empty when nothing was deployed.
-func (r *GoldenPathShipResult) Rollout(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:118:2)
+func (r *GoldenPathShipResult) Rollout(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:117:2)
 	if r.rollout != nil {
 		return *r.rollout, nil
 	}
@@ -1412,7 +1483,7 @@ func (r *GoldenPathShipResult) Rollout(ctx context.Context) (string, error) { //
 }
 
 // What the vulnerability scan found.
-func (r *GoldenPathShipResult) Scan() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:112:2)
+func (r *GoldenPathShipResult) Scan() *GoldenPathScanSummary { // golden-path (../../../../.dagger/main.go:110:2)
 	q := r.query.Select("scan")
 
 	return &GoldenPathScanSummary{
@@ -1421,7 +1492,7 @@ func (r *GoldenPathShipResult) Scan() *GoldenPathScanSummary { // golden-path (.
 }
 
 // The service's name, from golden-path.yaml.
-func (r *GoldenPathShipResult) Service(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:102:2)
+func (r *GoldenPathShipResult) Service(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:100:2)
 	if r.service != nil {
 		return *r.service, nil
 	}
@@ -1434,7 +1505,7 @@ func (r *GoldenPathShipResult) Service(ctx context.Context) (string, error) { //
 }
 
 // The URL the smoke test called; empty when nothing was deployed.
-func (r *GoldenPathShipResult) SmokeURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:120:2)
+func (r *GoldenPathShipResult) SmokeURL(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:119:2)
 	if r.smokeUrl != nil {
 		return *r.smokeUrl, nil
 	}
@@ -1447,7 +1518,7 @@ func (r *GoldenPathShipResult) SmokeURL(ctx context.Context) (string, error) { /
 }
 
 // Every stage in the order it ran, with its outcome and time.
-func (r *GoldenPathShipResult) Stages(ctx context.Context) ([]GoldenPathStage, error) { // golden-path (../../../../.dagger/main.go:126:2)
+func (r *GoldenPathShipResult) Stages(ctx context.Context) ([]GoldenPathStage, error) { // golden-path (../../../../.dagger/main.go:128:2)
 	q := r.query.Select("stages")
 
 	q = q.Select("id")
@@ -1480,7 +1551,7 @@ func (r *GoldenPathShipResult) Stages(ctx context.Context) ([]GoldenPathStage, e
 }
 
 // The markdown step summary of the run.
-func (r *GoldenPathShipResult) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:132:2)
+func (r *GoldenPathShipResult) Summary(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:134:2)
 	if r.summary != nil {
 		return *r.summary, nil
 	}
@@ -1493,7 +1564,7 @@ func (r *GoldenPathShipResult) Summary(ctx context.Context) (string, error) { //
 }
 
 // The service's scrape targets Prometheus has up; empty without --prometheus-url.
-func (r *GoldenPathShipResult) Targets(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:124:2)
+func (r *GoldenPathShipResult) Targets(ctx context.Context) ([]string, error) { // golden-path (../../../../.dagger/main.go:123:2)
 	q := r.query.Select("targets")
 
 	var response []string
@@ -1503,7 +1574,7 @@ func (r *GoldenPathShipResult) Targets(ctx context.Context) ([]string, error) { 
 }
 
 // The team that owns the service, from golden-path.yaml.
-func (r *GoldenPathShipResult) Team(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:104:2)
+func (r *GoldenPathShipResult) Team(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:102:2)
 	if r.team != nil {
 		return *r.team, nil
 	}
@@ -1515,8 +1586,42 @@ func (r *GoldenPathShipResult) Team(ctx context.Context) (string, error) { // go
 	return response, q.Execute(ctx)
 }
 
+// What became of the release in each tenant instance of the environment, when it has tenants (the
+// platform's teams file), in the order of the waves.
+func (r *GoldenPathShipResult) Tenants(ctx context.Context) ([]GoldenPathTenantRelease, error) { // golden-path (../../../../.dagger/main.go:126:2)
+	q := r.query.Select("tenants")
+
+	q = q.Select("id")
+
+	type tenants struct {
+		Id ID
+	}
+
+	convert := func(fields []tenants) []GoldenPathTenantRelease {
+		out := []GoldenPathTenantRelease{}
+
+		for i := range fields {
+			val := GoldenPathTenantRelease{id: &fields[i].Id}
+			val.query = selectNode(q.Root(), fields[i].Id, "GoldenPathTenantRelease")
+			out = append(out, val)
+		}
+
+		return out
+	}
+	var response []tenants
+
+	q = q.Bind(&response)
+
+	err := q.Execute(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	return convert(response), nil
+}
+
 // What pytest found.
-func (r *GoldenPathShipResult) Tests() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:108:2)
+func (r *GoldenPathShipResult) Tests() *GoldenPathTestSummary { // golden-path (../../../../.dagger/main.go:106:2)
 	q := r.query.Select("tests")
 
 	return &GoldenPathTestSummary{
@@ -1533,7 +1638,7 @@ func (r *GoldenPathShipResult) AsNode() Node {
 }
 
 // Stage is one stage of a ship run.
-type GoldenPathStage struct { // golden-path (../../../../.dagger/main.go:192:6)
+type GoldenPathStage struct { // golden-path (../../../../.dagger/main.go:194:6)
 	query *querybuilder.Selection
 
 	detail  *string
@@ -1550,7 +1655,7 @@ func (r *GoldenPathStage) WithGraphQLQuery(q *querybuilder.Selection) *GoldenPat
 }
 
 // A one-line note, e.g. "2 of 13 tests failed".
-func (r *GoldenPathStage) Detail(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:200:2)
+func (r *GoldenPathStage) Detail(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:202:2)
 	if r.detail != nil {
 		return *r.detail, nil
 	}
@@ -1612,7 +1717,7 @@ func (r *GoldenPathStage) UnmarshalJSON(bs []byte) error {
 }
 
 // The stage's name: config, build, test, lint, scan, publish, render, observability, policy, deploy or observe.
-func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:194:2)
+func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:196:2)
 	if r.name != nil {
 		return *r.name, nil
 	}
@@ -1625,7 +1730,7 @@ func (r *GoldenPathStage) Name(ctx context.Context) (string, error) { // golden-
 }
 
 // How long the stage took, in seconds.
-func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // golden-path (../../../../.dagger/main.go:198:2)
+func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // golden-path (../../../../.dagger/main.go:200:2)
 	if r.seconds != nil {
 		return *r.seconds, nil
 	}
@@ -1638,7 +1743,7 @@ func (r *GoldenPathStage) Seconds(ctx context.Context) (float64, error) { // gol
 }
 
 // passed, failed or skipped.
-func (r *GoldenPathStage) Status(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:196:2)
+func (r *GoldenPathStage) Status(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:198:2)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -1658,8 +1763,191 @@ func (r *GoldenPathStage) AsNode() Node {
 	}
 }
 
+// TenantRelease is what became of a release in one tenant instance.
+type GoldenPathTenantRelease struct { // golden-path (../../../../.dagger/tenants.go:196:6)
+	query *querybuilder.Selection
+
+	detail    *string
+	id        *ID
+	image     *string
+	namespace *string
+	outcome   *string
+	revision  *int
+	seconds   *float64
+	tenant    *string
+	wave      *int
+}
+
+func (r *GoldenPathTenantRelease) WithGraphQLQuery(q *querybuilder.Selection) *GoldenPathTenantRelease {
+	return &GoldenPathTenantRelease{
+		query: q,
+	}
+}
+
+// What happened there.
+func (r *GoldenPathTenantRelease) Detail(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:213:2)
+	if r.detail != nil {
+		return *r.detail, nil
+	}
+	q := r.query.Select("detail")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// A unique identifier for this GoldenPathTenantRelease.
+func (r *GoldenPathTenantRelease) ID(ctx context.Context) (ID, error) {
+	if r.id != nil {
+		return *r.id, nil
+	}
+	q := r.query.Select("id")
+
+	var response ID
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// XXX_GraphQLType is an internal function. It returns the native GraphQL type name
+func (r *GoldenPathTenantRelease) XXX_GraphQLType() string {
+	return "GoldenPathTenantRelease"
+}
+
+// XXX_GraphQLIDType is an internal function. It returns the native GraphQL type name for the ID of this object
+func (r *GoldenPathTenantRelease) XXX_GraphQLIDType() string {
+	return "ID"
+}
+
+// XXX_GraphQLID is an internal function. It returns the underlying type ID
+func (r *GoldenPathTenantRelease) XXX_GraphQLID(ctx context.Context) (string, error) {
+	id, err := r.ID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return string(id), nil
+}
+
+func (r *GoldenPathTenantRelease) MarshalJSON() ([]byte, error) {
+	id, err := r.ID(marshalCtx)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(id)
+}
+func (r *GoldenPathTenantRelease) UnmarshalJSON(bs []byte) error {
+	var id string
+	err := json.Unmarshal(bs, &id)
+	if err != nil {
+		return err
+	}
+	*r = GoldenPathTenantRelease{query: selectNode(dag.query, id, "GoldenPathTenantRelease")}
+	return nil
+}
+
+// The image deployed there, by digest; empty when none was.
+func (r *GoldenPathTenantRelease) Image(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:206:2)
+	if r.image != nil {
+		return *r.image, nil
+	}
+	q := r.query.Select("image")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The tenant's namespace.
+func (r *GoldenPathTenantRelease) Namespace(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:200:2)
+	if r.namespace != nil {
+		return *r.namespace, nil
+	}
+	q := r.query.Select("namespace")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// updated, unchanged (it served the release already), failed (and rolled back), rolled back (with the
+// fleet) or not started.
+func (r *GoldenPathTenantRelease) Outcome(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:209:2)
+	if r.outcome != nil {
+		return *r.outcome, nil
+	}
+	q := r.query.Select("outcome")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The release's revision there; 0 when none was made.
+func (r *GoldenPathTenantRelease) Revision(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/tenants.go:204:2)
+	if r.revision != nil {
+		return *r.revision, nil
+	}
+	q := r.query.Select("revision")
+
+	var response int
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// How long its deploy (and rollback) took, in seconds.
+func (r *GoldenPathTenantRelease) Seconds(ctx context.Context) (float64, error) { // golden-path (../../../../.dagger/tenants.go:211:2)
+	if r.seconds != nil {
+		return *r.seconds, nil
+	}
+	q := r.query.Select("seconds")
+
+	var response float64
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The tenant's name, as the platform's teams file gives it.
+func (r *GoldenPathTenantRelease) Tenant(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:198:2)
+	if r.tenant != nil {
+		return *r.tenant, nil
+	}
+	q := r.query.Select("tenant")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The wave the tenant is in: 1 is the canary wave.
+func (r *GoldenPathTenantRelease) Wave(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/tenants.go:202:2)
+	if r.wave != nil {
+		return *r.wave, nil
+	}
+	q := r.query.Select("wave")
+
+	var response int
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// AsNode returns this GoldenPathTenantRelease as a Node.
+// This is a local type conversion — no GraphQL call.
+func (r *GoldenPathTenantRelease) AsNode() Node {
+	return &NodeClient{
+		query: r.query,
+	}
+}
+
 // TestSummary is the test stage's outcome.
-type GoldenPathTestSummary struct { // golden-path (../../../../.dagger/main.go:150:6)
+type GoldenPathTestSummary struct { // golden-path (../../../../.dagger/main.go:152:6)
 	query *querybuilder.Selection
 
 	errors  *int
@@ -1677,7 +1965,7 @@ func (r *GoldenPathTestSummary) WithGraphQLQuery(q *querybuilder.Selection) *Gol
 }
 
 // Tests that errored before or outside their assertions, e.g. in a fixture.
-func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:158:2)
+func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:160:2)
 	if r.errors != nil {
 		return *r.errors, nil
 	}
@@ -1690,7 +1978,7 @@ func (r *GoldenPathTestSummary) Errors(ctx context.Context) (int, error) { // go
 }
 
 // Tests whose assertions failed.
-func (r *GoldenPathTestSummary) Failed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:156:2)
+func (r *GoldenPathTestSummary) Failed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:158:2)
 	if r.failed != nil {
 		return *r.failed, nil
 	}
@@ -1752,7 +2040,7 @@ func (r *GoldenPathTestSummary) UnmarshalJSON(bs []byte) error {
 }
 
 // The JUnit XML report pytest wrote.
-func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dagger/main.go:162:2)
+func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dagger/main.go:164:2)
 	q := r.query.Select("junit")
 
 	return &File{
@@ -1761,7 +2049,7 @@ func (r *GoldenPathTestSummary) Junit() *File { // golden-path (../../../../.dag
 }
 
 // Tests that passed.
-func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:154:2)
+func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:156:2)
 	if r.passed != nil {
 		return *r.passed, nil
 	}
@@ -1774,7 +2062,7 @@ func (r *GoldenPathTestSummary) Passed(ctx context.Context) (int, error) { // go
 }
 
 // Tests that were skipped.
-func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:160:2)
+func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:162:2)
 	if r.skipped != nil {
 		return *r.skipped, nil
 	}
@@ -1787,7 +2075,7 @@ func (r *GoldenPathTestSummary) Skipped(ctx context.Context) (int, error) { // g
 }
 
 // Tests that ran.
-func (r *GoldenPathTestSummary) Total(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:152:2)
+func (r *GoldenPathTestSummary) Total(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/main.go:154:2)
 	if r.total != nil {
 		return *r.total, nil
 	}
@@ -1812,48 +2100,48 @@ type GoldenPathOpts struct {
 	//
 	// The service's source folder: golden-path.yaml, Dockerfile, src/, tests/.
 	//
-	Source *Directory // golden-path (../../../../.dagger/main.go:62:2)
+	Source *Directory // golden-path (../../../../.dagger/main.go:60:2)
 	//
 	// Path of the Dockerfile inside the source folder.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // golden-path (../../../../.dagger/main.go:66:2)
+	Dockerfile string // golden-path (../../../../.dagger/main.go:64:2)
 	//
 	// The platform the runtime image is built for, whatever the machine that ships it: a re-run on another
 	// machine builds the same image.
 	//
 	//
 	// Default: "linux/amd64"
-	Platform Platform // golden-path (../../../../.dagger/main.go:71:2)
+	Platform Platform // golden-path (../../../../.dagger/main.go:69:2)
 	//
 	// Vulnerabilities at or above this severity fail the scan gate and stop a ship: CRITICAL, HIGH, MEDIUM,
 	// LOW or UNKNOWN.
 	//
 	//
 	// Default: "CRITICAL"
-	Severity string // golden-path (../../../../.dagger/main.go:76:2)
+	Severity string // golden-path (../../../../.dagger/main.go:74:2)
 	//
 	// OCI repository of Trivy's vulnerability DB.
 	//
 	//
 	// Default: "mirror.gcr.io/aquasec/trivy-db:2"
-	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:80:2)
+	TrivyDbRepository string // golden-path (../../../../.dagger/main.go:78:2)
 	//
 	// A service reaching the DB's registry, bound as host "db-registry" (e.g. tcp://localhost:5000; then
 	// name the repository db-registry:5000/…).
 	//
-	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:84:2)
+	TrivyDbRegistry *Service // golden-path (../../../../.dagger/main.go:82:2)
 	//
 	// The service's folder inside its git repository, e.g. examples/fastapi-service: the reports' annotations
 	// name files from the repository's root. Empty when the service is the repository.
 	//
-	RepoPath string // golden-path (../../../../.dagger/main.go:88:2)
+	RepoPath string // golden-path (../../../../.dagger/main.go:86:2)
 }
 
 // New returns the golden path for the service in source, with the settings
 // of its gates; ship and report both run with them.
-func (r *Query) GoldenPath(opts ...GoldenPathOpts) *GoldenPath { // golden-path (../../../../.dagger/main.go:58:1)
+func (r *Query) GoldenPath(opts ...GoldenPathOpts) *GoldenPath { // golden-path (../../../../.dagger/main.go:56:1)
 	q := r.query.Select("goldenPath")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument

@@ -166,6 +166,10 @@ type ObserveGenerateOpts struct {
 	// <team>-<environment>, and the alerts are scoped to it. Empty leaves the objects without a namespace.
 	//
 	Environment string // observe (../../../../../../modules/observe/generate.go:55:2)
+	//
+	// The namespace the objects go to, when not <team>-<environment>: a tenant instance's (platform/teams.yaml).
+	//
+	Namespace string // observe (../../../../../../modules/observe/generate.go:58:2)
 }
 
 // Generate makes the ServiceMonitor, the PrometheusRule and the dashboard of
@@ -181,6 +185,10 @@ func (r *Observe) Generate(opts ...ObserveGenerateOpts) *ObserveObjects { // obs
 		// `environment` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Environment) {
 			q = q.Arg("environment", opts[i].Environment)
+		}
+		// `namespace` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Namespace) {
+			q = q.Arg("namespace", opts[i].Namespace)
 		}
 	}
 
@@ -243,12 +251,12 @@ type ObserveLintOpts struct {
 	//
 	// The service's source folder: golden-path.yaml.
 	//
-	Source *Directory // observe (../../../../../../modules/observe/generate.go:120:2)
+	Source *Directory // observe (../../../../../../modules/observe/generate.go:122:2)
 }
 
 // Lint generates the service's observability objects and checks the rules and
 // the dashboard, without a cluster or rendered manifests.
-func (r *Observe) Lint(ctx context.Context, opts ...ObserveLintOpts) error { // observe (../../../../../../modules/observe/generate.go:115:1)
+func (r *Observe) Lint(ctx context.Context, opts ...ObserveLintOpts) error { // observe (../../../../../../modules/observe/generate.go:117:1)
 	if r.lint != nil {
 		return nil
 	}
@@ -296,7 +304,7 @@ func (r *ObserveObjects) WithGraphQLQuery(q *querybuilder.Selection) *ObserveObj
 // of the rendered manifests by its labels and port (Generate already checked
 // every PromQL expression of the rules and the dashboard). Every problem is
 // named.
-func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // observe (../../../../../../modules/observe/generate.go:96:1)
+func (r *ObserveObjects) Check(ctx context.Context, manifests *File) error { // observe (../../../../../../modules/observe/generate.go:98:1)
 	assertNotNil("manifests", manifests)
 	if r.check != nil {
 		return nil
@@ -422,7 +430,7 @@ func (r *ObserveObjects) Manifests() *File { // observe (../../../../../../modul
 	}
 }
 
-// The namespace of the objects, <team>-<environment>; empty without an environment.
+// The namespace of the objects: <team>-<environment>, or a tenant's; empty without an environment.
 func (r *ObserveObjects) Namespace(ctx context.Context) (string, error) { // observe (../../../../../../modules/observe/generate.go:24:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
