@@ -606,6 +606,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tenant", err))
 				}
 			}
+			var cluster string
+			if inputArgs["cluster"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cluster"]), &cluster)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cluster", err))
+				}
+			}
 			var image string
 			if inputArgs["image"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
@@ -704,7 +711,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noFail", err))
 				}
 			}
-			return (*GoldenPath).Promote(&parent, ctx, from, to, kubeconfig, teams, tenant, image, commit, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
+			return (*GoldenPath).Promote(&parent, ctx, from, to, kubeconfig, teams, tenant, cluster, image, commit, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
 		case "Report":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)
@@ -793,6 +800,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				err = json.Unmarshal([]byte(inputArgs["tenant"]), &tenant)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tenant", err))
+				}
+			}
+			var cluster string
+			if inputArgs["cluster"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cluster"]), &cluster)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cluster", err))
 				}
 			}
 			var kubeconfig *dagger.Secret
@@ -886,7 +900,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg noFail", err))
 				}
 			}
-			return (*GoldenPath).Ship(&parent, ctx, registry, repository, commit, commitTime, username, password, registryTunnel, sourceUrl, environment, teams, tenant, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
+			return (*GoldenPath).Ship(&parent, ctx, registry, repository, commit, commitTime, username, password, registryTunnel, sourceUrl, environment, teams, tenant, cluster, kubeconfig, kubeApi, runId, smokePath, rolloutTimeout, prometheusUrl, prometheusTunnel, scrapeTimeout, grafanaUrl, grafanaToken, grafanaTunnel, onObserveFailure, noFail)
 		case "Version":
 			var parent GoldenPath
 			err = json.Unmarshal(parentJSON, &parent)

@@ -257,6 +257,11 @@ func (m *GoldenPath) Ship(
 	// once fixed; every tenant when empty.
 	// +optional
 	tenant []string,
+	// The cluster --kubeconfig reaches, as the teams file names it: only the environment's tenants that live
+	// there get the release (a fleet across clusters goes out one cluster, one job, at a time); empty: the
+	// environment's own cluster.
+	// +optional
+	cluster string,
 	// Kubeconfig of the cluster to deploy to, with its credential in the file (kubectl runs in a container with
 	// no exec plugin such as kubelogin: for AKS, an Entra ID token in place of the exec, as the template's
 	// workflow writes it); without it nothing is deployed.
@@ -329,7 +334,7 @@ func (m *GoldenPath) Ship(
 		Registry: registry, Username: username, Password: password, RegistryTunnel: registryTunnel,
 	})
 	if registry == "" {
-		return m.pullRequest(ctx, deploy, platform, tenant, noFail)
+		return m.pullRequest(ctx, deploy, platform, tenancy.Pick{Tenants: tenant, AnyCluster: true}, noFail)
 	}
 	run, res := m.gates(ctx)
 	if !run.passed() {
@@ -338,7 +343,8 @@ func (m *GoldenPath) Ship(
 	// render → observability → policy, before anything is pushed: the manifests of the environment to deploy
 	// to (of each of its tenants, when it has tenants), rendered with a placeholder image and checked; its
 	// releases then get the published image.
-	fleets, releases, err := m.checkManifests(ctx, run, deploy, placement{teams: platform, team: res.Team, envs: []string{environment}, only: tenant},
+	fleets, releases, err := m.checkManifests(ctx, run, deploy, placement{teams: platform, team: res.Team, envs: []string{environment},
+		pick: tenancy.Pick{Tenants: tenant, Cluster: cluster}},
 		commit, commitTime)
 	if err != nil {
 		return run.end(ctx, res, noFail)
@@ -538,7 +544,7 @@ func (m *GoldenPath) Gates(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := m.pullRequest(ctx, dag.Deploy(), platform, nil, false)
+	res, err := m.pullRequest(ctx, dag.Deploy(), platform, tenancy.Pick{AnyCluster: true}, false)
 	if err != nil {
 		return "", err
 	}
@@ -548,12 +554,12 @@ func (m *GoldenPath) Gates(ctx context.Context) (string, error) {
 // pullRequest is ship without a registry: the gates, then every environment's manifests (with the service's
 // ServiceMonitor, PrometheusRule and dashboard ConfigMap) rendered with a placeholder image and checked for
 // observability and policy. Nothing is published or deployed.
-func (m *GoldenPath) pullRequest(ctx context.Context, deploy *dagger.Deploy, platform *tenancy.Teams, tenant []string, noFail bool) (*ShipResult, error) {
+func (m *GoldenPath) pullRequest(ctx context.Context, deploy *dagger.Deploy, platform *tenancy.Teams, pick tenancy.Pick, noFail bool) (*ShipResult, error) {
 	run, res := m.gates(ctx)
 	if !run.passed() {
 		return run.end(ctx, res, noFail)
 	}
-	if _, _, err := m.checkManifests(ctx, run, deploy, placement{teams: platform, team: res.Team, only: tenant}, "", ""); err != nil {
+	if _, _, err := m.checkManifests(ctx, run, deploy, placement{teams: platform, team: res.Team, pick: pick}, "", ""); err != nil {
 		return run.end(ctx, res, noFail)
 	}
 	return run.result(ctx, res), nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/golden-path/golden-path/pipeline"
 	"github.com/golden-path/golden-path/pipeline/rollout"
+	"github.com/golden-path/golden-path/pipeline/tenancy"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -40,6 +41,10 @@ func (m *GoldenPath) Promote(
 	// Promote to these tenants of --to only (by name); every tenant when empty.
 	// +optional
 	tenant []string,
+	// The cluster --kubeconfig reaches, as the teams file names it (as ship's): the tenants of --from and --to
+	// that live there; empty: the environments' own cluster.
+	// +optional
+	cluster string,
 	// The image to promote, by digest; the one that serves in --from when empty. It must be the one that serves.
 	// +optional
 	image string,
@@ -120,7 +125,7 @@ func (m *GoldenPath) Promote(
 	// records; nothing is built or pushed.
 	var p rollout.Promotion
 	if err := run.stage(ctx, "promote", func(ctx context.Context) (string, error) {
-		sources, err := placement{teams: platform, team: cfg.Team}.namespaces(cfg, from)
+		sources, err := placement{teams: platform, team: cfg.Team, pick: tenancy.Pick{Cluster: cluster}}.namespaces(cfg, from)
 		if err != nil {
 			return "", err
 		}
@@ -160,7 +165,8 @@ func (m *GoldenPath) Promote(
 		commitTime = p.CommitTime.UTC().Format(time.RFC3339)
 	}
 	// render → observability → policy of the target environment, then its release gets the promoted image.
-	fleets, releases, err := m.checkManifests(ctx, run, deploy, placement{teams: platform, team: cfg.Team, envs: []string{to}, only: tenant},
+	fleets, releases, err := m.checkManifests(ctx, run, deploy, placement{teams: platform, team: cfg.Team, envs: []string{to},
+		pick: tenancy.Pick{Tenants: tenant, Cluster: cluster}},
 		p.Commit, commitTime)
 	if err != nil {
 		return run.end(ctx, res, noFail)

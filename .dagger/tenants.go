@@ -13,9 +13,9 @@ import (
 	telemetry "github.com/dagger/otel-go"
 
 	"github.com/golden-path/golden-path/pipeline/config"
-	"github.com/golden-path/golden-path/platform"
 	"github.com/golden-path/golden-path/pipeline/rollout"
 	"github.com/golden-path/golden-path/pipeline/tenancy"
+	"github.com/golden-path/golden-path/platform"
 )
 
 // A team's environment may have tenant instances (the platform's teams file): a release of that environment
@@ -52,12 +52,12 @@ func instances(environment string, fleet *tenancy.Fleet) []*checked {
 
 // placement is where the render stage renders: environments (every one the service has when nil), each
 // into its namespace or, where the platform's teams file gives the team tenants there, for each tenant
-// (only those named in only, when given).
+// (those pick keeps: by name, and in the cluster the kubeconfig reaches).
 type placement struct {
 	teams *tenancy.Teams
 	team  string
 	envs  []string
-	only  []string
+	pick  tenancy.Pick
 }
 
 // fleets are the placement's tenants in each environment of envs that has tenants, and its instances.
@@ -69,11 +69,11 @@ func (p placement) fleets(envs []string) (map[string]*tenancy.Fleet, []*checked,
 		switch {
 		case p.teams != nil:
 			var err error
-			if fleet, err = p.teams.Fleet(p.team, env, p.only); err != nil {
+			if fleet, err = p.teams.Fleet(p.team, env, p.pick); err != nil {
 				return nil, nil, err
 			}
-		case len(p.only) > 0:
-			return nil, nil, fmt.Errorf("--tenant %s: no teams file was given, so there are no tenants", strings.Join(p.only, ","))
+		case len(p.pick.Tenants) > 0:
+			return nil, nil, fmt.Errorf("--tenant %s: no teams file was given, so there are no tenants", strings.Join(p.pick.Tenants, ","))
 		}
 		if fleet != nil {
 			fleets[env] = fleet

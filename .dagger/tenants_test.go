@@ -44,7 +44,7 @@ func TestPlacement(t *testing.T) {
 	assert.Check(t, is.Len(fleets, 1))
 	assert.Check(t, is.Equal(fleets["prod"].OnFailure, tenancy.OnFailureRollback))
 
-	_, all, err = placement{teams: teams, team: "payments", only: []string{"globex"}}.fleets([]string{"prod"})
+	_, all, err = placement{teams: teams, team: "payments", pick: tenancy.Pick{Tenants: []string{"globex"}}}.fleets([]string{"prod"})
 	assert.NilError(t, err)
 	assert.Check(t, is.DeepEqual(names(all), []string{"prod/globex payments-prod-globex"}))
 
@@ -52,11 +52,11 @@ func TestPlacement(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Check(t, is.DeepEqual(names(all), []string{"prod "}), "no teams file: the environment's namespace")
 
-	_, _, err = placement{teams: teams, team: "payments", only: []string{"hooli"}}.fleets([]string{"prod"})
+	_, _, err = placement{teams: teams, team: "payments", pick: tenancy.Pick{Tenants: []string{"hooli"}}}.fleets([]string{"prod"})
 	assert.Check(t, is.ErrorContains(err, "team payments has no tenant hooli in prod (its tenants there: acme, globex)"))
 	_, _, err = placement{teams: teams, team: "payments"}.fleets([]string{"qa"})
 	assert.Check(t, is.ErrorContains(err, "team payments has no namespace payments-qa and no tenants in qa"))
-	_, _, err = placement{team: "payments", only: []string{"acme"}}.fleets([]string{"prod"})
+	_, _, err = placement{team: "payments", pick: tenancy.Pick{Tenants: []string{"acme"}}}.fleets([]string{"prod"})
 	assert.Check(t, is.ErrorContains(err, "--tenant acme: no teams file was given"))
 
 	cfg := &config.Config{Name: "hello-api", Team: "payments"}

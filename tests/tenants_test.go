@@ -93,6 +93,8 @@ func TestShipTenants(t *testing.T) {
 	m := requireMonitoring(t)
 	acr := daggertest.ACR(t)
 	dir, _ := teamCopy(t, c, func(dir string) {
+		// Ten pods at the example's 100m of CPU would take half of this 2-core node's, beside the other tests'.
+		edit(t, filepath.Join(dir, "golden-path.yaml"), "requests: {cpu: 100m,", "requests: {cpu: 10m,")
 		tenant := filepath.Join(dir, "k8s", "tenants", "dev", "c07")
 		assert.NilError(t, os.MkdirAll(tenant, 0o755))
 		assert.NilError(t, os.WriteFile(filepath.Join(tenant, "kustomization.yaml"), []byte(
@@ -195,10 +197,15 @@ func TestShipTenants(t *testing.T) {
 		assert.Check(t, got[0].Failures >= 3, "c07 twice, c02 and c03 once: %+v", got[0])
 	}
 
-	// A tenant the teams file does not have changes nothing.
-	res = daggertest.CLIEnv(t, root, acrEnv(acr), shipDeployArgs(acr, c, dir, commit, "90",
-		"--teams", fleet.file(t, 4, "keep"), "--tenant", "c11", "summary")...)
-	assert.Check(t, res.ExitCode != 0)
-	assert.Check(t, is.Contains(res.ErrorText(), "team "+team+" has no tenant c11 in dev (its tenants there: c01, c02,"))
-	assert.Check(t, !strings.Contains(res.ErrorText(), "| deploy |"), "a ship for an unknown tenant deployed")
+	// A tenant the teams file does not have, or a cluster none of them lives in, changes nothing.
+	for _, bad := range []struct{ flag, value, want string }{
+		{"--tenant", "c11", "team " + team + " has no tenant c11 in dev (its tenants there: c01, c02,"},
+		{"--cluster", "aks-weu-2", "team " + team + " has no tenants of dev in cluster aks-weu-2 (they live in the environment's own cluster)"},
+	} {
+		res = daggertest.CLIEnv(t, root, acrEnv(acr), shipDeployArgs(acr, c, dir, commit, "90",
+			"--teams", fleet.file(t, 4, "keep"), bad.flag, bad.value, "summary")...)
+		assert.Check(t, res.ExitCode != 0)
+		assert.Check(t, is.Contains(res.ErrorText(), bad.want))
+		assert.Check(t, !strings.Contains(res.ErrorText(), "| deploy |"), "a ship with %s %s deployed", bad.flag, bad.value)
+	}
 }

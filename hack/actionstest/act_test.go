@@ -170,8 +170,26 @@ func TestActPush(t *testing.T) {
 	p := requirePlatform(t)
 	act := actBinary(t)
 	team, change := ownTeam(t, p)
-	repo := newActRepo(t, change)
+	repo := newActRepo(t, func(dir string) {
+		change(dir)
+		// Its seven pods (dev 1, staging 2, prod's two tenants 3 each) at the example's 100m of CPU would take
+		// much of this 2-core node's, beside the other tests'.
+		edit(t, filepath.Join(dir, "golden-path.yaml"), "requests: {cpu: 100m,", "requests: {cpu: 10m,")
+	})
 	run := pushRun(t, p, repo)
+	// The team's prod has two tenant instances (the platform's teams file, given to the promotions): prod's
+	// promotion goes to eu, the canary, then to us.
+	tenants := []string{team + "-prod-eu", team + "-prod-us"}
+	teams := filepath.Join(t.TempDir(), "teams.yaml")
+	assert.NilError(t, os.WriteFile(teams, []byte(fmt.Sprintf("teams:\n  - name: %[1]s\n    namespaces: [%[1]s-dev, %[1]s-staging, %[1]s-prod]\n"+
+		"    tenants:\n      prod:\n        canary: [eu]\n        instances:\n          - {name: eu, namespace: %[2]s}\n          - {name: us, namespace: %[3]s}\n",
+		team, tenants[0], tenants[1])), 0o644))
+	t.Cleanup(func() {
+		for _, ns := range tenants {
+			exec.Command("kubectl", "--kubeconfig", p.adminKubeconfig, "delete", "namespace", ns, "--wait=false", "--ignore-not-found").Run()
+		}
+	})
+	run.vars["GOLDEN_PATH_PROMOTE_ARGS"] += " --teams " + teams
 	all := run.run(t, act, p, repo)
 	res := all.job("ship")
 
@@ -251,7 +269,8 @@ func TestActPush(t *testing.T) {
 		kubectl("get", "deployment", "hello-api", "-o", `jsonpath={.metadata.annotations.golden-path\.dev/run}`)))
 
 	// Then the jobs bound to the staging and prod environments promote that image, by digest, with no rebuild:
-	// each deploys it to its namespace, and nothing more is pushed.
+	// each deploys it to its namespace (prod: to each of its tenants, the summary with their table), and nothing
+	// more is pushed.
 	for i, env := range []string{"staging", "prod"} {
 		job := all.job(env)
 		assert.Check(t, is.Equal(job.jobResult(), "success"), "the %s job", env)
@@ -263,14 +282,26 @@ func TestActPush(t *testing.T) {
 		assert.Check(t, is.Contains(summary, "## ✅ Promote hello-api: passed"), "the %s job's summary", env)
 		from := []string{"dev", "staging"}[i]
 		assert.Check(t, is.Regexp(`\| promote \| ✅ passed \|.*\| `+team+`-`+from+` revision 1, commit `+repo.sha[:12]+`, verified \S+: `+regexp.QuoteMeta(image)+` \|`, summary))
-		assert.Check(t, is.Regexp(`\| deploy \| ✅ passed \|.*\| `+team+`-`+env+`, revision 1: `, summary))
+		namespaces := []string{team + "-" + env}
+		if env == "prod" {
+			namespaces = tenants
+			assert.Check(t, is.Regexp(`\| deploy \| ✅ passed \|.*\| 2 tenants of prod in 2 waves \(parallelism 4, onFailure keep\): 2 updated \|`, summary))
+			assert.Check(t, is.Contains(summary, "### Tenants"))
+			for j, name := range []string{"eu", "us"} {
+				assert.Check(t, is.Regexp("(?m)^\\| "+name+" \\| `"+tenants[j]+"` \\| "+[]string{"canary", "2"}[j]+" \\| 1 \\| `sha256:"+digest[7:19]+"` \\| ✅ updated \\|", summary))
+			}
+		} else {
+			assert.Check(t, is.Regexp(`\| deploy \| ✅ passed \|.*\| `+team+`-`+env+`, revision 1: `, summary))
+		}
 		assert.Check(t, is.Equal(job.outputs("reports")["image"], image))
 		args := dagger[i+1]["args"].(string)
 		assert.Check(t, is.Contains(args, " promote --from "+from+" --to "+env+" --commit "+repo.sha+" "), args)
 		assert.Check(t, !strings.Contains(args, "--password"), "a promotion is given a registry credential: %s", args)
-		out, err := exec.Command("kubectl", "--kubeconfig", p.adminKubeconfig, "-n", team+"-"+env, "get", "deployment", "hello-api",
-			"-o", "jsonpath={.spec.template.spec.containers[0].image}").CombinedOutput()
-		assert.Check(t, err == nil && string(out) == image, "%s serves %s (%v)", env, out, err)
+		for _, ns := range namespaces {
+			out, err := exec.Command("kubectl", "--kubeconfig", p.adminKubeconfig, "-n", ns, "get", "deployment", "hello-api",
+				"-o", "jsonpath={.spec.template.spec.containers[0].image}").CombinedOutput()
+			assert.Check(t, err == nil && string(out) == image, "%s serves %s (%v)", ns, out, err)
+		}
 	}
 	got, status = tagDigest(t, p, team+"/hello-api", repo.sha)
 	assert.Check(t, is.Equal(status, http.StatusOK))

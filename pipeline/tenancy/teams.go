@@ -310,15 +310,31 @@ func (f *Fleet) Tenants() []Tenant {
 	return out
 }
 
+// Pick is which of an environment's tenants a release goes to.
+type Pick struct {
+	// Tenants, when not empty, keeps the tenants of those names (e.g. to
+	// ship again to the one that failed).
+	Tenants []string
+	// Cluster keeps the tenants that live in the cluster of that name, the
+	// one the deploy's kubeconfig reaches; "" is the environment's own
+	// cluster (tenants without a cluster). A fleet across clusters goes out
+	// one cluster at a time (e.g. a job per cluster).
+	Cluster string
+	// AnyCluster keeps the tenants of every cluster, whatever Cluster
+	// says: a pull request checks them all, and deploys nothing.
+	AnyCluster bool
+}
+
 // Fleet returns where a release of team's service goes in environment: nil
 // when the environment has no tenants (the release goes to
 // <team>-<environment>), or when the file does not list the team (it
-// deploys where its deployer may). only, when not empty, keeps the tenants
-// of those names, in their waves (e.g. to ship again to the one that
-// failed). Errors name the file: an environment the file gives the team no
-// namespace or tenants in, a tenant the environment does not have, tenants
-// asked of an environment without any.
-func (t *Teams) Fleet(team, environment string, only []string) (*Fleet, error) {
+// deploys where its deployer may); else the tenants pick keeps, in their
+// waves. Errors name the file: an environment the file gives the team no
+// namespace or tenants in, a tenant the environment does not have or that
+// lives in another cluster, tenants asked of an environment without any, a
+// cluster none of its tenants lives in.
+func (t *Teams) Fleet(team, environment string, pick Pick) (*Fleet, error) {
+	only := pick.Tenants
 	tm, listed := t.Team(team)
 	ts := tm.Tenants[environment]
 	switch {
@@ -352,15 +368,40 @@ func (t *Teams) Fleet(team, environment string, only []string) (*Fleet, error) {
 		return nil, &Error{File: t.File, Problems: []string{fmt.Sprintf("team %s has no tenant %s in %s (its tenants there: %s): "+
 			"name one of those, or ask the platform team to add it", team, strings.Join(unknown, ", "), environment, strings.Join(names, ", "))}}
 	}
-	for _, wave := range tm.Waves(environment) {
-		if len(only) > 0 {
-			wave = slices.DeleteFunc(slices.Clone(wave), func(i Tenant) bool { return !slices.Contains(only, i.Name) })
+	var elsewhere, clusters []string
+	for _, i := range ts.Instances {
+		if !pick.AnyCluster && i.Cluster != pick.Cluster && slices.Contains(only, i.Name) {
+			elsewhere = append(elsewhere, fmt.Sprintf("%s lives in %s", i.Name, clusterName(i.Cluster)))
 		}
+		if !slices.Contains(clusters, clusterName(i.Cluster)) {
+			clusters = append(clusters, clusterName(i.Cluster))
+		}
+	}
+	if len(elsewhere) > 0 {
+		return nil, &Error{File: t.File, Problems: []string{fmt.Sprintf("team %s's tenants in %s: %s, not %s: deploy them with that cluster's kubeconfig and --cluster",
+			team, environment, strings.Join(elsewhere, ", "), clusterName(pick.Cluster))}}
+	}
+	for _, wave := range tm.Waves(environment) {
+		wave = slices.DeleteFunc(slices.Clone(wave), func(i Tenant) bool {
+			return (!pick.AnyCluster && i.Cluster != pick.Cluster) || (len(only) > 0 && !slices.Contains(only, i.Name))
+		})
 		if len(wave) > 0 {
 			f.Waves = append(f.Waves, wave)
 		}
 	}
+	if len(f.Waves) == 0 {
+		return nil, &Error{File: t.File, Problems: []string{fmt.Sprintf("team %s has no tenants of %s in %s (they live in %s): give --cluster the cluster the kubeconfig reaches",
+			team, environment, clusterName(pick.Cluster), strings.Join(clusters, ", "))}}
+	}
 	return f, nil
+}
+
+// clusterName names a tenant's cluster in messages.
+func clusterName(cluster string) string {
+	if cluster == "" {
+		return "the environment's own cluster"
+	}
+	return "cluster " + cluster
 }
 
 // environments are the team's environments: those of its <team>-<environment>

@@ -138,35 +138,45 @@ func TestParseTenantErrors(t *testing.T) {
 func TestFleet(t *testing.T) {
 	teams, err := Parse([]byte(withTenants), File)
 	assert.NilError(t, err)
-	f, err := teams.Fleet("payments", "prod", nil)
+	f, err := teams.Fleet("payments", "prod", Pick{})
 	assert.NilError(t, err)
 	assert.Check(t, is.DeepEqual(f, &Fleet{Environment: "prod", Parallelism: 2, OnFailure: OnFailureKeep, Waves: [][]Tenant{
 		{{Name: "acme", Namespace: "payments-prod-acme"}},
-		{{Name: "globex", Namespace: "payments-prod-globex", Cluster: "aks-weu-2"}, {Name: "initech", Namespace: "payments-prod-initech"}},
-	}}))
-	assert.Check(t, is.Len(f.Tenants(), 3))
+		{{Name: "initech", Namespace: "payments-prod-initech"}},
+	}}), "the environment's own cluster's")
+	assert.Check(t, is.Len(f.Tenants(), 2))
+	f, err = teams.Fleet("payments", "prod", Pick{Cluster: "aks-weu-2"})
+	assert.NilError(t, err)
+	assert.Check(t, is.DeepEqual(f.Waves, [][]Tenant{{{Name: "globex", Namespace: "payments-prod-globex", Cluster: "aks-weu-2"}}}),
+		"another cluster's, its first wave the first left")
 
-	f, err = teams.Fleet("payments", "prod", []string{"initech"})
+	f, err = teams.Fleet("payments", "prod", Pick{AnyCluster: true})
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(f.Tenants(), 3), "a pull request's: every cluster's")
+
+	f, err = teams.Fleet("payments", "prod", Pick{Tenants: []string{"initech"}})
 	assert.NilError(t, err)
 	assert.Check(t, is.DeepEqual(f.Waves, [][]Tenant{{{Name: "initech", Namespace: "payments-prod-initech"}}}), "the named tenant alone")
 
 	for _, none := range [][2]string{{"payments", "dev"}, {"ledger", "dev"}, {"unlisted", "prod"}} {
-		f, err := teams.Fleet(none[0], none[1], nil)
+		f, err := teams.Fleet(none[0], none[1], Pick{})
 		assert.Check(t, err)
 		assert.Check(t, f == nil, "%s %s: one namespace, no tenants", none[0], none[1])
 	}
 
 	for _, tc := range []struct {
 		team, env string
-		only      []string
+		pick      Pick
 		want      string
 	}{
-		{"payments", "prod", []string{"acme", "hooli"}, "platform/teams.yaml: team payments has no tenant hooli in prod (its tenants there: acme, globex, initech)"},
-		{"payments", "qa", nil, "platform/teams.yaml: team payments has no namespace payments-qa and no tenants in qa (its environments: dev, prod): deploy to one of those"},
-		{"payments", "dev", []string{"acme"}, "team payments has no tenants in dev (asked for acme): a release of dev goes to payments-dev"},
-		{"unlisted", "prod", []string{"acme"}, "team unlisted is not listed, so it has no tenants (asked for acme)"},
+		{"payments", "prod", Pick{Tenants: []string{"acme", "hooli"}}, "platform/teams.yaml: team payments has no tenant hooli in prod (its tenants there: acme, globex, initech)"},
+		{"payments", "qa", Pick{}, "platform/teams.yaml: team payments has no namespace payments-qa and no tenants in qa (its environments: dev, prod): deploy to one of those"},
+		{"payments", "dev", Pick{Tenants: []string{"acme"}}, "team payments has no tenants in dev (asked for acme): a release of dev goes to payments-dev"},
+		{"unlisted", "prod", Pick{Tenants: []string{"acme"}}, "team unlisted is not listed, so it has no tenants (asked for acme)"},
+		{"payments", "prod", Pick{Tenants: []string{"acme", "globex"}}, "team payments's tenants in prod: globex lives in cluster aks-weu-2, not the environment's own cluster: deploy them with that cluster's kubeconfig and --cluster"},
+		{"payments", "prod", Pick{Cluster: "aks-neu-1"}, "team payments has no tenants of prod in cluster aks-neu-1 (they live in the environment's own cluster, cluster aks-weu-2)"},
 	} {
-		f, err := teams.Fleet(tc.team, tc.env, tc.only)
+		f, err := teams.Fleet(tc.team, tc.env, tc.pick)
 		assert.Check(t, f == nil)
 		assert.Check(t, is.ErrorContains(err, tc.want))
 	}

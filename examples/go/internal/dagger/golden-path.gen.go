@@ -313,7 +313,7 @@ func (r *GoldenPath) Dockerfile(ctx context.Context) (string, error) { // golden
 // summary. A check: in a service's repository that installed the golden path
 // as a toolchain, `dagger check` runs it (golden-path:gates), with the
 // constructor's arguments from the repository's .env.
-func (r *GoldenPath) Gates(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:536:1)
+func (r *GoldenPath) Gates(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/main.go:542:1)
 	if r.gates != nil {
 		return *r.gates, nil
 	}
@@ -424,74 +424,79 @@ type GoldenPathPromoteOpts struct {
 	// has tenants, each must serve the release verified; where --to has tenants, the release goes to them in
 	// waves.
 	//
-	Teams *File // golden-path (../../../../.dagger/promote.go:39:2)
+	Teams *File // golden-path (../../../../.dagger/promote.go:40:2)
 	//
 	// Promote to these tenants of --to only (by name); every tenant when empty.
 	//
-	Tenant []string // golden-path (../../../../.dagger/promote.go:42:2)
+	Tenant []string // golden-path (../../../../.dagger/promote.go:43:2)
+	//
+	// The cluster --kubeconfig reaches, as the teams file names it (as ship's): the tenants of --from and --to
+	// that live there; empty: the environments' own cluster.
+	//
+	Cluster string // golden-path (../../../../.dagger/promote.go:47:2)
 	//
 	// The image to promote, by digest; the one that serves in --from when empty. It must be the one that serves.
 	//
-	Image string // golden-path (../../../../.dagger/promote.go:45:2)
+	Image string // golden-path (../../../../.dagger/promote.go:50:2)
 	//
 	// The commit this checkout is (in GitHub Actions, ${{ github.sha }}): the promotion is refused when --from
 	// serves another commit, so that a job promotes the commit it was started for.
 	//
-	Commit string // golden-path (../../../../.dagger/promote.go:49:2)
+	Commit string // golden-path (../../../../.dagger/promote.go:54:2)
 	//
 	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
 	//
-	KubeAPI *Service // golden-path (../../../../.dagger/promote.go:52:2)
+	KubeAPI *Service // golden-path (../../../../.dagger/promote.go:57:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. the GitHub Actions run URL.
 	//
-	RunID string // golden-path (../../../../.dagger/promote.go:55:2)
+	RunID string // golden-path (../../../../.dagger/promote.go:60:2)
 	//
 	// A request the smoke test makes after the health checks, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // golden-path (../../../../.dagger/promote.go:58:2)
+	SmokePath string // golden-path (../../../../.dagger/promote.go:63:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	RolloutTimeout int // golden-path (../../../../.dagger/promote.go:62:2)
+	RolloutTimeout int // golden-path (../../../../.dagger/promote.go:67:2)
 	//
 	// Prometheus' URL; after the deploy, promote waits until it scrapes the service.
 	//
-	PrometheusURL string // golden-path (../../../../.dagger/promote.go:65:2)
+	PrometheusURL string // golden-path (../../../../.dagger/promote.go:70:2)
 	//
 	// A service reaching Prometheus on the caller's loopback, e.g. tcp://localhost:9090.
 	//
-	PrometheusTunnel *Service // golden-path (../../../../.dagger/promote.go:68:2)
+	PrometheusTunnel *Service // golden-path (../../../../.dagger/promote.go:73:2)
 	//
 	// How long to wait for Prometheus to scrape the service, in seconds.
 	//
 	//
 	// Default: 120
-	ScrapeTimeout int // golden-path (../../../../.dagger/promote.go:72:2)
+	ScrapeTimeout int // golden-path (../../../../.dagger/promote.go:77:2)
 	//
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	//
-	GrafanaURL string // golden-path (../../../../.dagger/promote.go:75:2)
+	GrafanaURL string // golden-path (../../../../.dagger/promote.go:80:2)
 	//
 	// A Grafana service account token (Editor), e.g. env://GRAFANA_TOKEN.
 	//
-	GrafanaToken *Secret // golden-path (../../../../.dagger/promote.go:78:2)
+	GrafanaToken *Secret // golden-path (../../../../.dagger/promote.go:83:2)
 	//
 	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
 	//
-	GrafanaTunnel *Service // golden-path (../../../../.dagger/promote.go:81:2)
+	GrafanaTunnel *Service // golden-path (../../../../.dagger/promote.go:86:2)
 	//
 	// What a failed observe stage does: rollback (the default) or warn, as ship's.
 	//
 	//
 	// Default: "rollback"
-	OnObserveFailure string // golden-path (../../../../.dagger/promote.go:85:2)
+	OnObserveFailure string // golden-path (../../../../.dagger/promote.go:90:2)
 	//
 	// Return the result of a red run (ok false) instead of failing, as ship's.
 	//
-	NoFail bool // golden-path (../../../../.dagger/promote.go:88:2)
+	NoFail bool // golden-path (../../../../.dagger/promote.go:93:2)
 }
 
 // Promote deploys to an environment the release that serves verified in
@@ -504,7 +509,7 @@ type GoldenPathPromoteOpts struct {
 // target's enforcement), then deployed and observed as ship does; the
 // release keeps its commit and commit time, so its lead time runs from the
 // commit. The summary names what was promoted from where.
-func (r *GoldenPath) Promote(from string, to string, kubeconfig *Secret, opts ...GoldenPathPromoteOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/promote.go:27:1)
+func (r *GoldenPath) Promote(from string, to string, kubeconfig *Secret, opts ...GoldenPathPromoteOpts) *GoldenPathShipResult { // golden-path (../../../../.dagger/promote.go:28:1)
 	assertNotNil("kubeconfig", kubeconfig)
 	q := r.query.Select("promote")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -515,6 +520,10 @@ func (r *GoldenPath) Promote(from string, to string, kubeconfig *Secret, opts ..
 		// `tenant` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Tenant) {
 			q = q.Arg("tenant", opts[i].Tenant)
+		}
+		// `cluster` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Cluster) {
+			q = q.Arg("cluster", opts[i].Cluster)
 		}
 		// `image` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Image) {
@@ -601,7 +610,7 @@ func (r *GoldenPath) RepoPath(ctx context.Context) (string, error) { // golden-p
 // that ships runs `ship --no-fail`, whose result reports every stage.) Its result
 // is kept for the session only: the vulnerability DB changes daily, and a
 // cached report must not contradict a ship that failed on a new finding.
-func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:569:1)
+func (r *GoldenPath) Report() *GoldenPathShipResult { // golden-path (../../../../.dagger/main.go:575:1)
 	q := r.query.Select("report")
 
 	return &GoldenPathShipResult{
@@ -676,56 +685,62 @@ type GoldenPathShipOpts struct {
 	//
 	Tenant []string // golden-path (../../../../.dagger/main.go:259:2)
 	//
+	// The cluster --kubeconfig reaches, as the teams file names it: only the environment's tenants that live
+	// there get the release (a fleet across clusters goes out one cluster, one job, at a time); empty: the
+	// environment's own cluster.
+	//
+	Cluster string // golden-path (../../../../.dagger/main.go:264:2)
+	//
 	// Kubeconfig of the cluster to deploy to, with its credential in the file (kubectl runs in a container with
 	// no exec plugin such as kubelogin: for AKS, an Entra ID token in place of the exec, as the template's
 	// workflow writes it); without it nothing is deployed.
 	//
-	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:264:2)
+	Kubeconfig *Secret // golden-path (../../../../.dagger/main.go:269:2)
 	//
 	// A service reaching the API server on the caller's loopback, e.g. tcp://localhost:6443, bound as host "kube-api".
 	//
-	KubeAPI *Service // golden-path (../../../../.dagger/main.go:267:2)
+	KubeAPI *Service // golden-path (../../../../.dagger/main.go:272:2)
 	//
 	// Identifies this pipeline run in the Deployment's annotations, e.g. the GitHub Actions run URL.
 	//
-	RunID string // golden-path (../../../../.dagger/main.go:270:2)
+	RunID string // golden-path (../../../../.dagger/main.go:275:2)
 	//
 	// A request the smoke test makes after the health checks, e.g. /greet/smoke; it must answer 2xx.
 	//
-	SmokePath string // golden-path (../../../../.dagger/main.go:273:2)
+	SmokePath string // golden-path (../../../../.dagger/main.go:278:2)
 	//
 	// How long the rollout may take, in seconds, before it is rolled back.
 	//
 	//
 	// Default: 180
-	RolloutTimeout int // golden-path (../../../../.dagger/main.go:277:2)
+	RolloutTimeout int // golden-path (../../../../.dagger/main.go:282:2)
 	//
 	// Prometheus' URL; after the deploy, ship waits until it scrapes the service (e.g.
 	// http://prometheus-operated.monitoring:9090).
 	//
-	PrometheusURL string // golden-path (../../../../.dagger/main.go:281:2)
+	PrometheusURL string // golden-path (../../../../.dagger/main.go:286:2)
 	//
 	// A service reaching Prometheus on the caller's loopback, e.g. tcp://localhost:9090.
 	//
-	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:284:2)
+	PrometheusTunnel *Service // golden-path (../../../../.dagger/main.go:289:2)
 	//
 	// How long to wait for Prometheus to scrape the service, in seconds.
 	//
 	//
 	// Default: 120
-	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:288:2)
+	ScrapeTimeout int // golden-path (../../../../.dagger/main.go:293:2)
 	//
 	// Grafana's URL; after the deploy, the service's dashboard is upserted into the team's folder.
 	//
-	GrafanaURL string // golden-path (../../../../.dagger/main.go:291:2)
+	GrafanaURL string // golden-path (../../../../.dagger/main.go:296:2)
 	//
 	// A Grafana service account token (Editor), e.g. env://GRAFANA_TOKEN.
 	//
-	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:294:2)
+	GrafanaToken *Secret // golden-path (../../../../.dagger/main.go:299:2)
 	//
 	// A service reaching Grafana on the caller's loopback, e.g. tcp://localhost:3000.
 	//
-	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:297:2)
+	GrafanaTunnel *Service // golden-path (../../../../.dagger/main.go:302:2)
 	//
 	// What a failed observe stage does: rollback (the release that served before is put back, whole, and ship
 	// fails: a release Prometheus cannot scrape is not done) or warn (the release stays, the stage is marked
@@ -733,12 +748,12 @@ type GoldenPathShipOpts struct {
 	//
 	//
 	// Default: "rollback"
-	OnObserveFailure string // golden-path (../../../../.dagger/main.go:303:2)
+	OnObserveFailure string // golden-path (../../../../.dagger/main.go:308:2)
 	//
 	// Return the result of a red run (ok false, the stage that failed and why, what was published and what was
 	// rolled back) instead of failing: CI exports this run's own reports, then fails the job when ok is false.
 	//
-	NoFail bool // golden-path (../../../../.dagger/main.go:307:2)
+	NoFail bool // golden-path (../../../../.dagger/main.go:312:2)
 }
 
 // Ship runs the golden path on a service: it reads golden-path.yaml, builds
@@ -800,6 +815,10 @@ func (r *GoldenPath) Ship(opts ...GoldenPathShipOpts) *GoldenPathShipResult { //
 		// `tenant` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Tenant) {
 			q = q.Arg("tenant", opts[i].Tenant)
+		}
+		// `cluster` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Cluster) {
+			q = q.Arg("cluster", opts[i].Cluster)
 		}
 		// `kubeconfig` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Kubeconfig) {
