@@ -174,10 +174,7 @@ func (m *GoldenPath) fanOut(ctx context.Context, run *shipRun, res *ShipResult, 
 // fleetDetail is the deploy stage's line for a fan-out: how many tenants, in how many waves, and what
 // became of them.
 func fleetDetail(fleet *tenancy.Fleet, results []rollout.TenantResult) string {
-	count := map[rollout.TenantOutcome]int{}
-	for _, r := range results {
-		count[r.Outcome]++
-	}
+	count := rollout.Tally(results)
 	var parts []string
 	for _, o := range []rollout.TenantOutcome{rollout.TenantUpdated, rollout.TenantUnchanged, rollout.TenantFailed, rollout.TenantRolledBack, rollout.TenantNotStarted} {
 		if count[o] > 0 {

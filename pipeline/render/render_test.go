@@ -302,6 +302,27 @@ func TestRenderBuiltin(t *testing.T) {
 	}
 }
 
+// A service without k8s/ has tenants too: the built-in base, in each
+// tenant's namespace, labelled with it.
+func TestRenderBuiltinTenant(t *testing.T) {
+	cfg, err := config.Parse([]byte("apiVersion: golden-path/v1\nname: orders\nteam: shop\nport: 9000\n"), "")
+	assert.NilError(t, err)
+	env, err := Render(filesys.MakeFsInMemory(), cfg, release("prod"))
+	assert.NilError(t, err)
+	rel := release("prod")
+	rel.Tenant, rel.Namespace = "acme", "shop-prod-acme"
+	res, err := Render(filesys.MakeFsInMemory(), cfg, rel)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(res.Namespace, "shop-prod-acme"))
+	assert.Check(t, is.Equal(res.Labels[policy.LabelTenant], "acme"))
+	assert.Check(t, is.Equal(res.Labels[policy.LabelInstance], "orders-prod-acme"))
+	assert.Check(t, is.Len(res.Objects, len(env.Objects)), "the built-in base's objects")
+	for _, o := range res.Objects {
+		assert.Check(t, is.Equal(o.Namespace, "shop-prod-acme"), "%s", o)
+	}
+	assert.Check(t, is.Contains(string(res.YAML), "containerPort: 9000"))
+}
+
 // TestRenderKeepsServiceNames renders a copy of the template whose objects
 // already carry the service's name (written before the placeholder): the
 // same release as the template's.

@@ -222,12 +222,20 @@ func (f FanOut) undo(ctx context.Context, results []TenantResult, now func() tim
 	wg.Wait()
 }
 
-// failureMessage names the failed tenants and what became of the others.
-func failureMessage(results []TenantResult, onFailure string) string {
-	var failed []string
+// Tally counts the results by outcome.
+func Tally(results []TenantResult) map[TenantOutcome]int {
 	count := map[TenantOutcome]int{}
 	for _, r := range results {
 		count[r.Outcome]++
+	}
+	return count
+}
+
+// failureMessage names the failed tenants and what became of the others.
+func failureMessage(results []TenantResult, onFailure string) string {
+	var failed []string
+	count := Tally(results)
+	for _, r := range results {
 		if r.Outcome == TenantFailed {
 			failed = append(failed, fmt.Sprintf("%s (%s): %s", r.Tenant, r.Namespace, r.Detail))
 		}

@@ -99,6 +99,7 @@ func TestFanOutAllUpdated(t *testing.T) {
 	assert.Check(t, is.DeepEqual(outcomes(results), []string{
 		"1 acme: updated", "2 b: updated", "2 c: updated", "2 d: updated", "2 e: updated", "2 f: updated"}))
 	assert.Check(t, is.Equal(f.started[0], "acme"), "the canary wave first, alone: %v", f.started)
+	assert.Check(t, is.DeepEqual(Tally(results), map[TenantOutcome]int{TenantUpdated: 6}))
 	assert.Check(t, is.DeepEqual(results[0], TenantResult{Tenant: "acme", Namespace: "payments-prod-acme", Wave: 1, Revision: 2,
 		Image: "acr.example/payments/hello-api@sha256:aa", Outcome: TenantUpdated, Detail: "1/1 pods ready, smoke test passed", Took: time.Second}))
 }
