@@ -64,7 +64,7 @@ func (r *Binding) AsGoldenPathStage() *GoldenPathStage { // golden-path (../../.
 }
 
 // Retrieve the binding value, as type GoldenPathTenantRelease
-func (r *Binding) AsGoldenPathTenantRelease() *GoldenPathTenantRelease { // golden-path (../../../../.dagger/tenants.go:196:6)
+func (r *Binding) AsGoldenPathTenantRelease() *GoldenPathTenantRelease { // golden-path (../../../../.dagger/tenants.go:193:6)
 	q := r.query.Select("asGoldenPathTenantRelease")
 
 	return &GoldenPathTenantRelease{
@@ -226,7 +226,7 @@ func (r *Env) WithGoldenPathStageOutput(name string, description string) *Env { 
 }
 
 // Create or update a binding of type GoldenPathTenantRelease in the environment
-func (r *Env) WithGoldenPathTenantReleaseInput(name string, value *GoldenPathTenantRelease, description string) *Env { // golden-path (../../../../.dagger/tenants.go:196:6)
+func (r *Env) WithGoldenPathTenantReleaseInput(name string, value *GoldenPathTenantRelease, description string) *Env { // golden-path (../../../../.dagger/tenants.go:193:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withGoldenPathTenantReleaseInput")
 	q = q.Arg("name", name)
@@ -239,7 +239,7 @@ func (r *Env) WithGoldenPathTenantReleaseInput(name string, value *GoldenPathTen
 }
 
 // Declare a desired GoldenPathTenantRelease output to be assigned in the environment
-func (r *Env) WithGoldenPathTenantReleaseOutput(name string, description string) *Env { // golden-path (../../../../.dagger/tenants.go:196:6)
+func (r *Env) WithGoldenPathTenantReleaseOutput(name string, description string) *Env { // golden-path (../../../../.dagger/tenants.go:193:6)
 	q := r.query.Select("withGoldenPathTenantReleaseOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -1783,7 +1783,7 @@ func (r *GoldenPathStage) AsNode() Node {
 }
 
 // TenantRelease is what became of a release in one tenant instance.
-type GoldenPathTenantRelease struct { // golden-path (../../../../.dagger/tenants.go:196:6)
+type GoldenPathTenantRelease struct { // golden-path (../../../../.dagger/tenants.go:193:6)
 	query *querybuilder.Selection
 
 	detail    *string
@@ -1804,7 +1804,7 @@ func (r *GoldenPathTenantRelease) WithGraphQLQuery(q *querybuilder.Selection) *G
 }
 
 // What happened there.
-func (r *GoldenPathTenantRelease) Detail(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:213:2)
+func (r *GoldenPathTenantRelease) Detail(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:210:2)
 	if r.detail != nil {
 		return *r.detail, nil
 	}
@@ -1866,7 +1866,7 @@ func (r *GoldenPathTenantRelease) UnmarshalJSON(bs []byte) error {
 }
 
 // The image deployed there, by digest; empty when none was.
-func (r *GoldenPathTenantRelease) Image(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:206:2)
+func (r *GoldenPathTenantRelease) Image(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:203:2)
 	if r.image != nil {
 		return *r.image, nil
 	}
@@ -1879,7 +1879,7 @@ func (r *GoldenPathTenantRelease) Image(ctx context.Context) (string, error) { /
 }
 
 // The tenant's namespace.
-func (r *GoldenPathTenantRelease) Namespace(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:200:2)
+func (r *GoldenPathTenantRelease) Namespace(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:197:2)
 	if r.namespace != nil {
 		return *r.namespace, nil
 	}
@@ -1893,7 +1893,7 @@ func (r *GoldenPathTenantRelease) Namespace(ctx context.Context) (string, error)
 
 // updated, unchanged (it served the release already), failed (and rolled back), rolled back (with the
 // fleet) or not started.
-func (r *GoldenPathTenantRelease) Outcome(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:209:2)
+func (r *GoldenPathTenantRelease) Outcome(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:206:2)
 	if r.outcome != nil {
 		return *r.outcome, nil
 	}
@@ -1906,7 +1906,7 @@ func (r *GoldenPathTenantRelease) Outcome(ctx context.Context) (string, error) {
 }
 
 // The release's revision there; 0 when none was made.
-func (r *GoldenPathTenantRelease) Revision(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/tenants.go:204:2)
+func (r *GoldenPathTenantRelease) Revision(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/tenants.go:201:2)
 	if r.revision != nil {
 		return *r.revision, nil
 	}
@@ -1919,7 +1919,7 @@ func (r *GoldenPathTenantRelease) Revision(ctx context.Context) (int, error) { /
 }
 
 // How long its deploy (and rollback) took, in seconds.
-func (r *GoldenPathTenantRelease) Seconds(ctx context.Context) (float64, error) { // golden-path (../../../../.dagger/tenants.go:211:2)
+func (r *GoldenPathTenantRelease) Seconds(ctx context.Context) (float64, error) { // golden-path (../../../../.dagger/tenants.go:208:2)
 	if r.seconds != nil {
 		return *r.seconds, nil
 	}
@@ -1932,7 +1932,7 @@ func (r *GoldenPathTenantRelease) Seconds(ctx context.Context) (float64, error) 
 }
 
 // The tenant's name, as the platform's teams file gives it.
-func (r *GoldenPathTenantRelease) Tenant(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:198:2)
+func (r *GoldenPathTenantRelease) Tenant(ctx context.Context) (string, error) { // golden-path (../../../../.dagger/tenants.go:195:2)
 	if r.tenant != nil {
 		return *r.tenant, nil
 	}
@@ -1945,7 +1945,7 @@ func (r *GoldenPathTenantRelease) Tenant(ctx context.Context) (string, error) { 
 }
 
 // The wave the tenant is in: 1 is the canary wave.
-func (r *GoldenPathTenantRelease) Wave(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/tenants.go:202:2)
+func (r *GoldenPathTenantRelease) Wave(ctx context.Context) (int, error) { // golden-path (../../../../.dagger/tenants.go:199:2)
 	if r.wave != nil {
 		return *r.wave, nil
 	}
